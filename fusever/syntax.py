@@ -1,0 +1,357 @@
+"""The syntax tree: what a spec file says, before names and types are resolved.
+
+Produced by :mod:`fusever.parse`, consumed by :mod:`fusever.check`.  Every node is
+a frozen, slotted dataclass; its ``span`` is excluded from equality so that tests
+compare structure, not positions.  Nothing here imports Lark or Z3.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, ``end_*`` exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOWHERE = Span("<none>", 0, 0, 0, 0)
+
+
+def _span() -> Span:
+    return field(default=NOWHERE, compare=False, repr=False)  # type: ignore[return-value]
+
+
+# ---- operators (shared with the checked transition system) -----------------
+
+
+class BinOp(enum.Enum):
+    IMPLIES = "==>"
+    OR = "||"
+    AND = "&&"
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+
+
+class UnOp(enum.Enum):
+    NOT = "!"
+    NEG = "-"
+
+
+class Quantifier(enum.Enum):
+    FORALL = "forall"
+    EXISTS = "exists"
+
+
+# ---- types -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NamedType:
+    """``bool``, ``int``, ``u64``, a sort name or an enum name."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SizedType:
+    """``u<W>`` / ``i<W>``: the width is a literal or a constant's name."""
+
+    name: str
+    width: int | str
+    span: Span = _span()
+
+
+ValueType = NamedType | SizedType
+
+
+@dataclass(frozen=True, slots=True)
+class MapType:
+    """``A -> T`` or ``(A, B) -> T``."""
+
+    index: tuple[ValueType, ...]
+    value: ValueType
+    span: Span = _span()
+
+
+TypeExpr = ValueType | MapType
+
+
+# ---- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: int
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A name, possibly primed (``x'``) and indexed (``m[i, j]``)."""
+
+    name: str
+    primed: bool = False
+    args: tuple[Expr, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: UnOp
+    arg: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: BinOp
+    lhs: Expr
+    rhs: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Ite:
+    cond: Expr
+    then: Expr
+    else_: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binder:
+    name: str
+    sort: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    quantifier: Quantifier
+    binders: tuple[Binder, ...]
+    body: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A builtin function: ``signed(e)``, ``unsigned(e)``, ``int(e)``."""
+
+    func: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+Expr = Number | Bool | Ref | Unary | Binary | Ite | Quant | Call
+
+
+# ---- statements --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Any:
+    """The right-hand side ``any``: a free value (init only)."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    name: str
+    args: tuple[Expr, ...]
+    value: Expr | Any
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    else_: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ForAll:
+    var: str
+    sort: str
+    where: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Assume:
+    cond: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    name: str
+    type: TypeExpr
+    where: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    span: Span = _span()
+
+
+Stmt = Assign | If | ForAll | Assume | Choose | Skip
+
+
+# ---- declarations ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConstDecl:
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetDecl:
+    """``set NAME = expr`` in a variant: overrides a base constant."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SortDecl:
+    name: str
+    size: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class EnumDecl:
+    name: str
+    members: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class VarDecl:
+    name: str
+    type: TypeExpr
+    ghost: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class InitDecl:
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: TypeExpr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """``by daemon(w)``: the label of who takes the step, and the parameter naming it."""
+
+    label: str
+    param: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDecl:
+    name: str
+    params: tuple[Param, ...]
+    actor: Actor | None
+    guard: Expr | None
+    body: tuple[Stmt, ...]
+    replace: bool = False
+    span: Span = _span()
+
+
+class PropKind(enum.Enum):
+    INVARIANT = "invariant"
+    TRANSITION = "transition"
+    COVER = "cover"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDecl:
+    kind: PropKind
+    name: str
+    expr: Expr
+    description: str | None = None
+    covers: str | None = None  # ``cover c for p``: the property this cover goal supports
+    replace: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveDecl:
+    what: str  # "action" | "property"
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DepthDecl:
+    value: Expr
+    span: Span = _span()
+
+
+Decl = (
+    ConstDecl
+    | SetDecl
+    | SortDecl
+    | EnumDecl
+    | VarDecl
+    | InitDecl
+    | ActionDecl
+    | PropertyDecl
+    | RemoveDecl
+    | DepthDecl
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpecFile:
+    """One parsed file: a ``spec`` (``base is None``) or a ``variant`` of ``base``."""
+
+    name: str
+    base: str | None
+    description: str | None
+    decls: tuple[Decl, ...]
+    path: str = field(default="", compare=False)
+    span: Span = _span()

@@ -1,0 +1,60 @@
+"""What an engine concludes about one property: plain data, no Z3.
+
+Engines return :class:`Result` values; :mod:`fusever.report` formats them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from fusever.ts import PropKind, Trace, Value
+
+
+class Verdict(enum.Enum):
+    PROVED = "proved"  # invariant/transition: no violation (``complete`` says for all depths)
+    VIOLATED = "violated"  # invariant/transition: a replayed counterexample
+    COVERED = "covered"  # cover goal: a replayed witness
+    UNREACHABLE = "unreachable"  # cover goal: no witness (within ``bound``, or ever if ``complete``)
+    UNKNOWN = "unknown"  # timeout or the solver gave up
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    spec: str
+    file: str
+    settings: tuple[tuple[str, int | bool], ...]
+    property: str
+    kind: PropKind
+    verdict: Verdict
+    complete: bool  # True: holds (or is unreachable) for all depths
+    bound: int  # the depth searched
+    step: int | None  # the violating/covering step, when there is a trace
+    engine: str
+    seconds: float
+    trace: Trace | None = None
+    # the quantified variables at which the property fails, e.g. (("f", 1),)
+    instance: tuple[tuple[str, Value], ...] = ()
+    reason: str | None = None  # why unknown, or what proved it (k, invariant)
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to check one spec; ``None`` means the spec's own default."""
+
+    depth: int | None = None
+    properties: tuple[str, ...] | None = None  # None: every property
+    timeout: float | None = None  # seconds for the whole spec; past it, open properties are unknown
+    engine: str = "bmc"
+    seed: int = 0  # the solver's random seed: fixed, so runs are deterministic
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Sent by an engine as it works (the CLI shows it on stderr); engines never print."""
+
+    spec: str
+    depth: int
+    seconds: float
+    open_properties: int
