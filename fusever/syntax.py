@@ -355,3 +355,5 @@ class SpecFile:
     decls: tuple[Decl, ...]
     path: str = field(default="", compare=False)
     span: Span = _span()
+    # the source text, kept for diagnostics (source lines under the caret)
+    text: str = field(default="", compare=False, repr=False)
