@@ -1,0 +1,203 @@
+"""The report stage: verdict strings, tables, step tables, JSON, JUnit and ITF."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from report_fakes import fake_results, fake_trace, fake_ts, result
+
+from fusever import __version__, report
+from fusever.ts import PropKind, Step, Trace
+from fusever.verdict import Verdict
+
+
+@pytest.mark.parametrize(
+    ("verdict", "complete", "step", "reason", "text"),
+    [
+        (Verdict.PROVED, False, None, None, "proved (24 steps)"),
+        (Verdict.PROVED, True, None, None, "proved (all depths)"),
+        (Verdict.VIOLATED, False, 9, None, "violated at step 9"),
+        (Verdict.COVERED, False, 4, None, "covered at step 4"),
+        (Verdict.UNREACHABLE, False, None, None, "unreachable within 24"),
+        (Verdict.UNREACHABLE, True, None, None, "unreachable (all depths)"),
+        (Verdict.UNKNOWN, False, None, "timeout", "unknown (timeout)"),
+        (
+            Verdict.UNKNOWN,
+            False,
+            None,
+            "incomplete quantifiers",
+            "unknown (incomplete quantifiers)",
+        ),
+        (Verdict.UNKNOWN, False, None, None, "unknown"),
+    ],
+)
+def test_verdict_strings(
+    verdict: Verdict, complete: bool, step: int | None, reason: str | None, text: str
+) -> None:
+    assert report.verdict_phrase(verdict, complete, 24, step, reason) == text
+
+
+def test_findings_are_violations_and_unreachable_covers() -> None:
+    assert report.is_finding(result("p", PropKind.INVARIANT, Verdict.VIOLATED, step=1))
+    assert report.is_finding(result("c", PropKind.COVER, Verdict.UNREACHABLE))
+    assert not report.is_finding(result("c", PropKind.COVER, Verdict.COVERED, step=2))
+    assert not report.is_finding(result("p", PropKind.INVARIANT, Verdict.PROVED))
+    assert not report.is_finding(result("p", PropKind.INVARIANT, Verdict.UNKNOWN))
+
+
+def test_text_table_is_aligned_and_plain_when_not_a_terminal() -> None:
+    text = report.render_text(fake_results(), {"counter": fake_ts()})
+    lines = text.splitlines()
+    assert lines[0].split() == ["spec", "property", "verdict", "depth", "seconds"]
+    assert lines[2] == "counter  no_wrap    violated at step 3     10     0.25"
+    assert lines[3] == "counter  monotonic  proved (10 steps)      10     0.25"
+    assert "\x1b[" not in text  # no escape codes in a pipe or a file
+
+
+def test_violation_step_table_shows_actor_action_and_what_changed() -> None:
+    text = report.render_text(fake_results(), {"counter": fake_ts()})
+    assert "counter / no_wrap: violated at step 3" in text
+    rows = [line.strip() for line in text.splitlines()]
+    assert "1  daemon 1  inc(d=1)         x: 0 → 1" in rows
+    assert "2  writer 0  reply(w=0, f=1)  seq[0]: 0 → 3" in rows
+    assert "pair[0,1]: false → true" in rows
+    assert "phase: IDLE → OPEN" in rows
+    # an action with no actor label and no parameters, and a step that changes nothing
+    assert "3  -         tick()           (no change)" in rows
+    # step 0 lists the whole initial state, in declaration order
+    start = rows.index("0  -         init             x = 0")
+    assert rows[start + 1 : start + 3] == ["seq[0] = 0", "seq[1] = 0"]
+    assert "no_wrap fails for f=1" in rows
+    # unchanged locations are not listed after step 0
+    assert not any(line.startswith("seq[1]: 1 → 1") for line in rows)
+
+
+def test_cover_witness_shown_only_on_request() -> None:
+    plain = report.render_text(fake_results(), {"counter": fake_ts()})
+    assert "counter / opens" not in plain
+    shown = report.render_text(fake_results(), {"counter": fake_ts()}, witnesses=True)
+    assert "counter / opens: covered at step 3" in shown
+
+
+def test_without_the_spec_actors_are_unknown_and_order_is_by_name() -> None:
+    rows = [line.strip() for line in report.render_text(fake_results()).splitlines()]
+    assert "1  -      inc(d=1)         seq[1]: 0 → 1" in rows
+
+
+def test_rich_rendering_for_a_terminal() -> None:
+    text = report.render_text(fake_results(), {"counter": fake_ts()}, tty=True, width=120)
+    assert "\x1b[" in text
+    assert "violated at step 3" in text
+    assert "daemon 1" in text
+
+
+def test_json_matches_the_documented_shape() -> None:
+    doc = json.loads(report.render_json(fake_results()))
+    assert doc["fusever"] == __version__
+    first = doc["results"][0]
+    assert list(first) == [
+        "spec", "file", "settings", "property", "kind", "verdict", "complete",
+        "bound", "step", "engine", "seconds", "trace",
+    ]  # fmt: skip
+    assert first["settings"] == {"FUDS": 2, "W": 3}
+    assert (first["kind"], first["verdict"], first["step"]) == ("invariant", "violated", 3)
+    trace = first["trace"]
+    assert trace[0] == {
+        "step": 0,
+        "action": None,
+        "args": {},
+        "state": {
+            "pair": {"0,0": False, "0,1": False, "1,0": False, "1,1": False},
+            "phase": "IDLE",
+            "seq": {"0": 0, "1": 0},
+            "x": 0,
+        },
+    }
+    assert trace[1] == {
+        "step": 1,
+        "action": "inc",
+        "args": {"d": 1},
+        "changed": {"seq": {"1": 1}, "x": 1},
+    }
+    assert trace[2]["changed"] == {"pair": {"0,1": True}, "phase": "OPEN", "seq": {"0": 3, "1": 4}}
+    assert trace[3]["changed"] == {}
+    assert doc["results"][1]["trace"] is None
+    assert doc["results"][1]["step"] is None
+
+
+def test_json_is_deterministic() -> None:
+    assert report.render_json(fake_results()) == report.render_json(fake_results())
+
+
+def test_junit_one_case_per_property_with_failures_and_errors() -> None:
+    rs = (*fake_results(), result("slow", PropKind.INVARIANT, Verdict.UNKNOWN, reason="timeout"))
+    root = ET.fromstring(report.render_junit(rs, {"counter": fake_ts()}))
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "1")
+    (suite,) = root.findall("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert list(cases) == ["no_wrap", "monotonic", "opens", "slow"]
+    failure = cases["no_wrap"].find("failure")
+    assert failure is not None and failure.get("message") == "violated at step 3"
+    assert "reply(w=0, f=1)" in (failure.text or "")
+    error = cases["slow"].find("error")
+    assert error is not None and error.get("message") == "unknown (timeout)"
+    assert cases["monotonic"].find("failure") is None
+    assert cases["opens"].find("failure") is None
+
+
+def test_junit_unreachable_cover_is_a_failure() -> None:
+    rs = (result("opens", PropKind.COVER, Verdict.UNREACHABLE),)
+    root = ET.fromstring(report.render_junit(rs))
+    case = root.find("testsuite/testcase")
+    assert case is not None
+    failure = case.find("failure")
+    assert failure is not None and failure.get("message") == "unreachable within 10"
+
+
+def test_itf_trace() -> None:
+    r = fake_results()[0]
+    doc = json.loads(report.render_itf(r, fake_ts()))
+    assert doc["#meta"]["format"] == "ITF"
+    assert doc["#meta"]["source"] == "spec/counter.fv"
+    assert doc["vars"] == ["x", "seq", "phase", "pair", "mbt::actionTaken", "mbt::nondetPicks"]
+    states = doc["states"]
+    assert [s["#meta"]["index"] for s in states] == [0, 1, 2, 3]
+    s0, _, s2, _ = states
+    assert s0["x"] == {"#bigint": "0"}
+    assert s0["mbt::actionTaken"] == "init"
+    assert s0["mbt::nondetPicks"] == {}
+    assert s2["seq"] == {
+        "#map": [[{"#bigint": "0"}, {"#bigint": "3"}], [{"#bigint": "1"}, {"#bigint": "4"}]]
+    }
+    assert s2["phase"] == "OPEN"
+    assert s2["pair"]["#map"][1] == [{"#tup": [{"#bigint": "0"}, {"#bigint": "1"}]}, True]
+    assert s2["mbt::actionTaken"] == "reply"
+    assert s2["mbt::nondetPicks"] == {
+        "w": {"tag": "Some", "value": {"#bigint": "0"}},
+        "f": {"tag": "Some", "value": {"#bigint": "1"}},
+    }
+    assert report.itf_filename(r) == "counter.no_wrap.itf.json"
+
+
+def test_itf_big_counters_are_exact() -> None:
+    big = 2**64 - 1
+    trace = Trace((Step(None, (), {"c": {(): big}}),))
+    r = result("p", PropKind.INVARIANT, Verdict.VIOLATED, step=0, trace=trace)
+    doc = json.loads(report.render_itf(r))
+    assert doc["states"][0]["c"] == {"#bigint": str(big)}
+
+
+def test_changes_lists_only_what_differs() -> None:
+    before = fake_trace().steps[1].state
+    after = fake_trace().steps[2].state
+    assert report.changes(before, after) == [
+        ("pair", (0, 1), False, True),
+        ("phase", (), "IDLE", "OPEN"),
+        ("seq", (0,), 0, 3),
+        ("seq", (1,), 1, 4),
+    ]
+    # a bool and an int that compare equal are still a change
+    assert report.changes({"b": {(): 1}}, {"b": {(): True}}) == [("b", (), 1, True)]
