@@ -361,6 +361,14 @@ class ProgressView:
         self._status.update(f"{finished}/{total} specs checked, {elapsed:.1f} s")
 
 
+def render_checked(systems: Iterable[TransitionSystem]) -> str:
+    """``fusever check``: one line per spec that parsed and checked."""
+    return "".join(
+        f"ok: {ts.name} ({len(ts.actions)} actions, {len(ts.properties)} properties)\n"
+        for ts in systems
+    )
+
+
 # ---- JSON (design.md, "The JSON report") -------------------------------------------
 
 

@@ -1,0 +1,379 @@
+"""The command line: argument parsing and exit codes, no logic of its own.
+
+Loading is :mod:`fusever.load`, checking is :mod:`fusever.engines`, every line of
+output is formatted by :mod:`fusever.report` (and :mod:`fusever.regress` for its diff).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
+from pathlib import Path
+from typing import NoReturn
+
+from fusever import __version__, regress, report
+from fusever.diagnostics import SpecError, did_you_mean
+from fusever.ts import TransitionSystem
+from fusever.verdict import Options, Progress, Result, Verdict
+
+# Exit codes: a public interface (README.md, `fusever --help`).
+EXIT_OK = 0  # every property as expected: no violation, every cover goal covered
+EXIT_FINDING = 1  # a property violated, a cover goal unreachable, or a recorded verdict changed
+EXIT_USAGE = 2  # a spec error, a bad flag, an unreadable file
+EXIT_UNKNOWN = 3  # undecided: a timeout or the solver gave up, and no finding
+EXIT_INTERNAL = 4  # a bug in fusever (the traceback is printed)
+
+EPILOG = """\
+exit codes:
+  0  all as expected: no property violated, every cover goal covered,
+     (regress) every recorded verdict unchanged
+  1  a property violated, or a cover goal unreachable (the property it
+     supports may hold vacuously); (regress) a recorded verdict changed
+  2  a spec error, a bad flag or an unreadable file
+  3  undecided: a timeout or an unknown solver answer, and nothing of 1
+  4  an internal error in fusever (a bug: please report the traceback)
+"""
+
+ENGINES = ("bmc", "kind", "chc", "auto")
+SPEC_DIR = Path("spec")
+
+
+class UsageError(Exception):
+    """A bad command line: ``fusever: error: ...``, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+# ---- the stages the CLI drives (indirections keep z3 out of `fusever check`) ------------
+
+
+def _discover(directory: Path) -> list[Path]:
+    from fusever import load
+
+    return load.discover(directory)
+
+
+def _load(paths: Sequence[Path], sets: Sequence[str]) -> tuple[TransitionSystem, ...]:
+    from fusever import load
+
+    return load.load_specs(paths, sets)
+
+
+def _prove(
+    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
+) -> tuple[Result, ...]:
+    from fusever import engines
+
+    return engines.prove(ts, options, progress)
+
+
+def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
+    return _prove(ts, options)
+
+
+# ---- argument types -------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` must be at least 1")
+    return n
+
+
+def _depth(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` must not be negative")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not s > 0 or s == float("inf"):
+        raise argparse.ArgumentTypeError(f"`{text}` must be a positive number of seconds")
+    return s
+
+
+def _setting(text: str) -> str:
+    name, eq, value = text.partition("=")
+    if not eq or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"`{text}` is not NAME=VALUE")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fusever",
+        description="Model-check the state transitions of a FUSE kernel patch with Z3.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fusever {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    prove = sub.add_parser(
+        "prove",
+        help="check every property of the specs",
+        description="Check every property of the specs (every .fv under spec/ when none is named).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    prove.add_argument("specs", nargs="*", metavar="SPEC", help=".fv files (default: spec/*.fv)")
+    prove.add_argument(
+        "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
+    )
+    prove.add_argument(
+        "--set",
+        dest="sets",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a constant (repeatable)",
+    )
+    prove.add_argument(
+        "--property",
+        dest="properties",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="check only this property (repeatable)",
+    )
+    prove.add_argument("--engine", choices=ENGINES, default="bmc", help="default: bmc")
+    prove.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per spec")
+    prove.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    prove.add_argument(
+        "--trace-dir",
+        type=Path,
+        metavar="DIR",
+        help="write each violation and cover witness as DIR/<spec>.<property>.itf.json",
+    )
+    prove.add_argument(
+        "--witnesses", action="store_true", help="show cover witnesses' step tables too"
+    )
+    prove.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
+    )
+    prove.set_defaults(run=_cmd_prove)
+
+    check = sub.add_parser(
+        "check",
+        help="parse and check specs only",
+        description="Parse and check specs without running a solver.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("specs", nargs="*", metavar="SPEC", help=".fv files (default: spec/*.fv)")
+    check.set_defaults(run=_cmd_check)
+
+    reg = sub.add_parser(
+        "regress",
+        help="re-check the verdicts recorded in proofs/",
+        description=(
+            "Re-run every configuration recorded in proofs/ and fail on any changed verdict; "
+            "--record rewrites proofs/ from the specs under spec/."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
+    reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
+    reg.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
+    )
+    reg.set_defaults(run=_cmd_regress)
+    return parser
+
+
+# ---- commands ----------------------------------------------------------------------
+
+
+def _spec_paths(named: Sequence[str]) -> list[Path]:
+    if named:
+        return [Path(s) for s in named]
+    paths = _discover(SPEC_DIR)
+    if not paths:
+        raise UsageError(f"no SPEC given and {SPEC_DIR}/ holds no .fv files")
+    return paths
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    systems = _load(_spec_paths(args.specs), ())
+    sys.stdout.write(report.render_checked(systems))
+    return EXIT_OK
+
+
+def _options_for(ts: TransitionSystem, args: argparse.Namespace) -> Options | None:
+    """The options for one spec; None when it has none of the named properties."""
+    props: tuple[str, ...] | None = None
+    if args.properties:
+        have = {p.name for p in ts.properties}
+        props = tuple(dict.fromkeys(p for p in args.properties if p in have))
+        if not props:
+            return None
+    return Options(depth=args.depth, properties=props, timeout=args.timeout, engine=args.engine)
+
+
+def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSystem]) -> None:
+    known = {p.name for ts in systems for p in ts.properties}
+    for name in names:
+        if name not in known:
+            raise UsageError(f"no spec has a property `{name}`{did_you_mean(name, known)}")
+
+
+def _run(
+    jobs: Sequence[tuple[TransitionSystem, Options]], workers: int
+) -> list[tuple[Result, ...]]:
+    """Check each spec, in parallel processes when asked; results in ``jobs``' order."""
+    show = sys.stderr.isatty()
+    view = report.ProgressView(sys.stderr) if show else None
+    try:
+        with view if view is not None else nullcontext():
+            if workers <= 1 or len(jobs) <= 1:
+                out = []
+                for i, (ts, options) in enumerate(jobs):
+                    out.append(_prove(ts, options, view.update if view else None))
+                    if view:
+                        view.done(i + 1, len(jobs))
+                return out
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+                futures = {
+                    pool.submit(_prove_in_worker, ts, options): i
+                    for i, (ts, options) in enumerate(jobs)
+                }
+                done: dict[int, tuple[Result, ...]] = {}
+                for future in as_completed(futures):
+                    done[futures[future]] = future.result()
+                    if view:
+                        view.done(len(done), len(jobs))
+                return [done[i] for i in range(len(jobs))]
+    except ValueError as e:
+        # an engine that does not exist (yet): the user's choice, not a crash
+        engines = {options.engine for _, options in jobs}
+        if engines - {"bmc"}:
+            raise UsageError(f"engine {', '.join(sorted(engines))}: {e}") from e
+        raise
+
+
+def exit_code(results: Sequence[Result]) -> int:
+    """1 for a finding (a violation, an unreachable cover goal), else 3 when anything is
+    undecided, else 0: a definite finding outranks an open question."""
+    if any(report.is_finding(r) for r in results):
+        return EXIT_FINDING
+    if any(r.verdict is Verdict.UNKNOWN for r in results):
+        return EXIT_UNKNOWN
+    return EXIT_OK
+
+
+def _cmd_prove(args: argparse.Namespace) -> int:
+    systems = _load(_spec_paths(args.specs), args.sets)
+    _check_property_names(args.properties, systems)
+    jobs = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
+    results = [r for rs in _run(jobs, args.jobs) for r in rs]
+    by_name = {ts.name: ts for ts in systems}
+    if args.trace_dir is not None:
+        _write_traces(args.trace_dir, results, by_name)
+    match args.format:
+        case "json":
+            sys.stdout.write(report.render_json(results))
+        case "junit":
+            sys.stdout.write(report.render_junit(results, by_name))
+        case _:
+            tty = sys.stdout.isatty()
+            width = shutil.get_terminal_size().columns
+            sys.stdout.write(
+                report.render_text(results, by_name, witnesses=args.witnesses, tty=tty, width=width)
+            )
+    return exit_code(results)
+
+
+def _write_traces(
+    directory: Path, results: Sequence[Result], specs: dict[str, TransitionSystem]
+) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for r in results:
+            if r.trace is not None and r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
+                path = directory / report.itf_filename(r)
+                path.write_text(report.render_itf(r, specs.get(r.spec)), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write traces to {directory}: {e.strerror or e}") from e
+
+
+def _cmd_regress(args: argparse.Namespace) -> int:
+    proofs: Path = args.proofs
+    systems = _load(_spec_paths(()), ())
+    recorded = regress.read_dir(proofs)
+    if args.record:
+        jobs = [(ts, Options(depth=ts.depth, engine="bmc")) for ts in systems]
+        runs = _run(jobs, args.jobs)
+        recordings = [
+            regress.record(ts, rs, o.engine, ts.depth)
+            for (ts, o), rs in zip(jobs, runs, strict=True)
+        ]
+        written = regress.write_dir(proofs, recordings)
+        sys.stdout.write(report.render_text([r for rs in runs for r in rs]))
+        sys.stdout.write(f"recorded {len(written)} spec(s) in {proofs}/\n")
+        return EXIT_OK
+    checked = [ts for ts in systems if ts.name in recorded]
+    jobs = [
+        (ts, Options(depth=recorded[ts.name].depth, engine=recorded[ts.name].engine))
+        for ts in checked
+    ]
+    runs = _run(jobs, args.jobs)
+    changes = regress.missing(recorded, [ts.name for ts in systems])
+    for (ts, options), rs in zip(jobs, runs, strict=True):
+        assert options.depth is not None
+        now = regress.record(ts, rs, options.engine, options.depth)
+        changes += regress.compare(recorded[ts.name], now)
+    sys.stdout.write(regress.render(changes, len(checked), proofs))
+    return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
+
+
+# ---- entry point ---------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.run(args)
+        return code
+    except UsageError as e:
+        print(f"fusever: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except SpecError as e:
+        print(report.render_diagnostics(e.diagnostics), file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as e:  # --help and --version
+        return e.code if isinstance(e.code, int) else EXIT_OK
+    except KeyboardInterrupt:
+        print("fusever: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        print(
+            "fusever: internal error (a bug in fusever; please report it with this traceback):",
+            file=sys.stderr,
+        )
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,273 @@
+"""Golden CLI tests: the command, its output and its exit code, run in-process through
+``fusever.cli.main``.  The loader and the engine are replaced by fakes here, so these
+pin the CLI's own behaviour; tests/test_cli_real.py runs the real pipeline."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from report_fakes import fake_results, fake_ts, result
+
+from fusever import cli
+from fusever.diagnostics import Diagnostic, SpecError
+from fusever.syntax import Span
+from fusever.ts import PropKind, TransitionSystem
+from fusever.verdict import Options, Progress, Result, Verdict
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+class FakeEngine:
+    """Stands in for load and engines: records what the CLI asked for."""
+
+    def __init__(self, systems: Sequence[TransitionSystem], results: dict[str, tuple[Result, ...]]):
+        self.systems = tuple(systems)
+        self.results = results
+        self.loaded: list[tuple[list[Path], list[str]]] = []
+        self.options: list[tuple[str, Options]] = []
+
+    def load(self, paths: Sequence[Path], sets: Sequence[str]) -> tuple[TransitionSystem, ...]:
+        self.loaded.append((list(paths), list(sets)))
+        for p in paths:
+            if not str(p).endswith(".fv"):
+                raise SpecError([Diagnostic(None, f"{p}: not a .fv file")])
+        return self.systems
+
+    def prove(
+        self,
+        ts: TransitionSystem,
+        options: Options,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> tuple[Result, ...]:
+        self.options.append((ts.name, options))
+        if options.engine != "bmc":
+            raise ValueError(f"unknown engine `{options.engine}`")
+        rs = self.results[ts.name]
+        if options.properties is not None:
+            rs = tuple(r for r in rs if r.property in options.properties)
+        if options.depth is not None:
+            rs = tuple(replace(r, bound=options.depth) for r in rs)
+        return rs
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    fake = FakeEngine([fake_ts()], {"counter": fake_results()})
+    monkeypatch.setattr(cli, "_load", fake.load)
+    monkeypatch.setattr(cli, "_prove", fake.prove)
+    monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
+    return fake
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def go(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return go
+
+
+def test_prove_text_and_exit_1_on_a_violation(engine: FakeEngine, run: Run) -> None:
+    code, out, err = run("prove", "spec/counter.fv")
+    assert code == 1
+    assert err == ""
+    assert out.splitlines()[:5] == [
+        "spec     property   verdict             depth  seconds",
+        "-------  ---------  ------------------  -----  -------",
+        "counter  no_wrap    violated at step 3     10     0.25",
+        "counter  monotonic  proved (10 steps)      10     0.25",
+        "counter  opens      covered at step 3      10     0.25",
+    ]
+    assert "counter / no_wrap: violated at step 3" in out
+    assert engine.loaded == [([Path("spec/counter.fv")], [])]
+
+
+def test_prove_without_specs_discovers_spec_dir(engine: FakeEngine, run: Run) -> None:
+    code, _, _ = run("prove")
+    assert code == 1
+    assert engine.loaded == [([Path("spec/counter.fv")], [])]
+
+
+def test_prove_with_no_specs_anywhere_is_a_usage_error(
+    engine: FakeEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_discover", lambda d: [])
+    assert run("prove") == (2, "", "fusever: error: no SPEC given and spec/ holds no .fv files\n")
+
+
+def test_flags_reach_the_engine(engine: FakeEngine, run: Run) -> None:
+    code, out, _ = run(
+        "prove", "a.fv", "--depth", "7", "--set", "W=4", "--set", "FUDS=1",
+        "--property", "monotonic", "--timeout", "2.5",
+    )  # fmt: skip
+    assert code == 0
+    assert engine.loaded == [([Path("a.fv")], ["W=4", "FUDS=1"])]
+    assert engine.options == [
+        ("counter", Options(depth=7, properties=("monotonic",), timeout=2.5, engine="bmc"))
+    ]
+    assert "proved (7 steps)" in out
+    assert "no_wrap" not in out
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "code"),
+    [
+        ((Verdict.PROVED, Verdict.COVERED), 0),
+        ((Verdict.PROVED, Verdict.UNREACHABLE), 1),  # a vacuous proof is a finding
+        ((Verdict.PROVED, Verdict.UNKNOWN), 3),
+        ((Verdict.VIOLATED, Verdict.UNKNOWN), 1),  # a finding outranks an open question
+    ],
+)
+def test_exit_codes(verdicts: tuple[Verdict, Verdict], code: int) -> None:
+    inv, cov = verdicts
+    rs = [
+        result("p", PropKind.INVARIANT, inv, step=1 if inv is Verdict.VIOLATED else None),
+        result("c", PropKind.COVER, cov, step=2 if cov is Verdict.COVERED else None),
+    ]
+    assert cli.exit_code(rs) == code
+
+
+def test_unknown_property_is_a_usage_error_with_a_suggestion(engine: FakeEngine, run: Run) -> None:
+    code, out, err = run("prove", "a.fv", "--property", "monotonc")
+    assert (code, out) == (2, "")
+    assert err == "fusever: error: no spec has a property `monotonc`; did you mean `monotonic`?\n"
+    assert engine.options == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["prove", "--depth", "x"], "argument --depth: `x` is not a whole number"),
+        (["prove", "--depth", "-1"], "argument --depth: `-1` must not be negative"),
+        (["prove", "--jobs", "0"], "argument --jobs: `0` must be at least 1"),
+        (
+            ["prove", "--timeout", "0"],
+            "argument --timeout: `0` must be a positive number of seconds",
+        ),
+        (["prove", "--set", "W"], "argument --set: `W` is not NAME=VALUE"),
+        (["prove", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["prove", "--bogus"], "unrecognized arguments: --bogus"),
+        (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_bad_flags_exit_2_without_a_traceback(
+    engine: FakeEngine, run: Run, argv: list[str], message: str
+) -> None:
+    code, out, err = run(*argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"fusever: error: {message}")
+    assert "Traceback" not in err
+
+
+def test_engine_not_available_is_a_usage_error(engine: FakeEngine, run: Run) -> None:
+    code, out, err = run("prove", "a.fv", "--engine", "kind")
+    assert (code, out) == (2, "")
+    assert err == "fusever: error: engine kind: unknown engine `kind`\n"
+
+
+def test_spec_error_is_located_and_exits_2(
+    engine: FakeEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bad(paths: Sequence[Path], sets: Sequence[str]) -> tuple[TransitionSystem, ...]:
+        span = Span("spec/a.fv", 3, 5, 3, 8)
+        raise SpecError([Diagnostic(span, "unknown constant `WIDHT`", "  u<WIDHT> x")])
+
+    monkeypatch.setattr(cli, "_load", bad)
+    code, out, err = run("prove", "spec/a.fv", "--set", "WIDHT=3")
+    assert (code, out) == (2, "")
+    assert err == ("spec/a.fv:3:5: error: unknown constant `WIDHT`\n    u<WIDHT> x\n      ^^^\n")
+
+
+def test_internal_error_exits_4_with_traceback(
+    engine: FakeEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object) -> tuple[Result, ...]:
+        raise RuntimeError("encoder and interpreter disagree")
+
+    monkeypatch.setattr(cli, "_prove", boom)
+    code, out, err = run("prove", "a.fv")
+    assert (code, out) == (4, "")
+    assert err.startswith("fusever: internal error")
+    assert "Traceback" in err and "encoder and interpreter disagree" in err
+
+
+def test_json_format(engine: FakeEngine, run: Run) -> None:
+    code, out, _ = run("prove", "a.fv", "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert [(r["property"], r["verdict"]) for r in doc["results"]] == [
+        ("no_wrap", "violated"),
+        ("monotonic", "proved"),
+        ("opens", "covered"),
+    ]
+
+
+def test_junit_format(engine: FakeEngine, run: Run) -> None:
+    code, out, _ = run("prove", "a.fv", "--format", "junit")
+    assert code == 1
+    root = ET.fromstring(out)
+    assert [c.get("name") for c in root.iter("testcase")] == ["no_wrap", "monotonic", "opens"]
+
+
+def test_trace_dir_gets_one_itf_file_per_trace(
+    engine: FakeEngine, run: Run, tmp_path: Path
+) -> None:
+    code, _, _ = run("prove", "a.fv", "--trace-dir", str(tmp_path / "traces"))
+    assert code == 1
+    files = sorted(p.name for p in (tmp_path / "traces").iterdir())
+    assert files == ["counter.no_wrap.itf.json", "counter.opens.itf.json"]
+    doc = json.loads((tmp_path / "traces" / "counter.no_wrap.itf.json").read_text())
+    assert doc["states"][1]["mbt::actionTaken"] == "inc"
+
+
+def test_witnesses_flag_shows_cover_step_tables(engine: FakeEngine, run: Run) -> None:
+    _, out, _ = run("prove", "a.fv")
+    assert "counter / opens" not in out
+    _, out, _ = run("prove", "a.fv", "--witnesses")
+    assert "counter / opens: covered at step 3" in out
+
+
+def test_jobs_keep_the_order_of_the_specs(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ["b", "a", "c"]
+    fake = FakeEngine(
+        [fake_ts(n, f"spec/{n}.fv") for n in names],
+        {n: (result("p", PropKind.INVARIANT, Verdict.PROVED, spec=n),) for n in names},
+    )
+    monkeypatch.setattr(cli, "_load", fake.load)
+    monkeypatch.setattr(cli, "_prove", fake.prove)
+    code, out, _ = run("prove", "x.fv", "--jobs", "2")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[2:]] == names
+
+
+def test_check_prints_one_line_per_spec(engine: FakeEngine, run: Run) -> None:
+    assert run("check", "spec/counter.fv") == (
+        0,
+        "ok: counter (3 actions, 3 properties)\n",
+        "",
+    )
+
+
+def test_check_missing_file_exits_2(engine: FakeEngine, run: Run) -> None:
+    code, out, err = run("check", "nothere.txt")
+    assert (code, out) == (2, "")
+    assert err == "fusever: error: nothere.txt: not a .fv file\n"
+
+
+def test_help_lists_exit_codes(run: Run) -> None:
+    code, out, _ = run("prove", "--help")
+    assert code == 0
+    assert "exit codes:" in out and "3  undecided" in out
+
+
+def test_version(run: Run) -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("fusever ")
