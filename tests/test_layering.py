@@ -1,0 +1,102 @@
+"""The layering rule of ARCHITECTURE.md, checked on the source with ``ast``: a module
+imports only from lower layers; only the encoder and the engines import z3; only the
+parser imports lark; only the report stage imports rich."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "fusever"
+ARCHITECTURE = PACKAGE.parent / "ARCHITECTURE.md"
+
+# Lowest first.  A module may import modules of strictly lower layers (and the package's
+# __init__ for __version__).  A new module gets a layer here and a line in ARCHITECTURE.md.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("syntax",),
+    ("diagnostics", "ts"),
+    ("verdict",),
+    ("parse",),
+    ("check",),
+    ("load",),
+    ("interpret",),
+    ("encode",),
+    ("bmc", "kind", "chc"),
+    ("engines",),
+    ("report",),
+    ("regress",),
+    ("cli",),
+    ("__main__",),
+)
+LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+ONLY_IN = {
+    "z3": {"encode", "bmc", "kind", "chc", "engines"},
+    "lark": {"parse"},
+    "rich": {"report"},
+}
+
+
+def modules() -> list[str]:
+    return sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+
+
+def imports(module: str) -> set[str]:
+    """Top-level names imported: ``fusever.x`` as ``x``, the package itself as
+    ``fusever``, anything else by its first component (``z3``, ``lark``)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    out: set[str] = set()
+    ours = set(modules())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                out.add(parts[1] if parts[0] == "fusever" and len(parts) > 1 else parts[0])
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level or base == "fusever" or base.startswith("fusever."):
+                parts = base.split(".") if base else []
+                sub = parts[1] if parts and parts[0] == "fusever" and len(parts) > 1 else None
+                if node.level and parts:
+                    sub = parts[0]
+                if sub is not None:
+                    out.add(sub)
+                else:
+                    for alias in node.names:
+                        out.add(alias.name if alias.name in ours else "fusever")
+            else:
+                out.add(base.split(".")[0])
+    return out
+
+
+def test_every_module_has_a_layer_and_a_line_in_architecture_md() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    for module in modules():
+        assert module in LEVEL, f"fusever/{module}.py has no layer in tests/test_layering.py"
+        assert f"`{module}`" in text or f"`{module}.py`" in text, (
+            f"fusever/{module}.py is not described in ARCHITECTURE.md"
+        )
+
+
+@pytest.mark.parametrize("module", modules())
+def test_imports_only_from_lower_layers(module: str) -> None:
+    level = LEVEL.get(module)
+    if level is None:
+        pytest.fail(f"fusever/{module}.py has no layer")
+    ours = set(modules())
+    for name in sorted(imports(module)):
+        if name in ours:
+            assert LEVEL[name] < level, (
+                f"fusever/{module}.py imports fusever.{name}, which is not in a lower layer"
+            )
+        for lib, allowed in ONLY_IN.items():
+            if name == lib:
+                assert module in allowed, f"fusever/{module}.py imports {lib}"
+
+
+def test_the_checker_itself_sees_imports() -> None:
+    # guard against a checker that finds nothing and so passes everything
+    assert {"report", "regress", "verdict", "diagnostics", "fusever"} <= imports("cli")
+    assert "tomli_w" in imports("regress")
+    assert "rich" in imports("report")
