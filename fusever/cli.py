@@ -267,9 +267,8 @@ def _run(
                 return [done[i] for i in range(len(jobs))]
     except ValueError as e:
         # an engine that does not exist (yet): the user's choice, not a crash
-        engines = {options.engine for _, options in jobs}
-        if engines - {"bmc"}:
-            raise UsageError(f"engine {', '.join(sorted(engines))}: {e}") from e
+        if {options.engine for _, options in jobs} - {"bmc", "auto"}:
+            raise UsageError(str(e)) from e
         raise
 
 
