@@ -85,9 +85,7 @@ def parse_text(text: str, path: str) -> s.SpecFile:
         spec = _Build(path).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, SpecError):
-            raise SpecError(
-                [_with_line(d, text) for d in e.orig_exc.diagnostics]
-            ) from None
+            raise SpecError([_with_line(d, text) for d in e.orig_exc.diagnostics]) from None
         raise
     assert isinstance(spec, s.SpecFile)
     return s.SpecFile(
@@ -152,7 +150,7 @@ def _syntax_error(e: UnexpectedInput, text: str, path: str, parser: Lark) -> NoR
         if e.char == '"':
             expected = None
             found = 'unterminated string: a "description" must end on the line it starts'
-        elif e.pos_in_stream is not None and text.startswith("/*", e.pos_in_stream):
+        elif text.startswith("/*", e.pos_in_stream):
             expected = None
             found = "unterminated comment: `/*` has no matching `*/`"
     elif isinstance(e, UnexpectedEOF):
@@ -243,9 +241,13 @@ class _Build(Transformer[Token, TypingAny]):
     def start(self, meta: Meta, children: list[TypingAny]) -> s.SpecFile:
         header, *items = children
         name, base, description = header
-        return s.SpecFile(name, base, description, tuple(items), path=self.path, span=self._span(meta))
+        return s.SpecFile(
+            name, base, description, tuple(items), path=self.path, span=self._span(meta)
+        )
 
-    def spec_header(self, meta: Meta, name: Token, desc: Token | None) -> tuple[str, None, str | None]:
+    def spec_header(
+        self, meta: Meta, name: Token, desc: Token | None
+    ) -> tuple[str, None, str | None]:
         return str(name), None, _string(desc)
 
     def variant_header(
@@ -362,7 +364,9 @@ class _Build(Transformer[Token, TypingAny]):
     def block(self, meta: Meta, children: list[s.Stmt]) -> _Block:
         return _Block(children)
 
-    def assign(self, meta: Meta, target: tuple[str, tuple[s.Expr, ...]], value: TypingAny) -> s.Assign:
+    def assign(
+        self, meta: Meta, target: tuple[str, tuple[s.Expr, ...]], value: TypingAny
+    ) -> s.Assign:
         name, args = target
         return s.Assign(name, args, value, self._span(meta))
 
@@ -403,9 +407,7 @@ class _Build(Transformer[Token, TypingAny]):
     @v_args(meta=True, inline=False)
     def quant(self, meta: Meta, children: list[TypingAny]) -> s.Quant:
         kind, *binders, body = children
-        return s.Quant(
-            s.Quantifier(str(kind.children[0])), tuple(binders), body, self._span(meta)
-        )
+        return s.Quant(s.Quantifier(str(kind.children[0])), tuple(binders), body, self._span(meta))
 
     def binder(self, meta: Meta, name: Token, sort: Token) -> s.Binder:
         return s.Binder(str(name), str(sort), self._span(meta))
