@@ -319,7 +319,8 @@ def _write_traces(
 
 def _cmd_regress(args: argparse.Namespace) -> int:
     proofs: Path = args.proofs
-    systems = _load(_spec_paths(()), ())
+    paths = _discover(SPEC_DIR)
+    systems = _load(paths, ()) if paths else ()
     recorded = regress.read_dir(proofs)
     if args.record:
         jobs = [(ts, Options(depth=ts.depth, engine="bmc")) for ts in systems]

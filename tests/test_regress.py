@@ -186,3 +186,12 @@ def test_regress_without_proofs_fails(project: FakeEngine, run: Run) -> None:  #
     code, out, _ = run("regress", "--proofs", "elsewhere")
     assert code == 1
     assert out.splitlines()[0] == "counter: no recorded proofs (run `fusever regress --record`)"
+
+
+def test_regress_with_no_specs_and_no_proofs_passes(
+    project: FakeEngine,
+    run: Run,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cli, "_discover", lambda d: [])
+    assert run("regress") == (0, "ok: 0 spec(s) match proofs/\n", "")
