@@ -559,9 +559,20 @@ class _Ctx:
     state: bool  # may read state variables
     primes: bool  # may read primed state (transition properties and cover goals)
     no_state: str = ""  # why state may not be read here
+    broken: frozenset[str] = frozenset()  # locals whose declaration had an error
 
     def bind(self, name: str, t: ts.Type) -> _Ctx:
         return dataclasses.replace(self, locals={**self.locals, name: t})
+
+    def bind_broken(self, name: str) -> _Ctx:
+        """A local whose declaration failed: uses of it are silent, not unknown names."""
+        return dataclasses.replace(self, broken=self.broken | {name})
+
+
+def _int_hint(a: ts.Type, b: ts.Type) -> str:
+    if {type(a), type(b)} == {ts.BitVecType, ts.IntType}:
+        return "; int(e) reads a bit-vector as an int"
+    return ""
 
 
 def _fits(v: int, t: ts.Type) -> str | None:
@@ -853,7 +864,7 @@ class _Resolver:
             return None
         a, b = pair
         if a.type != b.type:
-            d.error(span, f"type mismatch: {a.type} and {b.type}")
+            d.error(span, f"type mismatch: {a.type} and {b.type}" + _int_hint(a.type, b.type))
             return None
         t = a.type
         if op in (s.BinOp.EQ, s.BinOp.NE):
@@ -884,6 +895,8 @@ class _Resolver:
     def ref(self, e: s.Ref, ctx: _Ctx) -> ts.Expr | None:
         d = self.d
         name, at = e.name, _ref_span(e)
+        if name in ctx.broken and name not in ctx.locals:
+            return None
         if name in ctx.locals:
             if e.primed or e.args:
                 d.error(e.span, f"`{name}` is a local value; it cannot be primed or indexed")
@@ -1059,7 +1072,7 @@ class _Stmts:
         whole = not st.args and bool(v.index)
         args: tuple[ts.Expr, ...] | None = ()
         if not whole:
-            args = r.indices(v, st.args, st.span, ctx)
+            args = r.indices(v, st.args, at, ctx)
         value: ts.Expr | None
         if isinstance(st.value, s.Any):
             if not flow.init:
@@ -1297,6 +1310,7 @@ def _action(a: s.ActionDecl, at: s.Span, r: _Resolver, st: _Stmts) -> ts.Action 
             t = None
         if t is None or not fresh:
             ok = False
+            ctx = ctx.bind_broken(p.name)
             continue
         ctx = ctx.bind(p.name, t)
         params.append(ts.Param(p.name, t, False, p.span))
@@ -1333,6 +1347,7 @@ def _action(a: s.ActionDecl, at: s.Span, r: _Resolver, st: _Stmts) -> ts.Action 
             t = r.value_type(c.type)
         if t is None or not fresh:
             ok = False
+            ctx = ctx.bind_broken(c.name)
             continue
         ctx = ctx.bind(c.name, t)
         params.append(ts.Param(c.name, t, True, c.span))
