@@ -26,8 +26,17 @@ EXPECT = "// expect: "
 SET = "// set: "
 
 
+HELPER = "// not a test case"
+
+
 def _cases() -> list[Path]:
-    return sorted(p for p in HERE.glob("*.fv") if EXPECT in p.read_text() or os.environ.get("FUSEVER_REGOLD") and not p.read_text().startswith("// not a test case"))
+    """Files with expectations; when regenerating, every file that is not a helper."""
+    regold = bool(os.environ.get("FUSEVER_REGOLD"))
+    return sorted(
+        p
+        for p in HERE.glob("*.fv")
+        if EXPECT in p.read_text() or (regold and not p.read_text().startswith(HELPER))
+    )
 
 
 def _run(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -64,5 +73,5 @@ def test_error_output(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_case_has_expectations() -> None:
     helpers = [p.name for p in HERE.glob("*.fv") if EXPECT not in p.read_text()]
-    assert all(HERE.joinpath(h).read_text().startswith("// not a test case") for h in helpers), helpers
+    assert all(HERE.joinpath(h).read_text().startswith(HELPER) for h in helpers), helpers
     assert len(_cases()) >= 30
