@@ -1,0 +1,800 @@
+"""The transition system to Z3: state copies per step, transitions, properties, traces.
+
+One copy of every state location per step.  Step ``k -> k+1`` chooses exactly one
+action instance (an action with values for its enumerated parameters) or a stutter
+step, through a selector; the chosen instance's guard (and any ``assume`` in its body)
+must hold, and every location of step ``k+1`` is an ``if-then-else`` chain over the
+instances that assign it, defaulting to its value at step ``k`` (the frame condition).
+Chosen parameters are fresh variables per step and action.
+
+Action bodies are executed symbolically over concrete instances: enumerated parameters
+and loop variables are numbers, so most map indices are concrete and a map read is one
+variable; a symbolic index (``m[ino[f]]``) becomes an ``if-then-else`` chain over the
+keys.  Init uses the fixpoint semantics of :mod:`fusever.interpret`: ``x_0 == init(x_0)``.
+
+Representation:
+
+=============  =================================================================
+BoolType       Bool
+BitVecType     BitVec(width): wraps; comparisons signed only on a signed type
+SortType       BitVec(ceil(log2 size)) (at least 1), ``< size`` at step 0 when needed
+EnumType       BitVec(ceil(log2 members)), the member's position
+IntType        Z3 Int, or (``ghost="bv"``) an exact signed bit-vector: see below
+=============  =================================================================
+
+Ghost integers as bit-vectors (``EncodeOptions.ghost``): every integer *expression* is
+a signed bit-vector wide enough to hold its exact value (``a + b`` is one bit wider
+than its wider operand, ``a * b`` as wide as both together), so guards and properties
+compute exactly.  Only an integer *location* has a fixed width ``ghost_width``; a store
+that does not fit sets the step's overflow flag (:meth:`Encoding.overflow`).  The engine
+forbids overflow on every step before the current depth and checks, at each depth, that
+no overflow is reachable there; if one is, it widens and starts again.  So every path of
+the integer system up to the bound is a path of the bit-vector encoding with the same
+values, and conversely.  This needs a ghost integer's initial value to be a constant and
+no chosen parameter of type ``int`` (:func:`ghost_bv_applicable`); otherwise Z3 integers
+are used.  It lets the whole problem be pure bit-vectors, for Z3's incremental
+bit-blasting solver (``SolverFor("QF_BV")``).
+
+Operator semantics live in one table, :data:`BINARY` and :data:`UNARY`, the mirror of
+:mod:`fusever.interpret`'s.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, assert_never
+
+import z3
+
+from fusever.ts import (
+    Action,
+    Assign,
+    Assume,
+    Binary,
+    BinOp,
+    BitVecType,
+    BoolType,
+    Cast,
+    EnumType,
+    Expr,
+    ForAll,
+    If,
+    IntType,
+    Ite,
+    Key,
+    Lit,
+    Local,
+    Property,
+    PropKind,
+    Quant,
+    Quantifier,
+    SortType,
+    StateVar,
+    Step,
+    Stmt,
+    Trace,
+    TransitionSystem,
+    Type,
+    Unary,
+    UnOp,
+    Value,
+    Var,
+    elements,
+    instances,
+    keys,
+)
+
+__all__ = [
+    "BINARY",
+    "UNARY",
+    "EncodeOptions",
+    "Encoding",
+    "EncodingBug",
+    "ghost_bv_applicable",
+    "new_solver",
+]
+
+
+class EncodingBug(Exception):
+    """The encoder and the interpreter disagree: a bug in fusever, never a finding."""
+
+
+MapEncoding = Literal["expand", "array"]
+SelectorEncoding = Literal["binary", "onehot"]
+GhostEncoding = Literal["auto", "int", "bv"]
+StutterEncoding = Literal["anywhere", "tail"]
+SolverKind = Literal["auto", "smt", "qf_bv"]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeOptions:
+    """How to encode; the defaults are the fastest measured (bench/bench.py)."""
+
+    # maps expanded into one variable per key: indices stay concrete (see bench/ for numbers)
+    maps: MapEncoding = "expand"
+    # the action instance of a step: one bit-vector (binary) or one Bool per instance
+    selector: SelectorEncoding = "binary"
+    # ghost ints: "auto" is "bv" when ghost_bv_applicable, else Z3 Int
+    ghost: GhostEncoding = "auto"
+    ghost_width: int = 16
+    # "tail": once a step stutters, every later one does (no stutter between real steps)
+    stutter: StutterEncoding = "tail"
+    # "auto": Z3's incremental bit-blasting solver when everything is bit-vectors
+    solver: SolverKind = "auto"
+
+
+# ---- the operator table ----------------------------------------------------------
+
+# z3 ships no type information: every term is Any to mypy; Z names what is meant.
+Z: TypeAlias = Any
+
+
+def _swidth(v: int) -> int:
+    """Bits of the smallest two's complement representation of ``v``."""
+    return (v if v >= 0 else ~v).bit_length() + 1
+
+
+def _sext(a: Z, width: int) -> Z:
+    n = width - a.size()
+    return a if n == 0 else z3.SignExt(n, a)
+
+
+def _exact(t: Type, a: Z) -> bool:
+    """An ``int`` value held as an exact signed bit-vector (ghost="bv")."""
+    return isinstance(t, IntType) and z3.is_bv(a)
+
+
+def _align(a: Z, b: Z, width: int | None = None) -> tuple[Z, Z]:
+    w = max(a.size(), b.size()) if width is None else width
+    return _sext(a, w), _sext(b, w)
+
+
+def _eq(t: Type, a: Z, b: Z) -> Z:
+    if _exact(t, a):
+        a, b = _align(a, b)
+    return a == b
+
+
+def _order(signed: Callable[[Z, Z], Z], unsigned: Callable[[Z, Z], Z]) -> Callable[[Type, Z, Z], Z]:
+    def op(t: Type, a: Z, b: Z) -> Z:
+        match t:
+            case IntType():
+                return signed(*_align(a, b)) if z3.is_bv(a) else signed(a, b)
+            case BitVecType(signed=s):
+                return signed(a, b) if s else unsigned(a, b)
+            case SortType() | EnumType():
+                return unsigned(a, b)
+            case BoolType():
+                return unsigned(z3.If(a, _one, _zero), z3.If(b, _one, _zero))
+            case _:
+                assert_never(t)
+
+    return op
+
+
+_one = z3.BitVecVal(1, 1)
+_zero = z3.BitVecVal(0, 1)
+
+
+def _arith(f: Callable[[Z, Z], Z], grow: Callable[[int, int], int]) -> Callable[[Type, Z, Z], Z]:
+    def op(t: Type, a: Z, b: Z) -> Z:
+        if _exact(t, a):
+            a, b = _align(a, b, grow(a.size(), b.size()))
+        return f(a, b)
+
+    return op
+
+
+# THE operator table: (operand type, lhs, rhs) -> term.  Z3's ``<`` on bit-vectors is
+# signed, so unsigned types use ULT/ULE/UGT/UGE.  Bit-vector arithmetic wraps; exact
+# ints grow (one bit for + and -, the sum of the widths for *).
+BINARY: dict[BinOp, Callable[[Type, Z, Z], Z]] = {
+    BinOp.IMPLIES: lambda t, a, b: z3.Implies(a, b),
+    BinOp.OR: lambda t, a, b: z3.Or(a, b),
+    BinOp.AND: lambda t, a, b: z3.And(a, b),
+    BinOp.EQ: _eq,
+    BinOp.NE: lambda t, a, b: z3.Not(_eq(t, a, b)),
+    BinOp.LT: _order(lambda a, b: a < b, z3.ULT),
+    BinOp.LE: _order(lambda a, b: a <= b, z3.ULE),
+    BinOp.GT: _order(lambda a, b: a > b, z3.UGT),
+    BinOp.GE: _order(lambda a, b: a >= b, z3.UGE),
+    BinOp.ADD: _arith(lambda a, b: a + b, lambda x, y: max(x, y) + 1),
+    BinOp.SUB: _arith(lambda a, b: a - b, lambda x, y: max(x, y) + 1),
+    BinOp.MUL: _arith(lambda a, b: a * b, lambda x, y: x + y),
+}
+
+
+def _neg(t: Type, a: Z) -> Z:
+    if _exact(t, a):
+        a = _sext(a, a.size() + 1)
+    return -a
+
+
+UNARY: dict[UnOp, Callable[[Type, Z], Z]] = {
+    UnOp.NOT: lambda t, a: z3.Not(a),
+    UnOp.NEG: _neg,
+}
+
+
+# ---- solver -------------------------------------------------------------------------
+
+
+def new_solver(kind: Literal["smt", "qf_bv"], seed: int) -> z3.Solver:
+    """THE place where a solver is made and seeded (the timeout is set per check)."""
+    s = z3.SolverFor("QF_BV") if kind == "qf_bv" else z3.Solver()
+    s.set("random_seed", seed)
+    return s
+
+
+# ---- values -----------------------------------------------------------------------
+
+
+def _bits(n: int) -> int:
+    return max(1, (n - 1).bit_length())
+
+
+Slot = tuple[str, Key | None]  # (name, key); key None: the whole map (array encoding)
+
+
+def ghost_bv_applicable(ts: TransitionSystem) -> bool:
+    """Whether ghost ints can be exact bit-vectors: no chosen ``int`` parameter, and
+    every ghost int location starts from a constant."""
+    if any(isinstance(p.type, IntType) for a in ts.actions for p in a.params):
+        return False
+    probe = Encoding(ts, EncodeOptions(ghost="int", maps="expand"))
+    for slot, term in probe.init_terms().items():
+        name, _ = slot
+        if isinstance(ts.var(name).type, IntType) and not z3.is_int_value(z3.simplify(term)):
+            return False
+    return True
+
+
+class Encoding:
+    """The unrolled transition system, built one step at a time."""
+
+    def __init__(self, ts: TransitionSystem, options: EncodeOptions | None = None) -> None:
+        options = EncodeOptions() if options is None else options
+        self.ts = ts
+        self.options = options
+        ghost = options.ghost
+        if ghost == "auto":
+            ghost = "bv" if ghost_bv_applicable(ts) else "int"
+        self.ghost_bv = ghost == "bv"
+        self.ghost_width = options.ghost_width
+        if self.ghost_bv:
+            for stmt_lit in _literals(ts):
+                if isinstance(stmt_lit.type, IntType):
+                    assert isinstance(stmt_lit.value, int)
+                    self.ghost_width = max(self.ghost_width, _swidth(stmt_lit.value) + 1)
+        kind = options.solver
+        if kind == "auto":
+            # QF_BV's bit-blaster takes neither Z3 ints nor arrays
+            kind = "qf_bv" if self.ghost_bv and options.maps == "expand" else "smt"
+        self.solver_kind: Literal["smt", "qf_bv"] = kind
+        self.vars: dict[str, StateVar] = {v.name: v for v in ts.vars}
+        self.instances: tuple[tuple[Action, tuple[tuple[str, Value], ...]], ...] = tuple(
+            (a, inst) for a in ts.actions for inst in instances(a)
+        )
+        self.slots: tuple[Slot, ...] = tuple(self._slots())
+        self._state: list[dict[Slot, Z]] = []
+        self._selector: list[Z] = []  # the selector of step k -> k+1 (binary)
+        self._onehot: list[tuple[Z, ...]] = []
+        self._chosen: list[dict[tuple[str, str], Z]] = []
+        self._overflow: list[Z] = []  # overflow on the way into step k (0: init)
+
+    # ---- types and values ----
+
+    def sort(self, t: Type) -> z3.SortRef:
+        match t:
+            case BoolType():
+                return z3.BoolSort()
+            case BitVecType(width=w):
+                return z3.BitVecSort(w)
+            case IntType():
+                return z3.BitVecSort(self.ghost_width) if self.ghost_bv else z3.IntSort()
+            case SortType(size=n):
+                return z3.BitVecSort(_bits(n))
+            case EnumType(members=m):
+                return z3.BitVecSort(_bits(len(m)))
+            case _:
+                assert_never(t)
+
+    def const(self, t: Type, v: Value) -> Z:
+        """The numeral for a Python value of ``t``."""
+        match t:
+            case BoolType():
+                assert isinstance(v, bool)
+                return z3.BoolVal(v)
+            case BitVecType(width=w):
+                assert isinstance(v, int)
+                return z3.BitVecVal(v % (1 << w), w)
+            case IntType():
+                assert isinstance(v, int)
+                return z3.BitVecVal(v, _swidth(v)) if self.ghost_bv else z3.IntVal(v)
+            case SortType(size=n):
+                assert isinstance(v, int)
+                return z3.BitVecVal(v, _bits(n))
+            case EnumType(members=m):
+                assert isinstance(v, str)
+                return z3.BitVecVal(m.index(v), _bits(len(m)))
+            case _:
+                assert_never(t)
+
+    def value(self, t: Type, term: Z) -> Value:
+        """The Python value of a numeral of ``t`` (from a model)."""
+        match t:
+            case BoolType():
+                assert z3.is_true(term) or z3.is_false(term), term
+                return bool(z3.is_true(term))
+            case BitVecType():
+                assert z3.is_bv_value(term), term
+                return int(term.as_long())
+            case IntType():
+                if z3.is_bv_value(term):
+                    return int(term.as_signed_long())
+                assert z3.is_int_value(term), term
+                return int(term.as_long())
+            case SortType():
+                assert z3.is_bv_value(term), term
+                return int(term.as_long())
+            case EnumType(members=m):
+                assert z3.is_bv_value(term), term
+                return m[int(term.as_long())]
+            case _:
+                assert_never(t)
+
+    def _concrete(self, t: Type, term: Z) -> Value | None:
+        """The value of ``term`` when it simplifies to a numeral, else None."""
+        if not (z3.is_bv_value(term) or z3.is_true(term) or z3.is_false(term)):
+            term = z3.simplify(term)
+        if z3.is_bv_value(term) or z3.is_true(term) or z3.is_false(term) or z3.is_int_value(term):
+            v = self.value(t, term)
+            if isinstance(t, SortType) and not (isinstance(v, int) and v < t.size):
+                return None
+            return v
+        return None
+
+    def _range(self, t: Type, term: Z) -> Z | None:
+        """The range constraint a term of ``t`` needs, or None."""
+        match t:
+            case SortType(size=n) if n < (1 << _bits(n)):
+                return z3.ULT(term, z3.BitVecVal(n, _bits(n)))
+            case EnumType(members=m) if len(m) < (1 << _bits(len(m))):
+                return z3.ULT(term, z3.BitVecVal(len(m), _bits(len(m))))
+            case _:
+                return None
+
+    # ---- state copies ----
+
+    def _slots(self) -> list[Slot]:
+        out: list[Slot] = []
+        for v in self.ts.vars:
+            if v.index and self.options.maps == "array":
+                out.append((v.name, None))
+            else:
+                out.extend((v.name, k) for k in keys(v.index))
+        return out
+
+    def _slot_sort(self, slot: Slot) -> z3.SortRef:
+        v = self.vars[slot[0]]
+        if slot[1] is None:
+            return z3.ArraySort(*(self.sort(t) for t in v.index), self.sort(v.type))
+        return self.sort(v.type)
+
+    def state(self, k: int) -> Mapping[Slot, Z]:
+        """The variables of step ``k`` (made on first use)."""
+        while len(self._state) <= k:
+            j = len(self._state)
+            self._state.append(
+                {
+                    slot: z3.Const(f"{_slot_name(slot)}@{j}", self._slot_sort(slot))
+                    for slot in self.slots
+                }
+            )
+        return self._state[k]
+
+    def location(self, k: int, name: str, key: Key) -> Z:
+        """The term of location ``name[key]`` at step ``k``."""
+        st = self.state(k)
+        if (name, key) in st:
+            return st[(name, key)]
+        v = self.vars[name]
+        arr = st[(name, None)]
+        return z3.Select(arr, *(self.const(t, x) for t, x in zip(v.index, key, strict=True)))
+
+    # ---- expressions ----
+
+    def expr(self, e: Expr, pre: _Sym, env: Mapping[str, Z], post: _Sym | None = None) -> Z:
+        match e:
+            case Lit(value=v, type=t):
+                return self.const(t, v)
+            case Local(name=name):
+                return env[name]
+            case Var(name=name, args=args, primed=primed):
+                where = pre
+                if primed:
+                    assert post is not None, f"primed read of {name} without a post-state"
+                    where = post
+                return where.read(name, [self.expr(a, pre, env, post) for a in args])
+            case Unary(op=op, arg=a):
+                return UNARY[op](e.type, self.expr(a, pre, env, post))
+            case Binary(op=op, lhs=lhs, rhs=rhs):
+                return BINARY[op](
+                    lhs.type, self.expr(lhs, pre, env, post), self.expr(rhs, pre, env, post)
+                )
+            case Ite(cond=c, then=t, else_=f):
+                tt, ff = self.expr(t, pre, env, post), self.expr(f, pre, env, post)
+                if _exact(e.type, tt):
+                    tt, ff = _align(tt, ff)
+                return z3.If(self.expr(c, pre, env, post), tt, ff)
+            case Quant(quantifier=q, var=x, sort=s, body=b):
+                parts = [self.expr(b, pre, {**env, x: self.const(s, v)}, post) for v in elements(s)]
+                match q:
+                    case Quantifier.FORALL:
+                        return z3.And(*parts) if parts else z3.BoolVal(True)
+                    case Quantifier.EXISTS:
+                        return z3.Or(*parts) if parts else z3.BoolVal(False)
+                    case _:
+                        assert_never(q)
+            case Cast(arg=a, type=t):
+                return self._cast(a.type, t, self.expr(a, pre, env, post))
+            case _:
+                assert_never(e)
+
+    def _cast(self, src: Type, dst: Type, a: Z) -> Z:
+        match dst:
+            case BitVecType(width=w):
+                if isinstance(src, IntType):
+                    if not z3.is_bv(a):
+                        return z3.Int2BV(a, w)
+                    n = a.size()
+                    return z3.Extract(w - 1, 0, a) if n >= w else z3.SignExt(w - n, a)
+                return a  # same width, another reading
+            case IntType():
+                if isinstance(src, BitVecType):
+                    if self.ghost_bv:
+                        return a if src.signed else z3.ZeroExt(1, a)
+                    return z3.BV2Int(a, is_signed=src.signed)
+                return a
+            case _:
+                return a
+
+    def fit(self, t: Type, value: Z, pc: Z, overflow: list[Z]) -> Z:
+        """``value`` as stored in a location of type ``t``: an exact int is cut to the
+        ghost width, and a store that does not fit is recorded in ``overflow``."""
+        if not (self.ghost_bv and isinstance(t, IntType)):
+            return value
+        n = value.size()
+        w = self.ghost_width
+        if n <= w:
+            return _sext(value, w)
+        cut = z3.Extract(w - 1, 0, value)
+        overflow.append(z3.And(pc, z3.SignExt(n - w, cut) != value))
+        return cut
+
+    # ---- statements ----
+
+    def exec(
+        self,
+        body: Sequence[Stmt],
+        sym: _Sym,
+        env: Mapping[str, Z],
+        pc: Z,
+        assumes: list[Z],
+        overflow: list[Z],
+    ) -> None:
+        for s in body:
+            match s:
+                case Assign(name=name, args=args, value=value):
+                    if value is None:
+                        continue
+                    idx = [self.expr(a, sym, env) for a in args]
+                    v = self.fit(self.vars[name].type, self.expr(value, sym, env), pc, overflow)
+                    sym.write(name, idx, v)
+                case If(cond=c, then=t, else_=f):
+                    self._branch(self.expr(c, sym, env), t, f, sym, env, pc, assumes, overflow)
+                case ForAll(var=x, sort=sort, where=where, body=b):
+                    for v in elements(sort):
+                        inner = {**env, x: self.const(sort, v)}
+                        if where is None:
+                            self.exec(b, sym, inner, pc, assumes, overflow)
+                        else:
+                            cond = self.expr(where, sym, inner)
+                            self._branch(cond, b, (), sym, inner, pc, assumes, overflow)
+                case Assume(cond=c):
+                    assumes.append(z3.Implies(pc, self.expr(c, sym, env)))
+                case _:
+                    assert_never(s)
+
+    def _branch(
+        self,
+        cond: Z,
+        then: Sequence[Stmt],
+        else_: Sequence[Stmt],
+        sym: _Sym,
+        env: Mapping[str, Z],
+        pc: Z,
+        assumes: list[Z],
+        overflow: list[Z],
+    ) -> None:
+        known = self._concrete(BoolType(), cond)
+        if known is not None:
+            self.exec(then if known else else_, sym, env, pc, assumes, overflow)
+            return
+        other = sym.copy()
+        self.exec(then, sym, env, z3.And(pc, cond), assumes, overflow)
+        self.exec(else_, other, env, z3.And(pc, z3.Not(cond)), assumes, overflow)
+        sym.merge(cond, other)
+
+    # ---- init and steps ----
+
+    def init_terms(self) -> dict[Slot, Z]:
+        """What running init from the step-0 variables gives, per slot."""
+        sym = _Sym(self, 0)
+        self.exec(self.ts.init, sym, {}, z3.BoolVal(True), [], [])
+        return {slot: sym.get(slot) for slot in self.slots}
+
+    def init(self) -> list[Z]:
+        """Constraints on step 0: the fixpoint of init, assumptions, ranges."""
+        sym = _Sym(self, 0)
+        assumes: list[Z] = []
+        overflow: list[Z] = []
+        self.exec(self.ts.init, sym, {}, z3.BoolVal(True), assumes, overflow)
+        out = [*assumes]
+        st = self.state(0)
+        for slot in self.slots:
+            t = sym.get(slot)
+            if not t.eq(st[slot]):
+                out.append(st[slot] == t)
+        for v in self.ts.vars:
+            for k in keys(v.index):
+                r = self._range(v.type, self.location(0, v.name, k))
+                if r is not None:
+                    out.append(r)
+        if len(self._overflow) == 0:
+            self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False))
+        return out
+
+    def selected(self, k: int, i: int) -> Z:
+        """Whether step ``k -> k+1`` takes instance ``i`` (``len(instances)``: stutter)."""
+        if self.options.selector == "onehot":
+            return self._onehot[k][i]
+        sel = self._selector[k]
+        return sel == z3.BitVecVal(i, sel.size())
+
+    def stutter(self, k: int) -> Z:
+        """Whether the step into step ``k`` (``k >= 1``) is a stutter step."""
+        return self.selected(k - 1, len(self.instances))
+
+    def overflow(self, k: int) -> Z:
+        """Whether a ghost store overflowed on the way into step ``k`` (0: init)."""
+        return self._overflow[k]
+
+    def step(self, k: int) -> list[Z]:
+        """Constraints of the transition from step ``k`` to step ``k + 1``."""
+        assert len(self._selector) + len(self._onehot) == k, "steps are added in order"
+        n = len(self.instances)
+        out: list[Z] = []
+        if self.options.selector == "onehot":
+            bits = tuple(z3.Bool(f"sel{i}@{k}") for i in range(n + 1))
+            self._onehot.append(bits)
+            out.append(z3.PbEq([(b, 1) for b in bits], 1))
+        else:
+            w = _bits(n + 1)
+            sel = z3.BitVec(f"act@{k}", w)
+            self._selector.append(sel)
+            if n + 1 < (1 << w):
+                out.append(z3.ULE(sel, z3.BitVecVal(n, w)))
+        if self.options.stutter == "tail" and k > 0:
+            out.append(z3.Implies(self.selected(k - 1, n), self.selected(k, n)))
+        chosen: dict[tuple[str, str], Z] = {}
+        for a in self.ts.actions:
+            for p in a.params:
+                if p.chosen:
+                    c = z3.Const(f"{a.name}.{p.name}@{k}", self.sort(p.type))
+                    chosen[(a.name, p.name)] = c
+                    r = self._range(p.type, c)
+                    if r is not None:
+                        out.append(r)
+        self._chosen.append(chosen)
+        updates: dict[Slot, list[tuple[Z, Z]]] = {}
+        overflow: list[Z] = []
+        for i, (action, inst) in enumerate(self.instances):
+            sel_i = self.selected(k, i)
+            env: dict[str, Z] = {}
+            pvals = dict(inst)
+            for p in action.params:
+                env[p.name] = (
+                    chosen[(action.name, p.name)] if p.chosen else self.const(p.type, pvals[p.name])
+                )
+            pre = _Sym(self, k)
+            guard = self.expr(action.guard, pre, env)
+            if z3.is_false(self._concrete_or_same(guard)):
+                out.append(z3.Not(sel_i))
+                continue
+            sym = _Sym(self, k)
+            assumes: list[Z] = []
+            ovf: list[Z] = []
+            self.exec(action.body, sym, env, z3.BoolVal(True), assumes, ovf)
+            out.append(z3.Implies(sel_i, z3.And(guard, *assumes)))
+            if ovf:
+                overflow.append(z3.And(sel_i, z3.Or(*ovf)))
+            for slot, term in sym.writes.items():
+                updates.setdefault(slot, []).append((sel_i, term))
+        pre_st, post_st = self.state(k), self.state(k + 1)
+        for slot in self.slots:
+            nxt = pre_st[slot]
+            for sel_i, term in reversed(updates.get(slot, [])):
+                nxt = z3.If(sel_i, term, nxt)
+            out.append(post_st[slot] == nxt)
+        self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False))
+        return out
+
+    def _concrete_or_same(self, b: Z) -> Z:
+        known = self._concrete(BoolType(), b)
+        return b if known is None else z3.BoolVal(bool(known))
+
+    # ---- properties ----
+
+    def prop(self, p: Property, k: int) -> Z:
+        """The property's body at step ``k`` (two-state: over steps ``k-1`` and ``k``)."""
+        if p.two_state:
+            assert k >= 1
+            return self.expr(p.expr, _Sym(self, k - 1), {}, _Sym(self, k))
+        return self.expr(p.expr, _Sym(self, k), {})
+
+    def goal(self, p: Property, k: int) -> Z | None:
+        """What a counterexample (or a cover witness) at depth ``k`` satisfies; None
+        when there can be none (a two-state property at depth 0)."""
+        if p.two_state and k == 0:
+            return None
+        body = self.prop(p, k)
+        match p.kind:
+            case PropKind.INVARIANT | PropKind.TRANSITION:
+                g = z3.Not(body)
+            case PropKind.COVER:
+                g = body
+            case _:
+                assert_never(p.kind)
+        return z3.And(g, z3.Not(self.stutter(k))) if p.two_state else g
+
+    # ---- traces ----
+
+    def trace(self, model: z3.ModelRef, k: int) -> Trace:
+        """The run of depth ``k`` in ``model``, stutter steps dropped."""
+        steps = [Step(None, (), self._model_state(model, 0))]
+        n = len(self.instances)
+        for j in range(k):
+            chosen_i = None
+            for i in range(n + 1):
+                if z3.is_true(model.eval(self.selected(j, i), model_completion=True)):
+                    chosen_i = i
+                    break
+            if chosen_i is None:
+                raise EncodingBug(f"step {j}: no action instance selected in the model")
+            if chosen_i == n:
+                continue
+            action, inst = self.instances[chosen_i]
+            pvals = dict(inst)
+            args: list[tuple[str, Value]] = []
+            for p in action.params:
+                if p.chosen:
+                    term = model.eval(self._chosen[j][(action.name, p.name)], model_completion=True)
+                    args.append((p.name, self.value(p.type, term)))
+                else:
+                    args.append((p.name, pvals[p.name]))
+            steps.append(Step(action.name, tuple(args), self._model_state(model, j + 1)))
+        return Trace(tuple(steps))
+
+    def _model_state(self, model: z3.ModelRef, k: int) -> dict[str, dict[Key, Value]]:
+        out: dict[str, dict[Key, Value]] = {}
+        for v in self.ts.vars:
+            out[v.name] = {
+                key: self.value(
+                    v.type, model.eval(self.location(k, v.name, key), model_completion=True)
+                )
+                for key in keys(v.index)
+            }
+        return out
+
+
+def _slot_name(slot: Slot) -> str:
+    name, key = slot
+    return f"{name}[{','.join(map(str, key))}]" if key else name
+
+
+def _literals(ts: TransitionSystem) -> list[Lit]:
+    from fusever.ts import walk
+
+    out: list[Lit] = []
+
+    def stmts(body: Sequence[Stmt]) -> None:
+        for s in body:
+            match s:
+                case Assign(args=args, value=value):
+                    for a in (*args, *(() if value is None else (value,))):
+                        out.extend(x for x in walk(a) if isinstance(x, Lit))
+                case If(cond=c, then=t, else_=f):
+                    out.extend(x for x in walk(c) if isinstance(x, Lit))
+                    stmts(t)
+                    stmts(f)
+                case ForAll(where=w, body=b):
+                    if w is not None:
+                        out.extend(x for x in walk(w) if isinstance(x, Lit))
+                    stmts(b)
+                case Assume(cond=c):
+                    out.extend(x for x in walk(c) if isinstance(x, Lit))
+                case _:
+                    assert_never(s)
+
+    stmts(ts.init)
+    return out
+
+
+class _Sym:
+    """A symbolic state: the variables of step ``k`` overlaid with the writes so far."""
+
+    __slots__ = ("enc", "k", "writes")
+
+    def __init__(self, enc: Encoding, k: int, writes: dict[Slot, Z] | None = None) -> None:
+        self.enc = enc
+        self.k = k
+        self.writes: dict[Slot, Z] = {} if writes is None else writes
+
+    def copy(self) -> _Sym:
+        return _Sym(self.enc, self.k, dict(self.writes))
+
+    def get(self, slot: Slot) -> Z:
+        t = self.writes.get(slot)
+        return self.enc.state(self.k)[slot] if t is None else t
+
+    def _candidates(self, v: StateVar, args: Sequence[Z]) -> list[tuple[Key, Z | None]]:
+        """Keys ``args`` may denote, each with the condition (None: certainly)."""
+        concrete = [self.enc._concrete(t, a) for t, a in zip(v.index, args, strict=True)]
+        choices = [
+            elements(t) if c is None else (c,) for t, c in zip(v.index, concrete, strict=True)
+        ]
+        out: list[tuple[Key, Z | None]] = []
+        for key in itertools.product(*choices):
+            conds = [
+                a == self.enc.const(t, x)
+                for t, a, c, x in zip(v.index, args, concrete, key, strict=True)
+                if c is None
+            ]
+            out.append((key, z3.And(*conds) if conds else None))
+        return out
+
+    def read(self, name: str, args: Sequence[Z]) -> Z:
+        v = self.enc.vars[name]
+        if not v.index:
+            return self.get((name, ()))
+        if (name, None) in self.enc.state(self.k):
+            return z3.Select(self.get((name, None)), *args)
+        cands = self._candidates(v, args)
+        last_key, _ = cands[-1]
+        out = self.get((name, last_key))
+        for key, cond in reversed(cands[:-1]):
+            assert cond is not None
+            out = z3.If(cond, self.get((name, key)), out)
+        return out
+
+    def write(self, name: str, args: Sequence[Z], value: Z) -> None:
+        v = self.enc.vars[name]
+        if not v.index:
+            self.writes[(name, ())] = value
+            return
+        if (name, None) in self.enc.state(self.k):
+            self.writes[(name, None)] = z3.Store(self.get((name, None)), *args, value)
+            return
+        for key, cond in self._candidates(v, args):
+            slot = (name, key)
+            self.writes[slot] = value if cond is None else z3.If(cond, value, self.get(slot))
+
+    def merge(self, cond: Z, other: _Sym) -> None:
+        """``self`` becomes ``if cond then self else other``."""
+        for slot in dict.fromkeys([*self.writes, *other.writes]):
+            a, b = self.get(slot), other.get(slot)
+            if not a.eq(b):
+                self.writes[slot] = z3.If(cond, a, b)
