@@ -36,6 +36,7 @@ DEFAULT_DEPTH = 20
 MAX_WIDTH = 4096
 MAX_SORT_SIZE = 4096
 COMMAND_LINE = "<command line>"
+SUFFIX = ".fv"
 BUILTIN_FUNCS = ("signed", "unsigned", "int")
 
 _SIZED_NAME = re.compile(r"[ui][0-9]+")
@@ -163,9 +164,8 @@ def _lineage(files: Sequence[s.SpecFile], d: _Diags) -> list[s.SpecFile]:
         if not found:
             d.error(
                 where,
-                f"unknown base spec `{base}` of variant `{here.name}`"
-                + did_you_mean(base, by_name)
-                + "; the base is looked up among the .fv files beside the variant and those named",
+                f"unknown base spec `{base}` of variant `{here.name}`" + did_you_mean(base, by_name),
+                (Note(None, f"a base is looked up by its spec name among the {SUFFIX} files beside the variant and the files named"),),
             )
             break
         if len(found) > 1:
@@ -560,6 +560,7 @@ class _Ctx:
     primes: bool  # may read primed state (transition properties and cover goals)
     no_state: str = ""  # why state may not be read here
     broken: frozenset[str] = frozenset()  # locals whose declaration had an error
+    reserved: frozenset[str] = frozenset()  # chosen values, in scope in the action's guard
 
     def bind(self, name: str, t: ts.Type) -> _Ctx:
         return dataclasses.replace(self, locals={**self.locals, name: t})
@@ -706,6 +707,9 @@ class _Resolver:
         """A new local must not shadow a global or another local in scope."""
         if name in ctx.locals:
             self.d.error(span, f"`{name}` shadows another local of the same name; rename one")
+            return False
+        if name in ctx.reserved:
+            self.d.error(span, f"`{name}` shadows the chosen value `{name}` of this action; rename one")
             return False
         if name in self.m.kinds:
             kind, _, _ = self.m.kinds[name]
@@ -1326,7 +1330,8 @@ def _action(a: s.ActionDecl, at: s.Span, r: _Resolver, st: _Stmts) -> ts.Action 
             ok = False
     guard: ts.Expr | None = ts.Lit(True, ts.BOOL, at)
     if a.guard is not None:
-        guard = r.cond(a.guard, ctx, "the guard")
+        chosen = frozenset(c.name for c in a.body if isinstance(c, s.Choose))
+        guard = r.cond(a.guard, dataclasses.replace(ctx, reserved=chosen), "the guard")
         if guard is not None:
             g = _ghost_read(guard, r.vars)
             if g is not None:

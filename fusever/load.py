@@ -16,14 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fusever import syntax as s
-from fusever.check import check, sorted_diagnostics
+from fusever.check import SUFFIX, check, sorted_diagnostics
 from fusever.diagnostics import Diagnostic, SpecError
 from fusever.parse import parse_text
 from fusever.ts import TransitionSystem
 
 __all__ = ["SUFFIX", "discover", "load_specs"]
-
-SUFFIX = ".fv"
 
 # the header, after comments: `spec NAME` or `variant NAME of BASE`
 _HEADER = re.compile(r"\s*(?:spec|variant)\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -41,6 +39,7 @@ class _Library:
     def __init__(self) -> None:
         self.files: dict[Path, s.SpecFile | None] = {}
         self.errors: list[Diagnostic] = []
+        self.broken: set[str] = set()  # spec names (from the header) of files that did not parse
 
     def load(self, path: Path, shown: str) -> s.SpecFile | None:
         key = path.resolve()
@@ -65,6 +64,9 @@ class _Library:
             spec = parse_text(text, shown)
         except SpecError as e:
             self.errors.extend(e.diagnostics)
+            name = _header_name(path)
+            if name is not None:
+                self.broken.add(name)
             return None
         self.files[key] = spec
         return spec
@@ -104,6 +106,18 @@ def _candidates(spec: s.SpecFile, path: Path, named: Sequence[s.SpecFile], lib: 
     return out
 
 
+def _needs_broken(spec: s.SpecFile, pool: Sequence[s.SpecFile], broken: set[str]) -> bool:
+    by_name = {f.name: f for f in pool}
+    seen: set[str] = set()
+    cur: s.SpecFile | None = spec
+    while cur is not None and cur.base is not None and cur.name not in seen:
+        seen.add(cur.name)
+        if cur.base not in by_name:
+            return cur.base in broken
+        cur = by_name[cur.base]
+    return False
+
+
 def load_specs(
     paths: Sequence[str | Path], sets: Sequence[str] = ()
 ) -> tuple[TransitionSystem, ...]:
@@ -124,6 +138,8 @@ def load_specs(
     errors = list(lib.errors)
     for path, spec in loaded:
         pool = _candidates(spec, path, [spec, *(f for f in named if f is not spec)], lib)
+        if _needs_broken(spec, pool, lib.broken):
+            continue  # a base did not parse: its own errors say why
         try:
             out.append(check(pool, sets))
         except SpecError as e:
