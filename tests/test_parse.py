@@ -1,0 +1,136 @@
+"""parse_text: syntax nodes with spans, and syntax errors that say what was expected."""
+
+from __future__ import annotations
+
+import pytest
+
+from fusever import syntax as s
+from fusever.diagnostics import SpecError
+from fusever.parse import _parser, parse_text
+
+SRC = """\
+// a comment
+spec demo "a demo"
+const N = 0x10
+sort Fud = 2
+enum Phase { idle, busy, }
+var seq: (Fud, bool) -> u<N>
+ghost clock: int
+init {
+  seq := any
+  clock := 0
+}
+replace action go(d: Fud, b: bool) by daemon(d) when !b {
+  choose v: u8 where v > 0
+  if b { skip } else if clock > 1 { seq[d, b] := 1 } else { skip }
+  for all e in Fud where e != d { seq[e, true] := seq[e, true] + 1 }
+}
+action plain() { skip }
+cover c for p "desc": seq'[0, true] == 1
+invariant p: true
+remove property q
+depth N
+"""
+
+
+def _spec() -> s.SpecFile:
+    return parse_text(SRC, "demo.fv")
+
+
+def test_header_and_file_fields() -> None:
+    spec = _spec()
+    assert (spec.name, spec.base, spec.description) == ("demo", None, "a demo")
+    assert spec.path == "demo.fv" and spec.text == SRC
+    v = parse_text("variant v of demo", "v.fv")
+    assert (v.name, v.base, v.description, v.decls) == ("v", "demo", None, ())
+
+
+def test_declarations() -> None:
+    d = _spec().decls
+    assert d[0] == s.ConstDecl("N", s.Number(16))
+    assert d[1] == s.SortDecl("Fud", s.Number(2))
+    assert d[2] == s.EnumDecl("Phase", ("idle", "busy"))
+    assert d[3] == s.VarDecl(
+        "seq",
+        s.MapType((s.NamedType("Fud"), s.NamedType("bool")), s.SizedType("u", "N")),
+        ghost=False,
+    )
+    assert d[4] == s.VarDecl("clock", s.NamedType("int"), ghost=True)
+    assert d[5] == s.InitDecl(
+        (s.Assign("seq", (), s.Any()), s.Assign("clock", (), s.Number(0)))
+    )
+    assert d[-1] == s.DepthDecl(s.Ref("N"))
+    assert d[-2] == s.RemoveDecl("property", "q")
+
+
+def test_action() -> None:
+    go = _spec().decls[6]
+    assert isinstance(go, s.ActionDecl)
+    assert go.replace and go.name == "go"
+    assert go.params == (s.Param("d", s.NamedType("Fud")), s.Param("b", s.NamedType("bool")))
+    assert go.actor == s.Actor("daemon", "d")
+    assert go.guard == s.Unary(s.UnOp.NOT, s.Ref("b"))
+    choose, if_, for_ = go.body
+    assert choose == s.Choose("v", s.NamedType("u8"), s.Binary(s.BinOp.GT, s.Ref("v"), s.Number(0)))
+    assert isinstance(if_, s.If) and if_.then == (s.Skip(),)
+    assert isinstance(if_.else_[0], s.If)  # else if nests
+    assert isinstance(for_, s.ForAll) and (for_.var, for_.sort) == ("e", "Fud")
+    plain = _spec().decls[7]
+    assert isinstance(plain, s.ActionDecl)
+    assert (plain.replace, plain.params, plain.actor, plain.guard) == (False, (), None, None)
+
+
+def test_properties() -> None:
+    c, p = _spec().decls[8:10]
+    assert c == s.PropertyDecl(
+        s.PropKind.COVER,
+        "c",
+        s.Binary(s.BinOp.EQ, s.Ref("seq", True, (s.Number(0), s.Bool(True))), s.Number(1)),
+        description="desc",
+        covers="p",
+    )
+    assert p == s.PropertyDecl(s.PropKind.INVARIANT, "p", s.Bool(True))
+
+
+def test_spans() -> None:
+    spec = _spec()
+    const = spec.decls[0]
+    assert const.span == s.Span("demo.fv", 3, 1, 3, 15)  # end exclusive: "const N = 0x10" is 14 long
+    go = spec.decls[6]
+    assert isinstance(go, s.ActionDecl)
+    assert (go.span.line, go.span.col, go.span.end_line) == (12, 1, 16)
+    assert go.guard is not None and (go.guard.span.line, go.guard.span.col) == (12, 55)
+    assert spec.decls[3].span.file == "demo.fv"
+
+
+def test_equality_ignores_spans() -> None:
+    a = parse_text("spec x const A = 1", "a.fv")
+    b = parse_text("spec x\n\n  const   A =\n 1", "b.fv")
+    assert a == b and a.decls[0].span != b.decls[0].span
+
+
+def test_parser_is_built_once() -> None:
+    assert _parser() is _parser()
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("spec s\nvar x: u8\ninit { x = 1 }", (3, 10), 'expected one of ":=", "[" but found "="'),
+        ("spec s\nconst N 3", (2, 9), 'expected "=" but found number 3'),
+        ("spec s\naction a() { if x }", (2, 19), "but found \"}\""),
+        ("spec s\nvar x u8", (2, 7), 'expected ":" but found name `u8`'),
+        ("spec s\nvar x: u8 #", (2, 11), 'unexpected character "#"'),
+        ("spec", (1, 5), "expected a name but found the end of the file"),
+        ("", (1, 1), 'expected one of "spec", "variant" but found the end of the file'),
+        ("spec s /* open", (1, 8), "unterminated comment"),
+    ],
+)
+def test_syntax_errors(text: str, where: tuple[int, int], message: str) -> None:
+    with pytest.raises(SpecError) as e:
+        parse_text(text, "e.fv")
+    (d,) = e.value.diagnostics
+    assert d.span is not None and (d.span.file, d.span.line, d.span.col) == ("e.fv", *where)
+    assert message in d.message
+    if text:
+        assert d.line_text == text.splitlines()[where[0] - 1]
