@@ -99,7 +99,7 @@ def test_spans() -> None:
     go = spec.decls[6]
     assert isinstance(go, s.ActionDecl)
     assert (go.span.line, go.span.col, go.span.end_line) == (12, 1, 16)
-    assert go.guard is not None and (go.guard.span.line, go.guard.span.col) == (12, 55)
+    assert go.guard is not None and (go.guard.span.line, go.guard.span.col) == (12, 54)
     assert spec.decls[3].span.file == "demo.fv"
 
 
