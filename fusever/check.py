@@ -28,7 +28,8 @@ from typing import Generic, TypeVar, assert_never
 
 from fusever import syntax as s
 from fusever import ts
-from fusever.diagnostics import Diagnostic, Note, SpecError, did_you_mean, line_of
+from fusever.diagnostics import Diagnostic, Note, SpecError, did_you_mean
+from fusever.parse import source_line
 
 __all__ = ["DEFAULT_DEPTH", "MAX_SORT_SIZE", "MAX_WIDTH", "check", "parse_override"]
 
@@ -60,7 +61,7 @@ class _Diags:
     def _line(self, span: s.Span | None) -> str | None:
         if span is None or span.file not in self.texts:
             return None
-        return line_of(self.texts[span.file], span.line)
+        return source_line(self.texts[span.file], span.line)
 
     def note(self, span: s.Span | None, message: str) -> Note:
         return Note(span, message, self._line(span))

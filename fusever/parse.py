@@ -27,9 +27,9 @@ from lark.lexer import PatternStr
 from lark.tree import Meta
 
 from fusever import syntax as s
-from fusever.diagnostics import Diagnostic, SpecError, line_of
+from fusever.diagnostics import Diagnostic, SpecError
 
-__all__ = ["parse_text"]
+__all__ = ["parse_text", "source_line"]
 
 GRAMMAR = "fusever.lark"
 
@@ -91,6 +91,12 @@ def parse_text(text: str, path: str) -> s.SpecFile:
     return s.SpecFile(
         spec.name, spec.base, spec.description, spec.decls, path=path, span=spec.span, text=text
     )
+
+
+def source_line(text: str, line: int) -> str:
+    """The 1-based ``line`` of ``text`` as the lexer counts lines (``\n`` only), or ``""``."""
+    lines = text.split("\n")
+    return lines[line - 1].rstrip("\r") if 1 <= line <= len(lines) else ""
 
 
 # ---- syntax errors -----------------------------------------------------------
@@ -167,7 +173,7 @@ def _syntax_error(e: UnexpectedInput, text: str, path: str, parser: Lark) -> NoR
     if line < 1:
         line, col = _end_position(text)
     span = s.Span(path, line, col, line, col + width)
-    raise SpecError([Diagnostic(span, message, line_of(text, line))]) from None
+    raise SpecError([Diagnostic(span, message, source_line(text, line))]) from None
 
 
 def _end_position(text: str) -> tuple[int, int]:
@@ -182,7 +188,7 @@ def _end_position(text: str) -> tuple[int, int]:
 def _with_line(d: Diagnostic, text: str) -> Diagnostic:
     if d.span is None or d.line_text is not None:
         return d
-    return Diagnostic(d.span, d.message, line_of(text, d.span.line), d.notes)
+    return Diagnostic(d.span, d.message, source_line(text, d.span.line), d.notes)
 
 
 # ---- the tree builder ----------------------------------------------------------
