@@ -1,10 +1,13 @@
 """Golden CLI tests: the command, its output and its exit code, run in-process through
-``fusever.cli.main``.  The loader and the engine are replaced by fakes here, so these
-pin the CLI's own behaviour; tests/test_cli_real.py runs the real pipeline."""
+``fusever.cli.main``.  The first part replaces the loader and the engine by fakes, so it
+pins the CLI's own behaviour; the second runs the real pipeline on docs/examples."""
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -271,3 +274,116 @@ def test_help_lists_exit_codes(run: Run) -> None:
 def test_version(run: Run) -> None:
     code, out, _ = run("--version")
     assert code == 0 and out.startswith("fusever ")
+
+
+# ---- the real pipeline on the worked examples -------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+COUNTER = str(EXAMPLES / "counter.fv")
+LOST_UPDATE = str(EXAMPLES / "lost_update.fv")
+
+
+def table(out: str) -> list[list[str]]:
+    """The result table's rows, seconds masked (the only thing that varies)."""
+    rows = []
+    for line in out.split("\n\n")[0].splitlines()[2:]:
+        rows.append(re.split(r"\s{2,}", re.sub(r"\d+\.\d\d$", "S", line.strip())))
+    return rows
+
+
+def test_real_counter_wraps_at_step_8(run: Run) -> None:
+    code, out, err = run("prove", COUNTER)
+    assert (code, err) == (1, "")
+    assert table(out) == [
+        ["counter", "no_wrap", "violated at step 8", "8", "S"],
+        ["counter", "counts_up", "proved (10 steps)", "10", "S"],
+        ["counter", "wraps", "covered at step 8", "8", "S"],
+    ]
+    assert "     8  cpu    tick()  n: 7 → 0" in out
+
+
+def test_real_wider_counter_makes_the_cover_unreachable_exit_1(run: Run) -> None:
+    code, out, _ = run("prove", COUNTER, "--set", "W=4")
+    assert code == 1
+    assert table(out) == [
+        ["counter", "no_wrap", "proved (10 steps)", "10", "S"],
+        ["counter", "counts_up", "proved (10 steps)", "10", "S"],
+        ["counter", "wraps", "unreachable within 10", "10", "S"],
+    ]
+
+
+def test_real_all_proved_exit_0(run: Run) -> None:
+    code, out, _ = run("prove", COUNTER, "--property", "counts_up", "--depth", "5")
+    assert code == 0
+    assert table(out) == [["counter", "counts_up", "proved (5 steps)", "5", "S"]]
+
+
+def test_real_unknown_constant_is_located_exit_2(run: Run) -> None:
+    code, out, err = run("prove", COUNTER, "--set", "NOPE=1")
+    assert (code, out) == (2, "")
+    assert "error: --set: unknown constant `NOPE` in spec `counter`" in err
+    assert "Traceback" not in err
+
+
+def test_real_missing_file_exit_2(run: Run) -> None:
+    code, out, err = run("prove", "no/such.fv")
+    assert (code, out) == (2, "")
+    assert "no/such.fv" in err and "Traceback" not in err
+
+
+def test_real_json_trace_reaches_the_violation(run: Run) -> None:
+    code, out, _ = run("prove", LOST_UPDATE, "--format", "json", "--property", "no_lost_update")
+    assert code == 1
+    (r,) = json.loads(out)["results"]
+    assert (r["verdict"], r["step"], r["settings"]) == ("violated", 4, {})
+    trace = r["trace"]
+    assert trace[0]["state"]["pc"] == {"0": "start", "1": "start"}
+    assert [s["action"] for s in trace[1:]] == ["load", "load", "store", "store"]
+    # both threads loaded 0 before either stored: one increment is lost
+    final: dict[str, object] = {}
+    for s in trace:
+        for k, v in s.get("state", s.get("changed", {})).items():
+            final[k] = {**final[k], **v} if isinstance(v, dict) and k in final else v
+    assert (final["count"], final["finished"]) == (1, 2)
+
+
+def test_real_trace_dir_writes_itf(run: Run, tmp_path: Path) -> None:
+    code, _, _ = run("prove", LOST_UPDATE, "--trace-dir", str(tmp_path))
+    assert code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lost_update.both_done.itf.json",
+        "lost_update.no_lost_update.itf.json",
+    ]
+    doc = json.loads((tmp_path / "lost_update.no_lost_update.itf.json").read_text())
+    assert len(doc["states"]) == 5
+    assert doc["states"][-1]["finished"] == {"#bigint": "2"}
+    assert doc["states"][-1]["pc"] == {
+        "#map": [[{"#bigint": "0"}, "done"], [{"#bigint": "1"}, "done"]]
+    }
+
+
+def test_real_jobs_give_the_same_output_as_one_process(run: Run) -> None:
+    code1, out1, _ = run("prove", COUNTER, LOST_UPDATE)
+    code2, out2, _ = run("prove", COUNTER, LOST_UPDATE, "--jobs", "2")
+    assert code1 == code2 == 1
+    assert table(out1) == table(out2)
+    assert out1.split("\n\n")[1:] == out2.split("\n\n")[1:]
+
+
+def test_real_check(run: Run) -> None:
+    assert run("check", COUNTER, LOST_UPDATE) == (
+        0,
+        "ok: counter (1 actions, 3 properties)\nok: lost_update (2 actions, 2 properties)\n",
+        "",
+    )
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fusever", "check", COUNTER],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert (done.returncode, done.stdout) == (0, "ok: counter (1 actions, 3 properties)\n")

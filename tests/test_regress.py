@@ -195,3 +195,51 @@ def test_regress_with_no_specs_and_no_proofs_passes(
 ) -> None:
     monkeypatch.setattr(cli, "_discover", lambda d: [])
     assert run("regress") == (0, "ok: 0 spec(s) match proofs/\n", "")
+
+
+# ---- the real pipeline ------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+def test_real_record_regress_and_a_changed_spec(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run: Run,  # noqa: F811
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec").mkdir()
+    for name in ("counter.fv", "lost_update.fv"):
+        (tmp_path / "spec" / name).write_text((EXAMPLES / name).read_text())
+    code, out, _ = run("regress", "--record")
+    assert code == 0, out
+    assert sorted(p.name for p in (tmp_path / "proofs").iterdir()) == [
+        "counter.toml",
+        "lost_update.toml",
+    ]
+    counter = regress.loads((tmp_path / "proofs" / "counter.toml").read_text())
+    assert [(p.name, p.phrase) for p in counter.properties] == [
+        ("no_wrap", "violated at step 8"),
+        ("counts_up", "proved (10 steps)"),
+        ("wraps", "covered at step 8"),
+    ]
+    assert counter.properties[0].actions == ("tick()",) * 8
+    assert run("regress") == (0, "ok: 2 spec(s) match proofs/\n", "")
+
+    # a deliberate change: a wider counter no longer wraps within the depth
+    spec = tmp_path / "spec" / "counter.fv"
+    spec.write_text(spec.read_text().replace("const W = 3", "const W = 4"))
+    code, out, _ = run("regress")
+    assert code == 1
+    assert out.splitlines()[:4] == [
+        "counter: settings recorded W=3, START=0 now W=4, START=0",
+        'counter/no_wrap: recorded "violated at step 8" now "proved (10 steps)"',
+        'counter/wraps: recorded "covered at step 8" now "unreachable within 10"',
+        "3 change(s) against proofs/ in 2 spec(s); "
+        "if deliberate, run `fusever regress --record` and review the diff",
+    ]
+    # a removed spec is reported too
+    (tmp_path / "spec" / "lost_update.fv").unlink()
+    code, out, _ = run("regress")
+    assert code == 1
+    assert "lost_update: recorded proofs, but the spec is gone (spec/lost_update.fv)" in out
