@@ -387,3 +387,9 @@ def test_python_dash_m(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert (done.returncode, done.stdout) == (0, "ok: counter (1 actions, 3 properties)\n")
+
+
+def test_real_tiny_timeout_is_unknown_exit_3(run: Run) -> None:
+    code, out, _ = run("prove", LOST_UPDATE, "--timeout", "0.000001", "--depth", "30")
+    assert code == 3
+    assert [row[2] for row in table(out)] == ["unknown (timeout)", "unknown (timeout)"]

@@ -201,3 +201,17 @@ def test_changes_lists_only_what_differs() -> None:
     ]
     # a bool and an int that compare equal are still a change
     assert report.changes({"b": {(): 1}}, {"b": {(): True}}) == [("b", (), 1, True)]
+
+
+def test_progress_view_shows_depth_and_time() -> None:
+    import io
+
+    from fusever.verdict import Progress
+
+    buffer = io.StringIO()
+    view = report.ProgressView(buffer)
+    with view:
+        view.update(Progress("counter", 7, 1.25, 2))
+        assert "counter: depth 7, 1.2 s, 2 open" in str(view._status.status)
+        view.done(1, 3)
+        assert str(view._status.status).startswith("1/3 specs checked")
