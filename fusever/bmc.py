@@ -29,7 +29,7 @@ from typing import assert_never
 import z3
 
 from fusever import interpret
-from fusever.encode import EncodeOptions, Encoding, EncodingBug, new_solver
+from fusever.encode import EncodeOptions, Encoding, EncodingBug
 from fusever.ts import IntType, Property, PropKind, Trace, TransitionSystem, Value
 from fusever.verdict import Options, Progress, Result, Verdict
 
@@ -109,7 +109,7 @@ class _Run:
         return time.monotonic() - self.start
 
     def attempt(self, enc: Encoding, props: list[Property], depth: int) -> None:
-        solver = new_solver(enc.solver_kind, self.options.seed)
+        solver = enc.new_solver(self.options.seed)
         try:
             self._attempt(enc, solver, props, depth)
         finally:
@@ -130,7 +130,7 @@ class _Run:
                 g = enc.goal(p, k)
                 if g is not None:
                     goals[name] = g
-            overflow = enc.overflow(k) if enc.ghost_bv else z3.BoolVal(False)
+            overflow = enc.overflow(k) if enc.ghost_bv else z3.BoolVal(False, enc.ctx)
             while goals or not z3.is_false(overflow):
                 status, reason = self._check(solver, z3.Or(*goals.values(), overflow))
                 if status == z3.unsat:
@@ -168,7 +168,7 @@ class _Run:
                 return z3.unknown, "timeout"
             solver.set("timeout", max(1, int(remaining * 1000)))
         self._lit += 1
-        lit = z3.Bool(f"goal#{self._lit}")
+        lit = z3.Bool(f"goal#{self._lit}", solver.ctx)
         solver.add(z3.Implies(lit, goal))
         status = solver.check(lit)
         if status == z3.sat or status == z3.unsat:

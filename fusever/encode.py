@@ -167,15 +167,12 @@ def _order(signed: Callable[[Z, Z], Z], unsigned: Callable[[Z, Z], Z]) -> Callab
             case SortType() | EnumType():
                 return unsigned(a, b)
             case BoolType():
-                return unsigned(z3.If(a, _one, _zero), z3.If(b, _one, _zero))
+                one, zero = z3.BitVecVal(1, 1, a.ctx), z3.BitVecVal(0, 1, a.ctx)
+                return unsigned(z3.If(a, one, zero), z3.If(b, one, zero))
             case _:
                 assert_never(t)
 
     return op
-
-
-_one = z3.BitVecVal(1, 1)
-_zero = z3.BitVecVal(0, 1)
 
 
 def _arith(f: Callable[[Z, Z], Z], grow: Callable[[int, int], int]) -> Callable[[Type, Z, Z], Z]:
@@ -221,9 +218,9 @@ UNARY: dict[UnOp, Callable[[Type, Z], Z]] = {
 # ---- solver -------------------------------------------------------------------------
 
 
-def new_solver(kind: Literal["smt", "qf_bv"], seed: int) -> z3.Solver:
+def new_solver(kind: Literal["smt", "qf_bv"], seed: int, ctx: z3.Context) -> z3.Solver:
     """THE place where a solver is made and seeded (the timeout is set per check)."""
-    s = z3.SolverFor("QF_BV") if kind == "qf_bv" else z3.Solver()
+    s = z3.SolverFor("QF_BV", ctx=ctx) if kind == "qf_bv" else z3.Solver(ctx=ctx)
     s.set("random_seed", seed)
     return s
 
@@ -258,6 +255,9 @@ class Encoding:
         options = EncodeOptions() if options is None else options
         self.ts = ts
         self.options = options
+        # a context of its own: terms, ids and so the solver's choices depend only on
+        # this encoding, never on what else ran in the process (determinism)
+        self.ctx = z3.Context()
         ghost = options.ghost
         if ghost == "auto":
             ghost = "bv" if ghost_bv_applicable(ts) else "int"
@@ -289,15 +289,19 @@ class Encoding:
     def sort(self, t: Type) -> z3.SortRef:
         match t:
             case BoolType():
-                return z3.BoolSort()
+                return z3.BoolSort(self.ctx)
             case BitVecType(width=w):
-                return z3.BitVecSort(w)
+                return z3.BitVecSort(w, self.ctx)
             case IntType():
-                return z3.BitVecSort(self.ghost_width) if self.ghost_bv else z3.IntSort()
+                return (
+                    z3.BitVecSort(self.ghost_width, self.ctx)
+                    if self.ghost_bv
+                    else z3.IntSort(self.ctx)
+                )
             case SortType(size=n):
-                return z3.BitVecSort(_bits(n))
+                return z3.BitVecSort(_bits(n), self.ctx)
             case EnumType(members=m):
-                return z3.BitVecSort(_bits(len(m)))
+                return z3.BitVecSort(_bits(len(m)), self.ctx)
             case _:
                 assert_never(t)
 
@@ -306,21 +310,32 @@ class Encoding:
         match t:
             case BoolType():
                 assert isinstance(v, bool)
-                return z3.BoolVal(v)
+                return z3.BoolVal(v, self.ctx)
             case BitVecType(width=w):
                 assert isinstance(v, int)
-                return z3.BitVecVal(v % (1 << w), w)
+                return z3.BitVecVal(v % (1 << w), w, self.ctx)
             case IntType():
                 assert isinstance(v, int)
-                return z3.BitVecVal(v, _swidth(v)) if self.ghost_bv else z3.IntVal(v)
+                return (
+                    z3.BitVecVal(v, _swidth(v), self.ctx)
+                    if self.ghost_bv
+                    else z3.IntVal(v, self.ctx)
+                )
             case SortType(size=n):
                 assert isinstance(v, int)
-                return z3.BitVecVal(v, _bits(n))
+                return z3.BitVecVal(v, _bits(n), self.ctx)
             case EnumType(members=m):
                 assert isinstance(v, str)
-                return z3.BitVecVal(m.index(v), _bits(len(m)))
+                return z3.BitVecVal(m.index(v), _bits(len(m)), self.ctx)
             case _:
                 assert_never(t)
+
+    def stored(self, t: Type, v: Value) -> Z:
+        """The numeral for a value as a state location of type ``t`` holds it."""
+        if self.ghost_bv and isinstance(t, IntType):
+            assert isinstance(v, int)
+            return z3.BitVecVal(v, self.ghost_width, self.ctx)
+        return self.const(t, v)
 
     def value(self, t: Type, term: Z) -> Value:
         """The Python value of a numeral of ``t`` (from a model)."""
@@ -360,9 +375,9 @@ class Encoding:
         """The range constraint a term of ``t`` needs, or None."""
         match t:
             case SortType(size=n) if n < (1 << _bits(n)):
-                return z3.ULT(term, z3.BitVecVal(n, _bits(n)))
+                return z3.ULT(term, z3.BitVecVal(n, _bits(n), self.ctx))
             case EnumType(members=m) if len(m) < (1 << _bits(len(m))):
-                return z3.ULT(term, z3.BitVecVal(len(m), _bits(len(m))))
+                return z3.ULT(term, z3.BitVecVal(len(m), _bits(len(m)), self.ctx))
             case _:
                 return None
 
@@ -433,9 +448,9 @@ class Encoding:
                 parts = [self.expr(b, pre, {**env, x: self.const(s, v)}, post) for v in elements(s)]
                 match q:
                     case Quantifier.FORALL:
-                        return z3.And(*parts) if parts else z3.BoolVal(True)
+                        return z3.And(*parts) if parts else z3.BoolVal(True, self.ctx)
                     case Quantifier.EXISTS:
-                        return z3.Or(*parts) if parts else z3.BoolVal(False)
+                        return z3.Or(*parts) if parts else z3.BoolVal(False, self.ctx)
                     case _:
                         assert_never(q)
             case Cast(arg=a, type=t):
@@ -533,7 +548,7 @@ class Encoding:
     def init_terms(self) -> dict[Slot, Z]:
         """What running init from the step-0 variables gives, per slot."""
         sym = _Sym(self, 0)
-        self.exec(self.ts.init, sym, {}, z3.BoolVal(True), [], [])
+        self.exec(self.ts.init, sym, {}, z3.BoolVal(True, self.ctx), [], [])
         return {slot: sym.get(slot) for slot in self.slots}
 
     def init(self) -> list[Z]:
@@ -541,7 +556,7 @@ class Encoding:
         sym = _Sym(self, 0)
         assumes: list[Z] = []
         overflow: list[Z] = []
-        self.exec(self.ts.init, sym, {}, z3.BoolVal(True), assumes, overflow)
+        self.exec(self.ts.init, sym, {}, z3.BoolVal(True, self.ctx), assumes, overflow)
         out = [*assumes]
         st = self.state(0)
         for slot in self.slots:
@@ -554,15 +569,18 @@ class Encoding:
                 if r is not None:
                     out.append(r)
         if len(self._overflow) == 0:
-            self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False))
+            self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False, self.ctx))
         return out
+
+    def new_solver(self, seed: int) -> z3.Solver:
+        return new_solver(self.solver_kind, seed, self.ctx)
 
     def selected(self, k: int, i: int) -> Z:
         """Whether step ``k -> k+1`` takes instance ``i`` (``len(instances)``: stutter)."""
         if self.options.selector == "onehot":
             return self._onehot[k][i]
         sel = self._selector[k]
-        return sel == z3.BitVecVal(i, sel.size())
+        return sel == z3.BitVecVal(i, sel.size(), self.ctx)
 
     def stutter(self, k: int) -> Z:
         """Whether the step into step ``k`` (``k >= 1``) is a stutter step."""
@@ -578,15 +596,15 @@ class Encoding:
         n = len(self.instances)
         out: list[Z] = []
         if self.options.selector == "onehot":
-            bits = tuple(z3.Bool(f"sel{i}@{k}") for i in range(n + 1))
+            bits = tuple(z3.Bool(f"sel{i}@{k}", self.ctx) for i in range(n + 1))
             self._onehot.append(bits)
             out.append(z3.PbEq([(b, 1) for b in bits], 1))
         else:
             w = _bits(n + 1)
-            sel = z3.BitVec(f"act@{k}", w)
+            sel = z3.BitVec(f"act@{k}", w, self.ctx)
             self._selector.append(sel)
             if n + 1 < (1 << w):
-                out.append(z3.ULE(sel, z3.BitVecVal(n, w)))
+                out.append(z3.ULE(sel, z3.BitVecVal(n, w, self.ctx)))
         if self.options.stutter == "tail" and k > 0:
             out.append(z3.Implies(self.selected(k - 1, n), self.selected(k, n)))
         chosen: dict[tuple[str, str], Z] = {}
@@ -617,7 +635,7 @@ class Encoding:
             sym = _Sym(self, k)
             assumes: list[Z] = []
             ovf: list[Z] = []
-            self.exec(action.body, sym, env, z3.BoolVal(True), assumes, ovf)
+            self.exec(action.body, sym, env, z3.BoolVal(True, self.ctx), assumes, ovf)
             out.append(z3.Implies(sel_i, z3.And(guard, *assumes)))
             if ovf:
                 overflow.append(z3.And(sel_i, z3.Or(*ovf)))
@@ -629,12 +647,12 @@ class Encoding:
             for sel_i, term in reversed(updates.get(slot, [])):
                 nxt = z3.If(sel_i, term, nxt)
             out.append(post_st[slot] == nxt)
-        self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False))
+        self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False, self.ctx))
         return out
 
     def _concrete_or_same(self, b: Z) -> Z:
         known = self._concrete(BoolType(), b)
-        return b if known is None else z3.BoolVal(bool(known))
+        return b if known is None else z3.BoolVal(bool(known), self.ctx)
 
     # ---- properties ----
 

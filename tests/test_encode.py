@@ -103,7 +103,7 @@ class _ConstSym:
 
 
 def _all_models(enc: Encoding, terms: list[z3.ExprRef], limit: int = 50) -> set[tuple[int, ...]]:
-    s = z3.Solver()
+    s = z3.Solver(ctx=enc.ctx)
     s.add(*enc.init())
     out: set[tuple[int, ...]] = set()
     while s.check() == z3.sat and len(out) < limit:
@@ -145,7 +145,7 @@ def test_sort_ranges_are_enforced() -> None:
 def test_step_is_the_interpreters_step(maps: str) -> None:
     ts = B.lost_update(2)
     enc = Encoding(ts, EncodeOptions(maps=maps))  # type: ignore[arg-type]
-    s = z3.Solver()
+    s = z3.Solver(ctx=enc.ctx)
     s.add(*enc.init(), *enc.step(0), *enc.step(1))
     # force load(1) then store(1)
     s.add(enc.selected(0, enc.instances.index((ts.action("load"), (("w", 1),)))))
@@ -163,7 +163,7 @@ def test_step_is_the_interpreters_step(maps: str) -> None:
 def test_stutter_steps_are_dropped_from_traces() -> None:
     ts = B.counter(3)
     enc = Encoding(ts, EncodeOptions(stutter="anywhere"))
-    s = z3.Solver()
+    s = z3.Solver(ctx=enc.ctx)
     s.add(*enc.init(), *enc.step(0), *enc.step(1), *enc.step(2))
     s.add(enc.stutter(1), z3.Not(enc.stutter(2)), z3.Not(enc.stutter(3)))
     assert s.check() == z3.sat
@@ -174,7 +174,7 @@ def test_stutter_steps_are_dropped_from_traces() -> None:
 
 def test_tail_stutter_forbids_a_step_after_a_stutter() -> None:
     enc = Encoding(B.counter(3), EncodeOptions(stutter="tail"))
-    s = z3.Solver()
+    s = z3.Solver(ctx=enc.ctx)
     s.add(*enc.init(), *enc.step(0), *enc.step(1))
     s.add(enc.stutter(1), z3.Not(enc.stutter(2)))
     assert s.check() == z3.unsat

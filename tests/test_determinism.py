@@ -1,0 +1,27 @@
+"""Same spec, same flags: same verdicts and the same traces, run after run."""
+
+from __future__ import annotations
+
+import tsbuild as B
+
+from fusever import bmc
+from fusever.encode import EncodeOptions
+from fusever.verdict import Options, Result
+
+
+def fingerprint(results: tuple[Result, ...]) -> list[object]:
+    return [(r.property, r.verdict, r.bound, r.step, r.instance, r.trace) for r in results]
+
+
+def test_repeated_runs_give_identical_results() -> None:
+    for ts in (B.counter(3), B.lost_update(3), B.dead_action()):
+        for enc in (EncodeOptions(), EncodeOptions(maps="array")):
+            first = fingerprint(bmc.run(ts, Options(seed=7), encode=enc).results)
+            for _ in range(3):
+                assert fingerprint(bmc.run(ts, Options(seed=7), encode=enc).results) == first
+
+
+def test_interleaved_runs_do_not_disturb_each_other() -> None:
+    a = fingerprint(bmc.run(B.lost_update(3), Options()).results)
+    bmc.run(B.counter(4), Options(seed=3))
+    assert fingerprint(bmc.run(B.lost_update(3), Options()).results) == a
