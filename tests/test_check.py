@@ -288,3 +288,13 @@ def test_load_reports_missing_files_and_every_spec(tmp_path: Path) -> None:
     assert first.span is None and "missing.fv: no such file" in first.message
     assert second.span is not None and second.span.file == str(tmp_path / "bad.fv")
     assert second.line_text == "spec bad var x: u8"
+
+
+@pytest.mark.parametrize("name", ["counter", "lost_update"])
+def test_language_reference_shows_the_examples_as_they_are(name: str) -> None:
+    text = (ROOT / "docs" / "examples" / f"{name}.fv").read_text()
+    lines = text.splitlines()
+    while lines and lines[0].startswith("//"):  # the file's leading comment is prose in the docs
+        lines.pop(0)
+    body = "\n".join(lines).strip()
+    assert body in (ROOT / "docs" / "language.md").read_text()
