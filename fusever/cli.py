@@ -370,9 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:
+    except Exception as e:
         print(
-            "fusever: internal error (a bug in fusever; please report it with this traceback):",
+            f"fusever: internal error: {type(e).__name__}: {e}\n"
+            "This is a bug in fusever; please report it with the traceback below.",
             file=sys.stderr,
         )
         traceback.print_exc(file=sys.stderr)

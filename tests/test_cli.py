@@ -198,7 +198,9 @@ def test_internal_error_exits_4_with_traceback(
     monkeypatch.setattr(cli, "_prove", boom)
     code, out, err = run("prove", "a.fv")
     assert (code, out) == (4, "")
-    assert err.startswith("fusever: internal error")
+    assert err.startswith(
+        "fusever: internal error: RuntimeError: encoder and interpreter disagree\n"
+    )
     assert "Traceback" in err and "encoder and interpreter disagree" in err
 
 
