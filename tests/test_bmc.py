@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import tsbuild as B
 
-from fusever import bmc, encode, engines, interpret
+from fusever import bmc, encode, engines, interpret, load
 from fusever.encode import EncodeOptions, EncodingBug
-from fusever.ts import SortType, Trace
+from fusever.ts import SortType, Trace, TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
 
 ENCODINGS = [
@@ -214,3 +216,77 @@ def test_every_returned_trace_replays() -> None:
         for r in bmc.run(ts, Options()).results:
             if r.trace is not None:
                 interpret.replay(ts, r.trace, ts.property(r.property))
+
+
+# ---- from spec text, through the front end ---------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+def load_text(tmp_path: Path, text: str, sets: tuple[str, ...] = ()) -> TransitionSystem:
+    path = tmp_path / "spec.fv"
+    path.write_text(text)
+    (ts,) = load.load_specs([path], sets)
+    return ts
+
+
+def test_examples_from_spec_text() -> None:
+    counter, lost = load.load_specs([EXAMPLES / "counter.fv", EXAMPLES / "lost_update.fv"])
+    r = by_name(engines.prove(counter, Options()))
+    assert (r["no_wrap"].verdict, r["no_wrap"].step) == (Verdict.VIOLATED, 8)
+    assert r["counts_up"].verdict is Verdict.PROVED
+    assert (r["wraps"].verdict, r["wraps"].step) == (Verdict.COVERED, 8)
+    r = by_name(engines.prove(lost, Options()))
+    assert (r["no_lost_update"].verdict, r["no_lost_update"].step) == (Verdict.VIOLATED, 4)
+    assert (r["both_done"].verdict, r["both_done"].step) == (Verdict.COVERED, 4)
+
+
+def test_counter_width_from_the_command_line() -> None:
+    (ts,) = load.load_specs([EXAMPLES / "counter.fv"], ["W=4"])
+    r = by_name(engines.prove(ts, Options(depth=20)))
+    assert (r["no_wrap"].verdict, r["no_wrap"].step) == (Verdict.VIOLATED, 16)
+
+
+def test_dead_guard_from_spec_text(tmp_path: Path) -> None:
+    ts = load_text(
+        tmp_path,
+        """
+spec dead
+var x: u4
+var fired: bool
+init { x := 0  fired := false }
+action tick() when x < 5 { x := x + 1 }
+action never() when x > 7 { fired := true }
+cover fires: fired
+invariant bounded: x <= 5
+depth 10
+""",
+    )
+    r = by_name(engines.prove(ts, Options()))
+    assert r["fires"].verdict is Verdict.UNREACHABLE and r["fires"].bound == 10
+    assert r["bounded"].verdict is Verdict.PROVED
+
+
+def test_symbolic_start_and_chosen_value_from_spec_text(tmp_path: Path) -> None:
+    ts = load_text(
+        tmp_path,
+        """
+spec wrap64
+sort Fud = 2
+var seq: Fud -> u64
+ghost writes: int
+init { seq := any  writes := 0 }
+action write(d: Fud) { seq[d] := seq[d] + 1  writes := writes + 1 }
+action jump(d: Fud) { choose v: u64 where v > seq[d]  seq[d] := v }
+invariant no_wrap: forall d: Fud. seq[d] != 0 || writes == 0
+cover jumped: writes == 0 && seq[0] == 0xffffffffffffffff
+depth 4
+""",
+    )
+    r = by_name(engines.prove(ts, Options()))
+    bad = r["no_wrap"]
+    assert bad.verdict is Verdict.VIOLATED and bad.step == 1
+    assert bad.trace is not None and bad.trace.steps[1].action == "write"
+    ((name, d),) = bad.instance
+    assert name == "d" and bad.trace.steps[1].state["seq"][(d,)] == 0
+    assert r["jumped"].verdict is Verdict.COVERED
