@@ -29,7 +29,7 @@ NOWHERE = Span("<none>", 0, 0, 0, 0)
 
 
 def _span() -> Span:
-    return field(default=NOWHERE, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=NOWHERE, compare=False, repr=False)
 
 
 # ---- operators (shared with the checked transition system) -----------------

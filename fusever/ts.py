@@ -39,7 +39,7 @@ __all__ = [
 
 
 def _span() -> Span:
-    return field(default=NOWHERE, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=NOWHERE, compare=False, repr=False)
 
 
 # ---- types -------------------------------------------------------------------
