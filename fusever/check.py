@@ -148,6 +148,7 @@ class _Merged:
     actions: dict[str, _Entry[s.ActionDecl]]
     properties: dict[str, _Entry[s.PropertyDecl]]
     depth: s.DepthDecl | None
+    configs: dict[str, _Entry[s.ConfigDecl]] = dataclasses.field(default_factory=dict)
 
 
 def _lineage(files: Sequence[s.SpecFile], d: _Diags) -> list[s.SpecFile]:
@@ -295,6 +296,19 @@ def _expand_file(f: s.SpecFile, m: _Merged, d: _Diags) -> None:
                     )
                 else:
                     del table[name]
+            case s.ConfigDecl(name=name, span=span):
+                at = d.name_span(span, name)
+                old_config = m.configs.get(name)
+                if old_config is None:
+                    m.configs[name] = _Entry(decl, f.name, at)
+                elif old_config.origin != f.name:
+                    d.error(
+                        at,
+                        f"configuration `{name}` is already defined in base `{old_config.origin}`; name this one differently",
+                        (d.note(old_config.span, f"`{name}` is defined here"),),
+                    )
+                else:
+                    d.error(at, f"duplicate configuration `{name}`", _first_here(d, old_config.span))
             case s.DepthDecl(span=span):
                 if depth_here is not None:
                     d.error(span, "duplicate `depth`", _first_here(d, depth_here.span))
@@ -1124,17 +1138,22 @@ class _Stmts:
 # ---- the whole check ------------------------------------------------------------------
 
 
-def check(files: Sequence[s.SpecFile], overrides: Sequence[str] = ()) -> ts.TransitionSystem:
+def check(
+    files: Sequence[s.SpecFile], overrides: Sequence[str] = (), config: str | None = None
+) -> ts.TransitionSystem:
     """Check ``files[0]``; ``files[1:]`` are the specs its base chain may come from.
 
-    ``overrides`` are ``--set`` arguments as given (``"NAME=VALUE"``).  Raises
-    :class:`SpecError` with every problem found.
+    ``config`` names a configuration (``--config``) whose ``set``s and depth apply
+    over the spec's own; ``overrides`` are ``--set`` arguments as given
+    (``"NAME=VALUE"``) and apply last.  Raises :class:`SpecError` with every
+    problem found.
     """
     assert files, "check needs a spec"
     d = _Diags({f.path: f.text for f in files})
     chain = _lineage(files, d)
     m = _expand(chain, d)
     target = chain[0]
+    _apply_config(m, config, target.name, d)
 
     # ---- constants and overrides
     fixed: dict[str, ConstValue] = {}
@@ -1269,9 +1288,51 @@ def check(files: Sequence[s.SpecFile], overrides: Sequence[str] = ()) -> ts.Tran
         actions=tuple(actions),
         properties=tuple(props),
         depth=depth,
+        config=config,
+        configs=tuple((n, c.decl.description) for n, c in m.configs.items()),
     )
     validate(system)
     return system
+
+
+def _apply_config(m: _Merged, config: str | None, spec: str, d: _Diags) -> None:
+    """Check every configuration's names; apply the selected one's values and depth."""
+    for cname, entry in m.configs.items():
+        for item in entry.decl.items:
+            if isinstance(item, s.SetDecl) and item.name not in m.consts:
+                d.error(
+                    d.name_span(item.span, item.name),
+                    f"configuration `{cname}` sets unknown constant `{item.name}`"
+                    + did_you_mean(item.name, m.consts),
+                )
+    if config is None:
+        return
+    chosen = m.configs.get(config)
+    if chosen is None:
+        known = ", ".join(f"`{n}`" for n in m.configs) or "none"
+        d.items.append(
+            Diagnostic(
+                None,
+                f"--config: spec `{spec}` has no configuration `{config}`"
+                + did_you_mean(config, m.configs)
+                + f" (it has: {known})",
+            )
+        )
+        return
+    seen: set[str] = set()
+    for item in chosen.decl.items:
+        match item:
+            case s.SetDecl(name=name, value=value, span=span):
+                at = d.name_span(span, name)
+                if name in seen:
+                    d.error(at, f"`{name}` is set more than once in configuration `{config}`")
+                elif name in m.consts:
+                    m.consts[name] = _Entry(value, chosen.origin, at)
+                seen.add(name)
+            case s.DepthDecl():
+                m.depth = item
+            case _:
+                assert_never(item)
 
 
 def _init_mentions(inits: Sequence[s.InitDecl], name: str) -> bool:

@@ -119,9 +119,10 @@ def _needs_broken(spec: s.SpecFile, pool: Sequence[s.SpecFile], broken: set[str]
 
 
 def load_specs(
-    paths: Sequence[str | Path], sets: Sequence[str] = ()
+    paths: Sequence[str | Path], sets: Sequence[str] = (), config: str | None = None
 ) -> tuple[TransitionSystem, ...]:
-    """Read, parse and check every spec in ``paths`` (in that order), with ``--set`` overrides.
+    """Read, parse and check every spec in ``paths`` (in that order), under the
+    configuration ``config`` (None: the default) and with ``--set`` overrides.
 
     ``sets`` are ``NAME=VALUE`` strings as given on the command line.  Raises one
     :class:`SpecError` with every problem in every file.
@@ -141,7 +142,7 @@ def load_specs(
         if _needs_broken(spec, pool, lib.broken):
             continue  # a base did not parse: its own errors say why
         try:
-            out.append(check(pool, sets))
+            out.append(check(pool, sets, config))
         except SpecError as e:
             errors.extend(e.diagnostics)
     errors.extend(d for d in lib.errors if d not in errors)

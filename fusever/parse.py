@@ -283,6 +283,11 @@ class _Build(Transformer[Token, TypingAny]):
     def depth_decl(self, meta: Meta, value: s.Expr) -> s.DepthDecl:
         return s.DepthDecl(value, self._span(meta))
 
+    @v_args(meta=True, inline=False)
+    def config_decl(self, meta: Meta, children: list[TypingAny]) -> s.ConfigDecl:
+        name, desc, *items = children
+        return s.ConfigDecl(str(name), _string(desc), tuple(items), self._span(meta))
+
     # ---- types
     def map_type(self, meta: Meta, index: tuple[s.ValueType, ...], value: s.ValueType) -> s.MapType:
         return s.MapType(index, value, self._span(meta))

@@ -331,6 +331,17 @@ class DepthDecl:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigDecl:
+    """``config name "desc" { set N = e ... depth d }``: a named configuration,
+    selected with ``--config name``; variants inherit their base's."""
+
+    name: str
+    description: str | None
+    items: tuple[SetDecl | DepthDecl, ...]
+    span: Span = _span()
+
+
 Decl = (
     ConstDecl
     | SetDecl
@@ -342,6 +353,7 @@ Decl = (
     | PropertyDecl
     | RemoveDecl
     | DepthDecl
+    | ConfigDecl
 )
 
 

@@ -309,6 +309,8 @@ class TransitionSystem:
     actions: tuple[Action, ...]
     properties: tuple[Property, ...]
     depth: int
+    config: str | None = None  # the configuration applied (``--config``), None for the default
+    configs: tuple[tuple[str, str | None], ...] = ()  # every configuration: name, description
 
     def var(self, name: str) -> StateVar:
         for v in self.vars:

@@ -298,3 +298,60 @@ def test_language_reference_shows_the_examples_as_they_are(name: str) -> None:
         lines.pop(0)
     body = "\n".join(lines).strip()
     assert body in (ROOT / "docs" / "language.md").read_text()
+
+
+# ---- configurations ------------------------------------------------------------------
+
+CONFIGURED = BASE + """
+config wide "a wider counter, deeper" {
+    set W = 16
+    set N = W - 13
+    depth 30
+}
+config narrow { set W = 4 }
+"""
+
+
+def _width(system: ts.TransitionSystem) -> int:
+    t = system.var("x").type
+    assert isinstance(t, ts.BitVecType)
+    return t.width
+
+
+def test_config_sets_constants_and_depth() -> None:
+    default = check([parse_text(CONFIGURED, "t.fv")])
+    wide = check([parse_text(CONFIGURED, "t.fv")], config="wide")
+    assert (_width(default), default.depth, default.config) == (8, DEFAULT_DEPTH, None)
+    assert (_width(wide), wide.depth, wide.config) == (16, 30, "wide")
+    # a config's value is an expression over the other constants
+    assert dict(wide.settings)["N"] == 3
+    assert wide.sorts[0].size == 3
+    assert default.configs == (("wide", "a wider counter, deeper"), ("narrow", None))
+
+
+def test_set_applies_over_the_config() -> None:
+    system = check([parse_text(CONFIGURED, "t.fv")], ["W=12"], config="narrow")
+    assert _width(system) == 12
+
+
+def test_variants_inherit_configs() -> None:
+    v = check(
+        [parse_text("variant v of base set W = 5", "v.fv"), parse_text(CONFIGURED, "b.fv")],
+        config="narrow",
+    )
+    assert _width(v) == 4  # the configuration applies over the variant's own `set`
+    assert [n for n, _ in v.configs] == ["wide", "narrow"]
+
+
+def test_config_errors() -> None:
+    with pytest.raises(SpecError) as e:
+        check([parse_text(CONFIGURED, "t.fv")], config="wid")
+    assert e.value.diagnostics[0].message.startswith(
+        "--config: spec `base` has no configuration `wid`; did you mean `wide`?"
+    )
+    assert errors(BASE + "config c { set WW = 1 }") == [
+        "configuration `c` sets unknown constant `WW`; did you mean `W`?"
+    ]
+    assert errors(BASE + "config c { set W = 1 }\nconfig c { set W = 2 }") == [
+        "duplicate configuration `c`"
+    ]
