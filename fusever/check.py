@@ -888,8 +888,11 @@ class _Resolver:
         t = a.type
         if op in (s.BinOp.EQ, s.BinOp.NE):
             return ts.Binary(op, a, b, ts.BOOL, span)
-        if not isinstance(t, ts.BitVecType | ts.IntType):
-            d.error(span, f"`{op.value}` needs numbers (u<W>, i<W> or int), found {t}")
+        # sort elements are ordered (0 .. size-1), so a spec can break the symmetry of
+        # identical actors; they have no arithmetic
+        if not isinstance(t, ts.BitVecType | ts.IntType) and (arith or not isinstance(t, ts.SortType)):
+            wanted = "numbers (u<W>, i<W> or int)" if arith else "numbers or sort elements"
+            d.error(span, f"`{op.value}` needs {wanted}, found {t}")
             return None
         return ts.Binary(op, a, b, t if arith else ts.BOOL, span)
 

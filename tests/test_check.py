@@ -119,8 +119,14 @@ def test_type_errors() -> None:
         "`&&` needs bool operands, found u8"
     ]
     assert errors("spec s enum E { a, b } var e: E init { e := a } invariant p: e < b") == [
-        "`<` needs numbers (u<W>, i<W> or int), found E"
+        "`<` needs numbers or sort elements, found E"
     ]
+    # sort elements are ordered but have no arithmetic
+    assert errors("spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall i: S. i + 1 > i") == [
+        "`+` needs numbers (u<W>, i<W> or int), found S"
+    ]
+    ordered = sys_("spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall i: S, j: S. i < j ==> m[i] || !m[j]")
+    assert ordered.properties[0].name == "p"
     assert errors("spec s var x: u<0> init { x := 0 }") == ["bit width must be between 1 and 4096, not 0"]
     assert errors("spec s sort S = 1 var m: u8 -> S init { m := 0 }") == [
         "a map index must be finite (a sort, an enum or bool), not u8"
