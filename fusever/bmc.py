@@ -233,6 +233,7 @@ class _Run:
             instance=instance,
             reason=reason,
             description=p.description,
+            config=self.ts.config,
         )
 
 

@@ -61,10 +61,34 @@ def _discover(directory: Path) -> list[Path]:
     return load.discover(directory)
 
 
-def _load(paths: Sequence[Path], sets: Sequence[str]) -> tuple[TransitionSystem, ...]:
+def _load(
+    paths: Sequence[Path], sets: Sequence[str], config: str | None = None
+) -> tuple[TransitionSystem, ...]:
     from fusever import load
 
-    return load.load_specs(paths, sets)
+    return load.load_specs(paths, sets, config)
+
+
+ALL_CONFIGS = "all"
+
+
+def _load_configs(
+    paths: Sequence[Path], sets: Sequence[str], configs: Sequence[str]
+) -> list[TransitionSystem]:
+    """Each spec under each configuration asked for, spec by spec: none asked for is
+    the default configuration; ``all`` is the default and every configuration."""
+    systems = _load(paths, sets)
+    if not configs:
+        return list(systems)
+    out: list[TransitionSystem] = []
+    for ts in systems:
+        names = list(dict.fromkeys(configs))
+        if ALL_CONFIGS in names:
+            out.append(ts)
+            names = [n for n, _ in ts.configs]
+        for name in names:
+            out.extend(_load([Path(ts.path)], sets, name))
+    return out
 
 
 def _prove(
@@ -148,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="override a constant (repeatable)",
+    )
+    prove.add_argument(
+        "--config",
+        dest="configs",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run under this configuration of the spec (repeatable; `all`: the default and every one)",
     )
     prove.add_argument(
         "--property",
@@ -283,11 +315,11 @@ def exit_code(results: Sequence[Result]) -> int:
 
 
 def _cmd_prove(args: argparse.Namespace) -> int:
-    systems = _load(_spec_paths(args.specs), args.sets)
+    systems = _load_configs(_spec_paths(args.specs), args.sets, args.configs)
     _check_property_names(args.properties, systems)
     jobs = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
     results = [r for rs in _run(jobs, args.jobs) for r in rs]
-    by_name = {ts.name: ts for ts in systems}
+    by_name = {ts.key: ts for ts in systems}
     if args.trace_dir is not None:
         _write_traces(args.trace_dir, results, by_name)
     match args.format:
@@ -312,7 +344,7 @@ def _write_traces(
         for r in results:
             if r.trace is not None and r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
                 path = directory / report.itf_filename(r)
-                path.write_text(report.render_itf(r, specs.get(r.spec)), encoding="utf-8")
+                path.write_text(report.render_itf(r, specs.get(r.key)), encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write traces to {directory}: {e.strerror or e}") from e
 
@@ -320,7 +352,7 @@ def _write_traces(
 def _cmd_regress(args: argparse.Namespace) -> int:
     proofs: Path = args.proofs
     paths = _discover(SPEC_DIR)
-    systems = _load(paths, ()) if paths else ()
+    systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     recorded = regress.read_dir(proofs)
     if args.record:
         jobs = [(ts, Options(depth=ts.depth, engine="bmc")) for ts in systems]
@@ -333,17 +365,17 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         sys.stdout.write(report.render_text([r for rs in runs for r in rs]))
         sys.stdout.write(f"recorded {len(written)} spec(s) in {proofs}/\n")
         return EXIT_OK
-    checked = [ts for ts in systems if ts.name in recorded]
+    checked = [ts for ts in systems if ts.key in recorded]
     jobs = [
-        (ts, Options(depth=recorded[ts.name].depth, engine=recorded[ts.name].engine))
+        (ts, Options(depth=recorded[ts.key].depth, engine=recorded[ts.key].engine))
         for ts in checked
     ]
     runs = _run(jobs, args.jobs)
-    changes = regress.missing(recorded, [ts.name for ts in systems])
+    changes = regress.missing(recorded, [ts.key for ts in systems])
     for (ts, options), rs in zip(jobs, runs, strict=True):
         assert options.depth is not None
         now = regress.record(ts, rs, options.engine, options.depth)
-        changes += regress.compare(recorded[ts.name], now)
+        changes += regress.compare(recorded[ts.key], now)
     sys.stdout.write(regress.render(changes, len(checked), proofs))
     return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
 

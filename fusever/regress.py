@@ -1,8 +1,8 @@
-"""Recorded proofs: ``proofs/<spec>.toml``, written by ``fusever regress --record``
-and checked by ``fusever regress``.
+"""Recorded proofs: ``proofs/<spec>.toml`` and ``proofs/<spec>.<config>.toml``,
+written by ``fusever regress --record`` and checked by ``fusever regress``.
 
-One file per spec configuration (a configuration is a spec, often a variant that only
-sets constants).  It holds the configuration (file, engine, depth, every constant's
+One file per spec and configuration (the default one, and each ``config`` block).
+  It holds the configuration (file, engine, depth, every constant's
 value) and, per property in the spec's order, the verdict, whether it is complete,
 the bound searched and, for a violation or a cover witness, the step and the action
 sequence, one action per line so that a change is a one-line diff::
@@ -48,7 +48,7 @@ import tomli_w
 
 from fusever import report
 from fusever.diagnostics import Diagnostic, SpecError
-from fusever.ts import PropKind, TransitionSystem
+from fusever.ts import PropKind, TransitionSystem, config_key
 from fusever.verdict import Result, Verdict
 
 HEADER = (
@@ -81,6 +81,11 @@ class Recording:
     depth: int
     settings: tuple[tuple[str, int | bool], ...]
     properties: tuple[RecordedProperty, ...]
+    config: str | None = None
+
+    @property
+    def key(self) -> str:
+        return config_key(self.spec, self.config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +116,17 @@ def record(ts: TransitionSystem, results: Sequence[Result], engine: str, depth: 
         props.append(
             RecordedProperty(r.property, r.kind, r.verdict, r.complete, r.bound, r.step, actions)
         )
-    return Recording(ts.name, ts.path, engine, depth, ts.settings, tuple(props))
+    return Recording(ts.name, ts.path, engine, depth, ts.settings, tuple(props), ts.config)
 
 
 # ---- TOML ----------------------------------------------------------------------------
 
 
 def dumps(rec: Recording) -> str:
-    doc: dict[str, Any] = {
-        "spec": rec.spec,
+    doc: dict[str, Any] = {"spec": rec.spec}
+    if rec.config is not None:
+        doc["config"] = rec.config
+    doc |= {
         "file": rec.file,
         "engine": rec.engine,
         "depth": rec.depth,
@@ -182,6 +189,9 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         for k, v in settings.items():
             if not isinstance(v, int):
                 raise _Malformed(f"setting `{k}` is not an integer or a boolean")
+        config = doc.get("config")
+        if config is not None and not isinstance(config, str):
+            raise _Malformed("`config` is not a string")
         return Recording(
             spec=_get(doc, "spec", str),
             file=_get(doc, "file", str),
@@ -189,19 +199,21 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             depth=_get(doc, "depth", int),
             settings=tuple(settings.items()),
             properties=tuple(props),
+            config=config,
         )
     except (tomllib.TOMLDecodeError, _Malformed, ValueError) as e:
         raise SpecError([Diagnostic(None, f"{path}: malformed proofs file: {e}")]) from e
 
 
 def read_dir(directory: Path) -> dict[str, Recording]:
-    """Every recording under ``directory``, by spec name (empty when it does not exist)."""
+    """Every recording under ``directory``, by key (``spec`` or ``spec.config``; empty
+    when the directory does not exist)."""
     out: dict[str, Recording] = {}
     if not directory.is_dir():
         return out
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         rec = loads(path.read_text(encoding="utf-8"), str(path))
-        out[rec.spec] = rec
+        out[rec.key] = rec
     return out
 
 
@@ -211,7 +223,7 @@ def write_dir(directory: Path, recordings: Iterable[Recording]) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for rec in recordings:
-        path = directory / f"{rec.spec}{SUFFIX}"
+        path = directory / f"{rec.key}{SUFFIX}"
         path.write_text(dumps(rec), encoding="utf-8")
         written.append(path)
     for stale in sorted(directory.glob(f"*{SUFFIX}")):
@@ -225,7 +237,7 @@ def write_dir(directory: Path, recordings: Iterable[Recording]) -> list[Path]:
 
 def compare(recorded: Recording, now: Recording) -> list[Change]:
     """What changed between a recording and a fresh run of the same configuration."""
-    spec = recorded.spec
+    spec = recorded.key
     out: list[Change] = []
     if dict(recorded.settings) != dict(now.settings):
         out.append(

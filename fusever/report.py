@@ -186,7 +186,7 @@ _RIGHT = (False, False, False, True, True)
 
 
 def _result_row(r: Result) -> tuple[str, str, str, str, str]:
-    return (r.spec, r.property, verdict_text(r), str(r.bound), f"{r.seconds:.2f}")
+    return (r.key, r.property, verdict_text(r), str(r.bound), f"{r.seconds:.2f}")
 
 
 def _plain_table(
@@ -253,7 +253,7 @@ def _shows_trace(r: Result, witnesses: bool) -> bool:
 
 
 def _trace_title(r: Result) -> str:
-    return f"{r.spec} / {r.property}: {verdict_text(r)}"
+    return f"{r.key} / {r.property}: {verdict_text(r)}"
 
 
 def _trace_footer(r: Result) -> list[str]:
@@ -287,7 +287,7 @@ def render_text(
         assert r.trace is not None
         out += ["", _trace_title(r)]
         out += _plain_table(
-            _TRACE_HEADER, trace_rows(r.trace, specs.get(r.spec)), _TRACE_RIGHT, "  "
+            _TRACE_HEADER, trace_rows(r.trace, specs.get(r.key)), _TRACE_RIGHT, "  "
         )
         out += [f"  {line}" for line in _trace_footer(r)]
     return "\n".join(out) + "\n"
@@ -325,7 +325,7 @@ def _render_rich(
         assert r.trace is not None
         steps = Table(*_TRACE_HEADER, title=_trace_title(r), title_justify="left")
         steps.columns[0].justify = "right"
-        for row in trace_rows(r.trace, specs.get(r.spec)):
+        for row in trace_rows(r.trace, specs.get(r.key)):
             steps.add_row(*(Text(cell) for cell in row))
         console.print(steps)
         for line in _trace_footer(r):
@@ -413,6 +413,7 @@ def trace_json(trace: Trace) -> list[dict[str, object]]:
 
 
 def result_json(r: Result) -> dict[str, object]:
+    # exactly design.md's keys: a configuration is identified by its `settings`
     return {
         "spec": r.spec,
         "file": r.file,
@@ -446,7 +447,7 @@ def render_junit(
     specs = specs or {}
     by_spec: dict[str, list[Result]] = {}
     for r in results:
-        by_spec.setdefault(r.spec, []).append(r)
+        by_spec.setdefault(r.key, []).append(r)
 
     def counts(rs: Sequence[Result]) -> dict[str, str]:
         return {
@@ -529,9 +530,10 @@ def itf_trace(r: Result, ts: TransitionSystem | None = None) -> dict[str, object
         "format": "ITF",
         "format-description": ITF_FORMAT_DESCRIPTION,
         "source": r.file,
-        "description": f"fusever {__version__}: {r.spec} / {r.property}: {verdict_text(r)}",
+        "description": f"fusever {__version__}: {r.key} / {r.property}: {verdict_text(r)}",
         "fusever": {
             "spec": r.spec,
+        "config": r.config,
             "property": r.property,
             "verdict": r.verdict.value,
             "step": r.step,
@@ -547,4 +549,4 @@ def render_itf(r: Result, ts: TransitionSystem | None = None) -> str:
 
 
 def itf_filename(r: Result) -> str:
-    return f"{r.spec}.{r.property}.itf.json"
+    return f"{r.key}.{r.property}.itf.json"

@@ -312,6 +312,11 @@ class TransitionSystem:
     config: str | None = None  # the configuration applied (``--config``), None for the default
     configs: tuple[tuple[str, str | None], ...] = ()  # every configuration: name, description
 
+    @property
+    def key(self) -> str:
+        """``spec`` or ``spec.config``: names one spec configuration (spec names have no dots)."""
+        return config_key(self.name, self.config)
+
     def var(self, name: str) -> StateVar:
         for v in self.vars:
             if v.name == name:
@@ -329,6 +334,10 @@ class TransitionSystem:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+
+def config_key(spec: str, config: str | None) -> str:
+    return spec if config is None else f"{spec}.{config}"
 
 
 def uses_primes(e: Expr) -> bool:

@@ -5,10 +5,11 @@ Engines return :class:`Result` values; :mod:`fusever.report` formats them.
 
 from __future__ import annotations
 
+import builtins
 import enum
 from dataclasses import dataclass
 
-from fusever.ts import PropKind, Trace, Value
+from fusever.ts import PropKind, Trace, Value, config_key
 
 
 class Verdict(enum.Enum):
@@ -37,6 +38,12 @@ class Result:
     instance: tuple[tuple[str, Value], ...] = ()
     reason: str | None = None  # why unknown, or what proved it (k, invariant)
     description: str | None = None
+    config: str | None = None  # the configuration (``--config``), None for the default
+
+    @builtins.property  # plain `property` is the field above
+    def key(self) -> str:
+        """``spec`` or ``spec.config``, as :attr:`fusever.ts.TransitionSystem.key`."""
+        return config_key(self.spec, self.config)
 
 
 @dataclass(frozen=True, slots=True)

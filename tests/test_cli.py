@@ -395,3 +395,56 @@ def test_real_tiny_timeout_is_unknown_exit_3(run: Run) -> None:
     code, out, _ = run("prove", LOST_UPDATE, "--timeout", "0.000001", "--depth", "30")
     assert code == 3
     assert [row[2] for row in table(out)] == ["unknown (timeout)", "unknown (timeout)"]
+
+
+# ---- configurations ----------------------------------------------------------------------
+
+CONFIGURED = (Path(COUNTER).read_text()
+    + '\nconfig wide "a 4-bit counter" {\n    set W = 4\n}\n')  # fmt: skip
+
+
+def test_real_config_selects_constants(run: Run, tmp_path: Path) -> None:
+    spec = tmp_path / "counter.fv"
+    spec.write_text(CONFIGURED)
+    code, out, _ = run("prove", str(spec), "--config", "wide")
+    # 4 bits: no wrap within the default depth of 10, so the cover goal is unreachable
+    assert code == 1
+    assert table(out) == [
+        ["counter.wide", "no_wrap", "proved (10 steps)", "10", "S"],
+        ["counter.wide", "counts_up", "proved (10 steps)", "10", "S"],
+        ["counter.wide", "wraps", "unreachable within 10", "10", "S"],
+    ]
+    code, out, _ = run("prove", str(spec), "--config", "all", "--property", "no_wrap")
+    assert table(out) == [
+        ["counter", "no_wrap", "violated at step 8", "8", "S"],
+        ["counter.wide", "no_wrap", "proved (10 steps)", "10", "S"],
+    ]
+
+
+def test_real_unknown_config_exits_2(run: Run, tmp_path: Path) -> None:
+    spec = tmp_path / "counter.fv"
+    spec.write_text(CONFIGURED)
+    code, _, err = run("prove", str(spec), "--config", "wid")
+    assert code == 2
+    assert "--config: spec `counter` has no configuration `wid`; did you mean `wide`?" in err
+
+
+def test_real_regress_records_every_configuration(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED)
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run("regress", "--record")
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "proofs").iterdir()) == [
+        "counter.toml", "counter.wide.toml",
+    ]  # fmt: skip
+    assert 'config = "wide"' in (tmp_path / "proofs" / "counter.wide.toml").read_text()
+    code, out, _ = run("regress")
+    assert (code, out.splitlines()[-1]) == (0, "ok: 2 spec(s) match proofs/")
+    # a changed configuration fails only its own recording
+    (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED.replace("set W = 4", "set W = 3"))
+    code, out, _ = run("regress")
+    assert code == 1
+    assert out.splitlines()[0].startswith("counter.wide: settings recorded")
