@@ -39,6 +39,7 @@ MAX_SORT_SIZE = 4096
 COMMAND_LINE = "<command line>"
 SUFFIX = ".fv"
 BUILTIN_FUNCS = ("signed", "unsigned", "int")
+_TEMPLATE_HOLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _SIZED_NAME = re.compile(r"[ui][0-9]+")
 _WORD = r"(?<![A-Za-z0-9_]){}(?![A-Za-z0-9_])"
@@ -1440,6 +1441,18 @@ def _action(a: s.ActionDecl, at: s.Span, r: _Resolver, st: _Stmts) -> ts.Action 
             w if isinstance(guard, ts.Lit) and guard.value is True
             else ts.Binary(s.BinOp.AND, guard, w, ts.BOOL, w.span)
         )
+    if a.description is not None:
+        names = {p.name for p in params}
+        for hole in _TEMPLATE_HOLE.findall(a.description):
+            if hole not in names:
+                d.error(
+                    d.name_span(a.span, a.name),
+                    f"the description of action `{a.name}` names `{{{hole}}}`, which is not a parameter"
+                    + did_you_mean(hole, names),
+                )
+                ok = False
+    if not ok:
+        return None
     return ts.Action(
         a.name,
         tuple(params),
@@ -1448,6 +1461,7 @@ def _action(a: s.ActionDecl, at: s.Span, r: _Resolver, st: _Stmts) -> ts.Action 
         None if a.actor is None else a.actor.label,
         actor_param,
         a.span,
+        a.description,
     )
 
 

@@ -318,10 +318,13 @@ class _Build(Transformer[Token, TypingAny]):
         actor: s.Actor | None = None
         guard: s.Expr | None = None
         body: tuple[s.Stmt, ...] = ()
+        description: str | None = None
         for child in children:
             match child:
                 case _Replace():
                     replace = True
+                case Token(type="STRING"):
+                    description = _string(child)
                 case Token():
                     name = str(child)
                 case s.Param():
@@ -336,7 +339,9 @@ class _Build(Transformer[Token, TypingAny]):
                     pass
                 case _:  # pragma: no cover - the grammar has no other children here
                     raise AssertionError(f"unexpected action child {child!r}")
-        return s.ActionDecl(name, tuple(params), actor, guard, body, replace, self._span(meta))
+        return s.ActionDecl(
+            name, tuple(params), actor, guard, body, replace, description, span=self._span(meta)
+        )
 
     def param(self, meta: Meta, name: Token, type_: s.TypeExpr) -> s.Param:
         return s.Param(str(name), type_, self._span(meta))

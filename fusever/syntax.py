@@ -298,6 +298,7 @@ class ActionDecl:
     guard: Expr | None
     body: tuple[Stmt, ...]
     replace: bool = False
+    description: str | None = None  # a template: {param} stands for the parameter's value
     span: Span = _span()
 
 

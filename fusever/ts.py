@@ -275,6 +275,7 @@ class Action:
     actor: str | None = None  # label from ``by label(param)``
     actor_param: str | None = None
     span: Span = _span()
+    description: str | None = None  # a template: ``{param}`` stands for the parameter's value
 
 
 @dataclass(frozen=True, slots=True)

@@ -361,3 +361,11 @@ def test_config_errors() -> None:
     assert errors(BASE + "config c { set W = 1 }\nconfig c { set W = 2 }") == [
         "duplicate configuration `c`"
     ]
+
+
+def test_action_description_is_a_template_over_parameters() -> None:
+    system = sys_('spec s sort S = 2 var m: S -> bool init { m := false } action a(i: S) "set {i}" by cpu { m[i] := true }')
+    assert system.action("a").description == "set {i}"
+    assert errors('spec s sort S = 2 var m: S -> bool init { m := false } action a(i: S) "set {j}" { m[i] := true }') == [
+        "the description of action `a` names `{j}`, which is not a parameter"
+    ]
