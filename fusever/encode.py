@@ -106,6 +106,7 @@ SelectorEncoding = Literal["binary", "onehot"]
 GhostEncoding = Literal["auto", "int", "bv"]
 StutterEncoding = Literal["anywhere", "tail"]
 SolverKind = Literal["auto", "smt", "qf_bv"]
+PorEncoding = Literal["off", "adjacent", "lex"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,9 @@ class EncodeOptions:
     stutter: StutterEncoding = "tail"
     # "auto": Z3's incremental bit-blasting solver when everything is bit-vectors
     solver: SolverKind = "auto"
+    # partial-order reduction (see Encoding.order): "lex" keeps one run per class of
+    # runs equal up to swapping independent steps; "adjacent" only orders neighbours
+    por: PorEncoding = "adjacent"
 
 
 # ---- the operator table ----------------------------------------------------------
@@ -283,6 +287,11 @@ class Encoding:
         self._onehot: list[tuple[Z, ...]] = []
         self._chosen: list[dict[tuple[str, str], Z]] = []
         self._overflow: list[Z] = []  # overflow on the way into step k (0: init)
+        # the instances independent of each instance (made by the first step)
+        self._indep: tuple[frozenset[int], ...] | None = None
+        # _blocked[k][a]: instance a may not be the step after step k -> k+1 (lex)
+        self._blocked: list[tuple[Z, ...]] = []
+        self._order: dict[int, Z] = {}
 
     # ---- types and values ----
 
@@ -448,9 +457,9 @@ class Encoding:
                 parts = [self.expr(b, pre, {**env, x: self.const(s, v)}, post) for v in elements(s)]
                 match q:
                     case Quantifier.FORALL:
-                        return z3.And(*parts) if parts else z3.BoolVal(True, self.ctx)
+                        return _all(self.ctx, parts)
                     case Quantifier.EXISTS:
-                        return z3.Or(*parts) if parts else z3.BoolVal(False, self.ctx)
+                        return _any(self.ctx, parts)
                     case _:
                         assert_never(q)
             case Cast(arg=a, type=t):
@@ -569,7 +578,7 @@ class Encoding:
                 if r is not None:
                     out.append(r)
         if len(self._overflow) == 0:
-            self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False, self.ctx))
+            self._overflow.append(_any(self.ctx, overflow))
         return out
 
     def new_solver(self, seed: int) -> z3.Solver:
@@ -619,6 +628,7 @@ class Encoding:
         self._chosen.append(chosen)
         updates: dict[Slot, list[tuple[Z, Z]]] = {}
         overflow: list[Z] = []
+        footprints: list[tuple[frozenset[Slot], frozenset[Slot]] | None] = []
         for i, (action, inst) in enumerate(self.instances):
             sel_i = self.selected(k, i)
             env: dict[str, Z] = {}
@@ -631,24 +641,104 @@ class Encoding:
             guard = self.expr(action.guard, pre, env)
             if z3.is_false(self._concrete_or_same(guard)):
                 out.append(z3.Not(sel_i))
+                footprints.append(None)
                 continue
             sym = _Sym(self, k)
             assumes: list[Z] = []
             ovf: list[Z] = []
             self.exec(action.body, sym, env, z3.BoolVal(True, self.ctx), assumes, ovf)
-            out.append(z3.Implies(sel_i, z3.And(guard, *assumes)))
+            out.append(z3.Implies(sel_i, _all(self.ctx, [guard, *assumes])))
             if ovf:
-                overflow.append(z3.And(sel_i, z3.Or(*ovf)))
+                overflow.append(z3.And(sel_i, _any(self.ctx, ovf)))
             for slot, term in sym.writes.items():
                 updates.setdefault(slot, []).append((sel_i, term))
+            if self._indep is None:
+                reads = self._reads(k, [guard, *assumes, *ovf, *sym.writes.values()])
+                footprints.append((reads, frozenset(sym.writes)))
+        if self._indep is None:
+            self._indep = _independence(footprints)
+        if self.options.por == "lex":
+            out.extend(self._block(k))
         pre_st, post_st = self.state(k), self.state(k + 1)
         for slot in self.slots:
             nxt = pre_st[slot]
             for sel_i, term in reversed(updates.get(slot, [])):
                 nxt = z3.If(sel_i, term, nxt)
             out.append(post_st[slot] == nxt)
-        self._overflow.append(z3.Or(*overflow) if overflow else z3.BoolVal(False, self.ctx))
+        self._overflow.append(_any(self.ctx, overflow))
         return out
+
+    def _reads(self, k: int, terms: Sequence[Z]) -> frozenset[Slot]:
+        """The slots of step ``k`` that ``terms`` mention."""
+        slot_of = {t.get_id(): slot for slot, t in self.state(k).items()}
+        seen: set[int] = set()
+        out: set[Slot] = set()
+        stack = list(terms)
+        while stack:
+            t = stack.pop()
+            i = t.get_id()
+            if i in seen:
+                continue
+            seen.add(i)
+            if z3.is_const(t):
+                if i in slot_of:
+                    out.add(slot_of[i])
+                continue
+            stack.extend(t.children())
+        return frozenset(out)
+
+    def _block(self, k: int) -> list[Z]:
+        """Define ``_blocked[k]``: instance ``a`` is blocked after step ``k -> k+1`` when
+        some earlier step took a higher-numbered instance independent of ``a``, and
+        every step since then was independent of ``a`` too (a sleep set)."""
+        assert self._indep is not None and len(self._blocked) == k
+        out: list[Z] = []
+        row: list[Z] = []
+        false = z3.BoolVal(False, self.ctx)
+        for a, indep in enumerate(self._indep):
+            if not indep:
+                row.append(false)
+                continue
+            b = z3.Bool(f"blocked{a}@{k}", self.ctx)
+            fresh = [self.selected(k, x) for x in sorted(indep) if x > a]
+            passing = _any(self.ctx, [self.selected(k, x) for x in sorted(indep)])
+            kept = z3.And(self._blocked[k - 1][a], passing) if k > 0 else false
+            out.append(b == _any(self.ctx, [*fresh, kept]))
+            row.append(b)
+        self._blocked.append(tuple(row))
+        return out
+
+    def order(self, k: int) -> Z:
+        """Partial-order reduction on the step ``k -> k+1`` (``k >= 1``), given the
+        steps before it.  Two action instances are independent when neither writes a
+        slot the other reads or writes; swapping two independent neighbours changes
+        only the state between them.  ``"lex"`` admits only runs in lexicographic
+        normal form (no factor ``b u a`` with ``a < b`` and ``a`` independent of ``b``
+        and of all of ``u``; Anisimov and Knuth, "Inhomogeneous sorting", 1979): one
+        run per equivalence class, of the same length and final state.  ``"adjacent"``
+        forbids only ``b a`` (peephole POR: Wang, Yang, Kahlon, Gupta, TACAS 2008).
+        Every state reachable in ``n`` steps stays reachable in ``n`` steps; the
+        engine drops the constraint on a run's last step for two-state goals."""
+        assert k >= 1 and self._indep is not None
+        if k in self._order:
+            return self._order[k]
+        parts: list[Z] = []
+        match self.options.por:
+            case "lex":
+                for a, blocked in enumerate(self._blocked[k - 1]):
+                    if not z3.is_false(blocked):
+                        parts.append(z3.Implies(self.selected(k, a), z3.Not(blocked)))
+            case "adjacent":
+                for i, indep in enumerate(self._indep):
+                    later = [z3.Not(self.selected(k, j)) for j in sorted(indep) if j < i]
+                    if later:
+                        parts.append(z3.Implies(self.selected(k - 1, i), _all(self.ctx, later)))
+            case "off":
+                pass
+            case _:
+                assert_never(self.options.por)
+        self._order[k] = _all(self.ctx, parts)
+        return self._order[k]
 
     def _concrete_or_same(self, b: Z) -> Z:
         known = self._concrete(BoolType(), b)
@@ -718,6 +808,34 @@ class Encoding:
         return out
 
 
+def _all(ctx: z3.Context, xs: Sequence[Z]) -> Z:
+    """Conjunction, without a one-argument ``and`` (some SMT-LIB readers reject it)."""
+    return xs[0] if len(xs) == 1 else z3.And(*xs) if xs else z3.BoolVal(True, ctx)
+
+
+def _any(ctx: z3.Context, xs: Sequence[Z]) -> Z:
+    return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else z3.BoolVal(False, ctx)
+
+
+def _independence(
+    footprints: Sequence[tuple[frozenset[Slot], frozenset[Slot]] | None],
+) -> tuple[frozenset[int], ...]:
+    """For each instance, the instances independent of it (Bernstein: neither writes a
+    slot the other reads or writes).  Dead instances (guard false) never fire and are
+    independent of none."""
+    out: list[set[int]] = [set() for _ in footprints]
+    for i, fi in enumerate(footprints):
+        for j in range(i):
+            fj = footprints[j]
+            if fi is None or fj is None:
+                continue
+            (ri, wi), (rj, wj) = fi, fj
+            if not (wi & (rj | wj)) and not (wj & ri):
+                out[i].add(j)
+                out[j].add(i)
+    return tuple(frozenset(x) for x in out)
+
+
 def _slot_name(slot: Slot) -> str:
     name, key = slot
     return f"{name}[{','.join(map(str, key))}]" if key else name
@@ -781,7 +899,7 @@ class _Sym:
                 for t, a, c, x in zip(v.index, args, concrete, key, strict=True)
                 if c is None
             ]
-            out.append((key, z3.And(*conds) if conds else None))
+            out.append((key, _all(self.enc.ctx, conds) if conds else None))
         return out
 
     def read(self, name: str, args: Sequence[Z]) -> Z:

@@ -290,3 +290,26 @@ def test_solver_traces_replay_and_interpreter_findings_are_found(
             )
             assert r.step is not None and r.step <= j
             break
+
+
+@SETTINGS
+@given(system_and_property())
+def test_partial_order_reduction_keeps_verdicts_and_depths(
+    case: tuple[TransitionSystem, Property],
+) -> None:
+    ts0, prop = case
+    ts = B.system(
+        "random",
+        sorts=ts0.sorts,
+        enums=ts0.enums,
+        vars=ts0.vars,
+        init=ts0.init,
+        actions=ts0.actions,
+        properties=[prop],
+        depth=4,
+    )
+    seen = set()
+    for por in ("off", "adjacent", "lex"):
+        (r,) = bmc.run(ts, Options(), encode=EncodeOptions(por=por)).results  # type: ignore[arg-type]
+        seen.add((r.verdict, r.step))
+    assert len(seen) == 1, seen
