@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # named encodings, so one process can compare them
 ENCODINGS: dict[str, EncodeOptions] = {
     "default": EncodeOptions(),
+    "z3": EncodeOptions(solver="qf_bv"),  # Z3's incremental bit-blaster instead of Bitwuzla
     "array": EncodeOptions(maps="array"),
     "int": EncodeOptions(ghost="int"),  # ghost ints as Z3 Int: the general SMT solver
     "smt": EncodeOptions(solver="smt"),  # all bit-vectors, but the general SMT solver
@@ -38,7 +39,10 @@ ENCODINGS: dict[str, EncodeOptions] = {
     "lex-por": EncodeOptions(por="lex"),
 }
 
-STATS = ("conflicts", "sat conflicts", "decisions", "sat decisions", "max memory", "memory")
+STATS = (
+    "conflicts", "sat-conflicts", "decisions", "sat-decisions", "max-memory", "memory",  # z3
+    "solving_context::max_memory",  # bitwuzla (bytes)
+)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                         for r in out.results
                     },
                     "ghost_width": out.ghost_width,
+                    "backend": out.backend,
                     "solver": {k: stats[k] for k in STATS if k in stats},
                 }
                 rows.append(row)

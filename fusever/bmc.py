@@ -29,21 +29,26 @@ from typing import assert_never
 import z3
 
 from fusever import interpret
-from fusever.encode import EncodeOptions, Encoding, EncodingBug
+from fusever.encode import Backend, EncodeOptions, Encoding, EncodingBug, Status
 from fusever.ts import IntType, Property, PropKind, Trace, TransitionSystem, Value
 from fusever.verdict import Options, Progress, Result, Verdict
 
 __all__ = ["BmcOutcome", "run", "select_properties"]
 
 ENGINE = "bmc"
+CHUNK = 3  # bench/seedlike.fv depth 30: 8.9 s with 1, 6.8 s with 3, 6.6 s with 10
 
 
 @dataclass(frozen=True, slots=True)
 class BmcOutcome:
     results: tuple[Result, ...]
-    # Z3's statistics of the last solver (conflicts, decisions, memory ...) and ours
+    # the last solver's statistics (conflicts, decisions, memory ...) and ours
     statistics: tuple[tuple[str, float], ...]
+    backend: str  # which solver: "bitwuzla", "z3-qf_bv", "z3-smt"
     ghost_width: int | None  # the ghost int width used, None for Z3 ints
+
+
+_OVERFLOW = "#overflow"  # the goal "a ghost int store overflows", beside the properties
 
 
 class _Widen(Exception):
@@ -66,15 +71,20 @@ def run(
     options: Options,
     progress: Callable[[Progress], None] | None = None,
     encode: EncodeOptions | None = None,
+    chunk: int = CHUNK,
 ) -> BmcOutcome:
-    """Check every selected property of ``ts`` up to the depth; one Result each, in spec order."""
+    """Check every selected property of ``ts`` up to the depth; one Result each, in spec order.
+
+    ``chunk``: how many depths one solver call covers when nothing is found (their goals
+    as one disjunction); only a satisfiable chunk is then checked depth by depth, so
+    the counterexamples are still the shortest."""
     props = select_properties(ts, options.properties)
     depth = ts.depth if options.depth is None else options.depth
     if depth < 0:
         raise ValueError(f"depth must be at least 0, not {depth}")
     if encode is None:
         encode = EncodeOptions()
-    run = _Run(ts, options, progress, time.monotonic())
+    run = _Run(ts, options, progress, time.monotonic(), max(1, chunk))
     while True:
         enc = Encoding(ts, encode)
         try:
@@ -85,7 +95,7 @@ def run(
     results = tuple(run.done[p.name] for p in props)
     has_ints = any(isinstance(v.type, IntType) for v in ts.vars)
     width = enc.ghost_width if enc.ghost_bv and has_ints else None
-    return BmcOutcome(results, run.statistics, width)
+    return BmcOutcome(results, run.statistics, run.backend, width)
 
 
 class _Run:
@@ -95,6 +105,7 @@ class _Run:
         options: Options,
         progress: Callable[[Progress], None] | None,
         start: float,
+        chunk: int,
     ) -> None:
         self.ts = ts
         self.options = options
@@ -103,21 +114,27 @@ class _Run:
         self.deadline = None if options.timeout is None else start + options.timeout
         self.done: dict[str, Result] = {}
         self.statistics: tuple[tuple[str, float], ...] = ()
+        self.backend = ""
+        self.chunk = chunk
+        self._reason = ""
         self._lit = 0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
     def attempt(self, enc: Encoding, props: list[Property], depth: int) -> None:
-        solver = enc.new_solver(self.options.seed)
+        solver = enc.new_backend(self.options.seed)
         try:
             self._attempt(enc, solver, props, depth)
         finally:
-            self.statistics = (*_statistics(solver), ("seconds", self.elapsed()))
+            self.statistics = (*solver.statistics(), ("seconds", self.elapsed()))
+            self.backend = solver.name
 
-    def _attempt(self, enc: Encoding, solver: z3.Solver, props: list[Property], depth: int) -> None:
+    def _attempt(self, enc: Encoding, solver: Backend, props: list[Property], depth: int) -> None:
         open_: dict[str, Property] = {p.name: p for p in props}
         reached = -1  # the deepest depth fully checked
+        # goals of the depths not checked yet (a chunk), each depth's overflow included
+        pending: dict[int, dict[str, z3.ExprRef]] = {}
         for k in range(depth + 1):
             if not open_:
                 break
@@ -136,55 +153,71 @@ class _Run:
                 g = enc.goal(p, k)
                 if g is not None:
                     goals[name] = g if p.two_state or order is None else z3.And(g, order)
-            overflow = enc.overflow(k) if enc.ghost_bv else z3.BoolVal(False, enc.ctx)
-            while goals or not z3.is_false(overflow):
-                status, reason = self._check(solver, z3.Or(*goals.values(), overflow))
-                if status == z3.unsat:
-                    break
-                if status == z3.unknown:
-                    self._unknown(open_, reached, reason)
+            if enc.ghost_bv:
+                goals[_OVERFLOW] = enc.overflow(k)
+            pending[k] = goals
+            if len(pending) < self.chunk and k < depth:
+                continue
+            # one call for the whole chunk; only when it is satisfiable, depth by depth
+            everything = [g for gs in pending.values() for g in gs.values()]
+            status, reason = (
+                self._check(solver, z3.Or(*everything)) if everything else ("unsat", "")
+            )
+            if status == "unknown":
+                self._unknown(open_, reached, reason)
+                return
+            for j, all_gs in pending.items():
+                # a property closed at a shallower depth of this chunk has no goal here
+                gs = {n: g for n, g in all_gs.items() if n in open_ or n == _OVERFLOW}
+                if status == "sat" and not self._settle(enc, solver, j, gs, open_):
+                    self._unknown(open_, reached, self._reason)
                     return
-                model = solver.model()
-                if z3.is_true(model.eval(overflow, model_completion=True)):
-                    raise _Widen()
-                hit = [
-                    n for n, g in goals.items() if z3.is_true(model.eval(g, model_completion=True))
-                ]
-                if not hit:
-                    raise EncodingBug(f"{self.ts.name}: depth {k}: a model satisfies no goal")
-                trace = enc.trace(model, k)
-                for n in hit:
-                    self.done[n] = self._found(open_.pop(n), trace, k)
-                    del goals[n]
-            for g in goals.values():
-                solver.add(z3.Not(g))  # holds at depth k on every run: a lemma for deeper ones
-            solver.add(z3.Not(overflow))
-            reached = k
-            if self.progress is not None:
-                self.progress(Progress(self.ts.name, k, self.elapsed(), len(open_)))
+                for g in gs.values():
+                    solver.add(z3.Not(g))  # holds at depth j on every run: a lemma
+                reached = j
+                if self.progress is not None:
+                    self.progress(Progress(self.ts.name, j, self.elapsed(), len(open_)))
+            pending = {}
         for name, p in open_.items():
             verdict = Verdict.UNREACHABLE if p.kind is PropKind.COVER else Verdict.PROVED
             self.done[name] = self._result(p, verdict, bound=reached)
 
-    def _check(self, solver: z3.Solver, goal: z3.ExprRef) -> tuple[z3.CheckSatResult, str]:
+    def _settle(
+        self,
+        enc: Encoding,
+        solver: Backend,
+        k: int,
+        goals: dict[str, z3.ExprRef],
+        open_: dict[str, Property],
+    ) -> bool:
+        """Check depth ``k``'s goals (after every shallower depth is settled): close each
+        property with a witness there, drop it from ``goals``.  False on unknown.  The
+        solver may hold more steps than ``k``: they can all stutter."""
+        while goals:
+            status, reason = self._check(solver, z3.Or(*goals.values()))
+            if status == "unsat":
+                return True
+            if status == "unknown":
+                self._reason = reason
+                return False
+            model = solver.model()
+            if _OVERFLOW in goals and z3.is_true(model.eval(goals[_OVERFLOW])):
+                raise _Widen()
+            hit = [n for n, g in goals.items() if z3.is_true(model.eval(g))]
+            if not hit:
+                raise EncodingBug(f"{self.ts.name}: depth {k}: a model satisfies no goal")
+            trace = enc.trace(model, k)
+            for n in hit:
+                self.done[n] = self._found(open_.pop(n), trace, k)
+                del goals[n]
+        return True
+
+    def _check(self, solver: Backend, goal: z3.ExprRef) -> tuple[Status, str]:
         """One solver call on ``goal`` under a fresh assumption literal, within the budget."""
-        if self.deadline is not None:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                return z3.unknown, "timeout"
-            solver.set("timeout", max(1, int(remaining * 1000)))
         self._lit += 1
-        lit = z3.Bool(f"goal#{self._lit}", solver.ctx)
+        lit = z3.Bool(f"goal#{self._lit}", goal.ctx)
         solver.add(z3.Implies(lit, goal))
-        status = solver.check(lit)
-        if status == z3.sat or status == z3.unsat:
-            return status, ""
-        if status == z3.unknown:
-            reason = solver.reason_unknown()
-            if reason in ("timeout", "canceled") or self._timed_out():
-                reason = "timeout"
-            return status, reason
-        raise AssertionError(f"unexpected solver answer {status}")
+        return solver.check(lit, self.deadline)
 
     def _timed_out(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -241,13 +274,3 @@ class _Run:
             description=p.description,
             config=self.ts.config,
         )
-
-
-def _statistics(solver: z3.Solver) -> tuple[tuple[str, float], ...]:
-    st = solver.statistics()
-    out: list[tuple[str, float]] = []
-    for key in st.keys():  # noqa: SIM118 (iterating z3 Statistics gives pairs with mangled names)
-        v = st.get_key_value(key)
-        if isinstance(v, int | float):
-            out.append((str(key), float(v)))
-    return tuple(out)

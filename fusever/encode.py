@@ -41,7 +41,10 @@ Operator semantics live in one table, :data:`BINARY` and :data:`UNARY`, the mirr
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import itertools
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, assert_never
@@ -89,11 +92,16 @@ from fusever.ts import (
 __all__ = [
     "BINARY",
     "UNARY",
+    "Backend",
+    "BitwuzlaBackend",
     "EncodeOptions",
     "Encoding",
     "EncodingBug",
+    "Model",
+    "Z3Backend",
+    "bitwuzla_available",
     "ghost_bv_applicable",
-    "new_solver",
+    "new_backend",
 ]
 
 
@@ -105,27 +113,36 @@ MapEncoding = Literal["expand", "array"]
 SelectorEncoding = Literal["binary", "onehot"]
 GhostEncoding = Literal["auto", "int", "bv"]
 StutterEncoding = Literal["anywhere", "tail"]
-SolverKind = Literal["auto", "smt", "qf_bv"]
+SolverKind = Literal["auto", "smt", "qf_bv", "bitwuzla"]
 PorEncoding = Literal["off", "adjacent", "lex"]
 
 
 @dataclass(frozen=True, slots=True)
 class EncodeOptions:
-    """How to encode; the defaults are the fastest measured (bench/bench.py)."""
+    """How to encode; the defaults are the fastest measured (bench/bench.py on
+    bench/seedlike.fv: 1 serialized fud, 2 openers, 2 notifications, u64 counters)."""
 
-    # maps expanded into one variable per key: indices stay concrete (see bench/ for numbers)
+    # maps expanded into one variable per key, so indices stay concrete: Z3 arrays did
+    # not finish depth 10 in 120 s, expanded maps take 0.5 s (Z3 QF_BV, binary selector)
     maps: MapEncoding = "expand"
-    # the action instance of a step: one bit-vector (binary) or one Bool per instance
-    selector: SelectorEncoding = "binary"
-    # ghost ints: "auto" is "bv" when ghost_bv_applicable, else Z3 Int
+    # the action instance of a step: one Bool per instance (exactly one) or a binary
+    # number; one-hot measured faster: depth 30 with Bitwuzla 8.3 s against 9.9 s,
+    # depth 20 with Z3 QF_BV 7.5 s against 11.1 s
+    selector: SelectorEncoding = "onehot"
+    # ghost ints: "auto" is "bv" when ghost_bv_applicable, else Z3 Int.  Z3 Int needs
+    # Z3's SMT core: depth 10 in 4.9 s against 0.5 s as bit-vectors (10x)
     ghost: GhostEncoding = "auto"
     ghost_width: int = 16
-    # "tail": once a step stutters, every later one does (no stutter between real steps)
+    # "tail": once a step stutters, every later one does (no stutter between real
+    # steps); "anywhere" was 3x slower at depth 16 (13.8 s against 4.5 s, Z3)
     stutter: StutterEncoding = "tail"
-    # "auto": Z3's incremental bit-blasting solver when everything is bit-vectors
+    # "auto": Bitwuzla when it is installed (about 5-10x faster than Z3 on
+    # bench/seedlike.fv), else Z3's incremental bit-blasting solver (QF_BV).  Both need
+    # everything to be bit-vectors; with Z3 ints or arrays it is Z3's SMT solver.
     solver: SolverKind = "auto"
-    # partial-order reduction (see Encoding.order): "lex" keeps one run per class of
-    # runs equal up to swapping independent steps; "adjacent" only orders neighbours
+    # partial-order reduction (see Encoding.order).  Depth 30, Bitwuzla, one-hot:
+    # off 21.1 s, adjacent 8.3 s, lex 10.1 s.  On this spec lex admits no fewer runs
+    # (depth 7: 2738 runs without POR, 160 with either, for 138 final states)
     por: PorEncoding = "adjacent"
 
 
@@ -219,14 +236,232 @@ UNARY: dict[UnOp, Callable[[Type, Z], Z]] = {
 }
 
 
-# ---- solver -------------------------------------------------------------------------
+# ---- solvers ------------------------------------------------------------------------
+#
+# The engines talk to a Backend: assertions and goals are Z3 terms (the encoding is
+# built once, with Z3's API), and a backend either hands them to a Z3 solver or
+# translates them to Bitwuzla.  Seed and timeout are set here, in one place.
+
+Status = Literal["sat", "unsat", "unknown"]
 
 
-def new_solver(kind: Literal["smt", "qf_bv"], seed: int, ctx: z3.Context) -> z3.Solver:
+class Model:
+    """A satisfying assignment: ``eval`` gives the Z3 numeral of a term."""
+
+    def __init__(self, evaluate: Callable[[Z], Z]) -> None:
+        self._evaluate = evaluate
+
+    def eval(self, term: Z, model_completion: bool = True) -> Z:
+        assert model_completion
+        return self._evaluate(term)
+
+
+class Backend:
+    """An incremental solver: ``add`` for good, ``check`` under one assumption literal."""
+
+    name = "?"
+
+    def add(self, *constraints: Z) -> None:
+        raise NotImplementedError
+
+    def check(self, assumption: Z, deadline: float | None) -> tuple[Status, str]:
+        """sat / unsat, or unknown with a reason ("timeout" when ``deadline`` passed)."""
+        raise NotImplementedError
+
+    def model(self) -> Model:
+        raise NotImplementedError
+
+    def statistics(self) -> tuple[tuple[str, float], ...]:
+        raise NotImplementedError
+
+
+class Z3Backend(Backend):
+    def __init__(self, kind: Literal["smt", "qf_bv"], seed: int, ctx: z3.Context) -> None:
+        self.name = f"z3-{kind}"
+        self.solver = z3.SolverFor("QF_BV", ctx=ctx) if kind == "qf_bv" else z3.Solver(ctx=ctx)
+        self.solver.set("random_seed", seed)
+
+    def add(self, *constraints: Z) -> None:
+        self.solver.add(*constraints)
+
+    def check(self, assumption: Z, deadline: float | None) -> tuple[Status, str]:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "unknown", "timeout"
+            self.solver.set("timeout", max(1, int(remaining * 1000)))
+        r = self.solver.check(assumption)
+        if r == z3.sat:
+            return "sat", ""
+        if r == z3.unsat:
+            return "unsat", ""
+        reason = str(self.solver.reason_unknown())
+        late = deadline is not None and time.monotonic() >= deadline
+        return "unknown", "timeout" if late or reason in ("timeout", "canceled") else reason
+
+    def model(self) -> Model:
+        m = self.solver.model()
+        return Model(lambda t: m.eval(t, model_completion=True))
+
+    def statistics(self) -> tuple[tuple[str, float], ...]:
+        st = self.solver.statistics()
+        out: list[tuple[str, float]] = []
+        for key in st.keys():  # noqa: SIM118 (iterating Statistics gives mangled names)
+            v = st.get_key_value(key)
+            if isinstance(v, int | float):
+                out.append((str(key).replace(" ", "-"), float(v)))
+        return tuple(out)
+
+
+def bitwuzla_available() -> bool:
+    return importlib.util.find_spec("bitwuzla") is not None
+
+
+class BitwuzlaBackend(Backend):
+    """Bitwuzla (CaDiCaL underneath) behind the same Z3-built terms: each term is
+    translated once, bottom-up, with a cache.  Bit-vector and Boolean terms only."""
+
+    name = "bitwuzla"
+
+    def __init__(self, seed: int) -> None:
+        bw: Any = importlib.import_module("bitwuzla")  # optional: no stubs, no hard dependency
+        self.bw = bw
+        self.tm = bw.TermManager()
+        opts = bw.Options()
+        opts.set(bw.Option.PRODUCE_MODELS, True)
+        opts.set(bw.Option.SEED, seed)
+        self.solver = bw.Bitwuzla(self.tm, opts)
+        self._cache: dict[int, Any] = {}
+        self._keep: list[Z] = []  # translated Z3 terms stay alive, so their ids stay theirs
+        self._ops: dict[int, Any] = {
+            z3.Z3_OP_AND: bw.Kind.AND,
+            z3.Z3_OP_OR: bw.Kind.OR,
+            z3.Z3_OP_NOT: bw.Kind.NOT,
+            z3.Z3_OP_IMPLIES: bw.Kind.IMPLIES,
+            z3.Z3_OP_XOR: bw.Kind.XOR,
+            z3.Z3_OP_EQ: bw.Kind.EQUAL,
+            z3.Z3_OP_DISTINCT: bw.Kind.DISTINCT,
+            z3.Z3_OP_ITE: bw.Kind.ITE,
+            z3.Z3_OP_BADD: bw.Kind.BV_ADD,
+            z3.Z3_OP_BSUB: bw.Kind.BV_SUB,
+            z3.Z3_OP_BMUL: bw.Kind.BV_MUL,
+            z3.Z3_OP_BNEG: bw.Kind.BV_NEG,
+            z3.Z3_OP_ULT: bw.Kind.BV_ULT,
+            z3.Z3_OP_ULEQ: bw.Kind.BV_ULE,
+            z3.Z3_OP_UGT: bw.Kind.BV_UGT,
+            z3.Z3_OP_UGEQ: bw.Kind.BV_UGE,
+            z3.Z3_OP_SLT: bw.Kind.BV_SLT,
+            z3.Z3_OP_SLEQ: bw.Kind.BV_SLE,
+            z3.Z3_OP_SGT: bw.Kind.BV_SGT,
+            z3.Z3_OP_SGEQ: bw.Kind.BV_SGE,
+            z3.Z3_OP_CONCAT: bw.Kind.BV_CONCAT,
+            z3.Z3_OP_BNOT: bw.Kind.BV_NOT,
+            z3.Z3_OP_BAND: bw.Kind.BV_AND,
+            z3.Z3_OP_BOR: bw.Kind.BV_OR,
+            z3.Z3_OP_BXOR: bw.Kind.BV_XOR,
+        }
+        self._indexed: dict[int, Any] = {
+            z3.Z3_OP_SIGN_EXT: bw.Kind.BV_SIGN_EXTEND,
+            z3.Z3_OP_ZERO_EXT: bw.Kind.BV_ZERO_EXTEND,
+            z3.Z3_OP_EXTRACT: bw.Kind.BV_EXTRACT,
+        }
+        # binary in Bitwuzla, n-ary in Z3: folded left
+        self._fold = {z3.Z3_OP_BADD, z3.Z3_OP_BMUL, z3.Z3_OP_BAND, z3.Z3_OP_BOR, z3.Z3_OP_BXOR}
+
+    def _sort(self, s: z3.SortRef) -> Any:
+        if s.kind() == z3.Z3_BOOL_SORT:
+            return self.tm.mk_bool_sort()
+        if s.kind() == z3.Z3_BV_SORT:
+            return self.tm.mk_bv_sort(s.size())
+        raise ValueError(f"Bitwuzla backend: unsupported sort {s}")
+
+    def term(self, root: Z) -> Any:
+        """The Bitwuzla term of a Z3 term."""
+        cache = self._cache
+        stack: list[tuple[Z, bool]] = [(root, False)]
+        while stack:
+            t, ready = stack.pop()
+            i = t.get_id()
+            if i in cache:
+                continue
+            kids = t.children()
+            if not ready:
+                stack.append((t, True))
+                stack.extend((c, False) for c in kids if c.get_id() not in cache)
+                continue
+            cache[i] = self._node(t, [cache[c.get_id()] for c in kids])
+            self._keep.append(t)
+        return cache[root.get_id()]
+
+    def _node(self, t: Z, args: list[Any]) -> Any:
+        tm = self.tm
+        k = t.decl().kind()
+        if k == z3.Z3_OP_TRUE:
+            return tm.mk_true()
+        if k == z3.Z3_OP_FALSE:
+            return tm.mk_false()
+        if k == z3.Z3_OP_BNUM:
+            return tm.mk_bv_value(self._sort(t.sort()), t.as_long())
+        if k == z3.Z3_OP_UNINTERPRETED and not args:
+            return tm.mk_const(self._sort(t.sort()), t.decl().name())
+        if k in self._indexed:
+            return tm.mk_term(self._indexed[k], args, t.params())
+        if k in (z3.Z3_OP_AND, z3.Z3_OP_OR) and len(args) < 2:
+            # Z3 allows And()/Or() of one or no argument; Bitwuzla does not
+            if args:
+                return args[0]
+            return tm.mk_true() if k == z3.Z3_OP_AND else tm.mk_false()
+        if k in self._ops:
+            if k in self._fold and len(args) > 2:
+                out = args[0]
+                for a in args[1:]:
+                    out = tm.mk_term(self._ops[k], [out, a])
+                return out
+            return tm.mk_term(self._ops[k], args)
+        raise ValueError(f"Bitwuzla backend: unsupported operator {t.decl()}")
+
+    def add(self, *constraints: Z) -> None:
+        for c in constraints:
+            self.solver.assert_formula(self.term(c))
+
+    def check(self, assumption: Z, deadline: float | None) -> tuple[Status, str]:
+        bw = self.bw
+        if deadline is not None:
+            if time.monotonic() >= deadline:
+                return "unknown", "timeout"
+            self.solver.configure_terminator(lambda: time.monotonic() >= deadline)
+        r = self.solver.check_sat(self.term(assumption))
+        if r == bw.Result.SAT:
+            return "sat", ""
+        if r == bw.Result.UNSAT:
+            return "unsat", ""
+        late = deadline is not None and time.monotonic() >= deadline
+        return "unknown", "timeout" if late else "unknown"
+
+    def model(self) -> Model:
+        def evaluate(t: Z) -> Z:
+            v = self.solver.get_value(self.term(t))
+            if t.sort().kind() == z3.Z3_BOOL_SORT:
+                return z3.BoolVal(bool(v.value()), t.ctx)
+            return z3.BitVecVal(int(v.value(10)), t.sort().size(), t.ctx)
+
+        return Model(evaluate)
+
+    def statistics(self) -> tuple[tuple[str, float], ...]:
+        out: list[tuple[str, float]] = []
+        for key, v in sorted(self.solver.statistics().items()):
+            try:
+                out.append((str(key), float(v)))
+            except (TypeError, ValueError):
+                continue
+        return tuple(out)
+
+
+def new_backend(kind: Literal["smt", "qf_bv", "bitwuzla"], seed: int, ctx: z3.Context) -> Backend:
     """THE place where a solver is made and seeded (the timeout is set per check)."""
-    s = z3.SolverFor("QF_BV", ctx=ctx) if kind == "qf_bv" else z3.Solver(ctx=ctx)
-    s.set("random_seed", seed)
-    return s
+    if kind == "bitwuzla":
+        return BitwuzlaBackend(seed)
+    return Z3Backend(kind, seed, ctx)
 
 
 # ---- values -----------------------------------------------------------------------
@@ -273,10 +508,14 @@ class Encoding:
                     assert isinstance(stmt_lit.value, int)
                     self.ghost_width = max(self.ghost_width, _swidth(stmt_lit.value) + 1)
         kind = options.solver
+        pure_bv = self.ghost_bv and options.maps == "expand"  # no Z3 ints, no arrays
         if kind == "auto":
-            # QF_BV's bit-blaster takes neither Z3 ints nor arrays
-            kind = "qf_bv" if self.ghost_bv and options.maps == "expand" else "smt"
-        self.solver_kind: Literal["smt", "qf_bv"] = kind
+            kind = "bitwuzla" if bitwuzla_available() else "qf_bv"
+        if kind == "bitwuzla" and not bitwuzla_available():
+            raise ValueError("solver bitwuzla: the bitwuzla package is not installed")
+        if not pure_bv:
+            kind = "smt"  # the bit-vector solvers take no Z3 ints and no arrays
+        self.solver_kind: Literal["smt", "qf_bv", "bitwuzla"] = kind
         self.vars: dict[str, StateVar] = {v.name: v for v in ts.vars}
         self.instances: tuple[tuple[Action, tuple[tuple[str, Value], ...]], ...] = tuple(
             (a, inst) for a in ts.actions for inst in instances(a)
@@ -581,8 +820,8 @@ class Encoding:
             self._overflow.append(_any(self.ctx, overflow))
         return out
 
-    def new_solver(self, seed: int) -> z3.Solver:
-        return new_solver(self.solver_kind, seed, self.ctx)
+    def new_backend(self, seed: int) -> Backend:
+        return new_backend(self.solver_kind, seed, self.ctx)
 
     def selected(self, k: int, i: int) -> Z:
         """Whether step ``k -> k+1`` takes instance ``i`` (``len(instances)``: stutter)."""
@@ -607,7 +846,9 @@ class Encoding:
         if self.options.selector == "onehot":
             bits = tuple(z3.Bool(f"sel{i}@{k}", self.ctx) for i in range(n + 1))
             self._onehot.append(bits)
-            out.append(z3.PbEq([(b, 1) for b in bits], 1))
+            # exactly one: at least one, and no two (clauses every backend takes)
+            out.append(z3.Or(*bits))
+            out.extend(z3.Or(z3.Not(x), z3.Not(y)) for x, y in itertools.combinations(bits, 2))
         else:
             w = _bits(n + 1)
             sel = z3.BitVec(f"act@{k}", w, self.ctx)
@@ -770,7 +1011,7 @@ class Encoding:
 
     # ---- traces ----
 
-    def trace(self, model: z3.ModelRef, k: int) -> Trace:
+    def trace(self, model: Model, k: int) -> Trace:
         """The run of depth ``k`` in ``model``, stutter steps dropped."""
         steps = [Step(None, (), self._model_state(model, 0))]
         n = len(self.instances)
@@ -796,7 +1037,7 @@ class Encoding:
             steps.append(Step(action.name, tuple(args), self._model_state(model, j + 1)))
         return Trace(tuple(steps))
 
-    def _model_state(self, model: z3.ModelRef, k: int) -> dict[str, dict[Key, Value]]:
+    def _model_state(self, model: Model, k: int) -> dict[str, dict[Key, Value]]:
         out: dict[str, dict[Key, Value]] = {}
         for v in self.ts.vars:
             out[v.name] = {

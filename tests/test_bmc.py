@@ -12,8 +12,12 @@ from fusever.encode import EncodeOptions, EncodingBug
 from fusever.ts import SortType, Trace, TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
 
+BITWUZLA = pytest.mark.skipif(not encode.bitwuzla_available(), reason="bitwuzla not installed")
 ENCODINGS = [
     EncodeOptions(),
+    EncodeOptions(solver="qf_bv"),
+    pytest.param(EncodeOptions(solver="bitwuzla"), marks=BITWUZLA),
+    EncodeOptions(por="lex"),
     EncodeOptions(maps="array"),
     EncodeOptions(selector="onehot", stutter="anywhere"),
     EncodeOptions(ghost="int"),
@@ -290,3 +294,13 @@ depth 4
     ((name, d),) = bad.instance
     assert name == "d" and bad.trace.steps[1].state["seq"][(d,)] == 0
     assert r["jumped"].verdict is Verdict.COVERED
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 20])
+def test_chunks_keep_the_shortest_counterexample(chunk: int) -> None:
+    r = by_name(bmc.run(B.counter(3), Options(), chunk=chunk).results)
+    assert (r["no_wrap"].verdict, r["no_wrap"].step, r["no_wrap"].bound) == (Verdict.VIOLATED, 8, 8)
+    assert (r["reaches_top"].verdict, r["reaches_top"].step) == (Verdict.COVERED, 7)
+    assert (r["increments"].verdict, r["increments"].bound) == (Verdict.PROVED, 12)
+    r = by_name(bmc.run(B.lost_update(3), Options(), chunk=chunk).results)
+    assert (r["all_counted"].verdict, r["all_counted"].step) == (Verdict.VIOLATED, 6)

@@ -184,6 +184,7 @@ def systems(draw: st.DrawFn) -> TransitionSystem:
 
 ENCODINGS = [
     EncodeOptions(),
+    EncodeOptions(solver="qf_bv", por="lex"),
     EncodeOptions(maps="array"),
     EncodeOptions(ghost="int", selector="onehot", stutter="anywhere"),
 ]
