@@ -304,3 +304,14 @@ def test_chunks_keep_the_shortest_counterexample(chunk: int) -> None:
     assert (r["increments"].verdict, r["increments"].bound) == (Verdict.PROVED, 12)
     r = by_name(bmc.run(B.lost_update(3), Options(), chunk=chunk).results)
     assert (r["all_counted"].verdict, r["all_counted"].step) == (Verdict.VIOLATED, 6)
+
+
+@pytest.mark.parametrize("solver", ["qf_bv", pytest.param("bitwuzla", marks=BITWUZLA)])
+def test_a_timeout_during_solving_gives_unknown(solver: str) -> None:
+    (ts,) = load.load_specs([Path(__file__).resolve().parent.parent / "bench" / "seedlike.fv"])
+    rs = by_name(
+        bmc.run(ts, Options(depth=60, timeout=0.5), encode=EncodeOptions(solver=solver)).results  # type: ignore[arg-type]
+    )
+    r = rs["no_stale_open_escapes"]
+    assert r.verdict is Verdict.UNKNOWN and r.reason is not None and "timeout" in r.reason
+    assert r.bound < 60
