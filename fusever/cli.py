@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import NoReturn
 
-from fusever import __version__, regress, report
+from fusever import __version__, findings, regress, report
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
@@ -232,6 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
     )
     reg.set_defaults(run=_cmd_regress)
+
+    fnd = sub.add_parser(
+        "findings",
+        help="the README's findings table, from proofs/",
+        description=(
+            "Print the findings section generated from proofs/ (no solver runs); "
+            "--write FILE replaces the section between its markers in FILE."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fnd.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
+    fnd.add_argument("--write", type=Path, metavar="FILE", help="rewrite FILE's findings section")
+    fnd.set_defaults(run=_cmd_findings)
     return parser
 
 
@@ -362,8 +376,10 @@ def _cmd_regress(args: argparse.Namespace) -> int:
             for (ts, o), rs in zip(jobs, runs, strict=True)
         ]
         written = regress.write_dir(proofs, recordings)
-        sys.stdout.write(report.render_text([r for rs in runs for r in rs]))
-        sys.stdout.write(f"recorded {len(written)} spec(s) in {proofs}/\n")
+        # the table only: the traces are in proofs/ and `fusever prove` shows them
+        table = report.render_text([r for rs in runs for r in rs]).split("\n\n")[0]
+        sys.stdout.write(table.rstrip("\n") + "\n")
+        sys.stdout.write(f"recorded {len(written)} spec configuration(s) in {proofs}/\n")
         return EXIT_OK
     checked = [ts for ts in systems if ts.key in recorded]
     jobs = [
@@ -378,6 +394,30 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         changes += regress.compare(recorded[ts.key], now)
     sys.stdout.write(regress.render(changes, len(checked), proofs))
     return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
+
+
+def _cmd_findings(args: argparse.Namespace) -> int:
+    recorded = regress.read_dir(args.proofs)
+    if not recorded:
+        raise UsageError(f"{args.proofs}/ holds no recorded proofs (run `fusever regress --record`)")
+    paths = _discover(SPEC_DIR)
+    systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
+    section = findings.render(list(recorded.values()), {ts.key: ts for ts in systems})
+    if args.write is None:
+        sys.stdout.write(section)
+        return EXIT_OK
+    try:
+        text = args.write.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read {args.write}: {e.strerror or e}") from e
+    spliced = findings.splice(text, section)
+    if spliced is None:
+        raise UsageError(
+            f"{args.write} has no findings markers; add the lines\n  {findings.BEGIN}\n  {findings.END}"
+        )
+    args.write.write_text(spliced, encoding="utf-8")
+    sys.stdout.write(f"wrote the findings of {len(recorded)} spec configuration(s) to {args.write}\n")
+    return EXIT_OK
 
 
 # ---- entry point ---------------------------------------------------------------------

@@ -67,6 +67,7 @@ class RecordedProperty:
     bound: int
     step: int | None = None
     actions: tuple[str, ...] = ()
+    instance: str = ""  # where a violation fails, e.g. "f=0" (informational, like actions)
 
     @property
     def phrase(self) -> str:
@@ -113,8 +114,13 @@ def record(ts: TransitionSystem, results: Sequence[Result], engine: str, depth: 
             actions = tuple(
                 report.action_call(s.action, s.args) for s in r.trace.steps if s.action is not None
             )
+        instance = ", ".join(f"{k}={report.value_text(v)}" for k, v in r.instance)
+        if r.verdict is not Verdict.VIOLATED:
+            instance = ""
         props.append(
-            RecordedProperty(r.property, r.kind, r.verdict, r.complete, r.bound, r.step, actions)
+            RecordedProperty(
+                r.property, r.kind, r.verdict, r.complete, r.bound, r.step, actions, instance
+            )
         )
     return Recording(ts.name, ts.path, engine, depth, ts.settings, tuple(props), ts.config)
 
@@ -142,6 +148,8 @@ def dumps(rec: Recording) -> str:
         }
         if p.step is not None:
             entry["step"] = p.step
+        if p.instance:
+            entry["instance"] = p.instance
         if p.actions:
             entry["actions"] = list(p.actions)
         doc["properties"][p.name] = entry
@@ -172,6 +180,9 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             step = entry.get("step")
             if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
                 raise _Malformed(f"`properties.{name}.step` is not an integer")
+            instance = entry.get("instance", "")
+            if not isinstance(instance, str):
+                raise _Malformed(f"`properties.{name}.instance` is not a string")
             actions = entry.get("actions", [])
             if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
                 raise _Malformed(f"`properties.{name}.actions` is not a list of strings")
@@ -184,6 +195,7 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
                     bound=_get(entry, "bound", int),
                     step=step,
                     actions=tuple(actions),
+                    instance=instance,
                 )
             )
         for k, v in settings.items():

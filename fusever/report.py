@@ -220,10 +220,15 @@ def trace_rows(trace: Trace, ts: TransitionSystem | None) -> list[tuple[str, str
     for i, step in enumerate(trace.steps):
         lines: list[str] = []
         if i == 0:
+            # one line per variable: a map's values in index order (`m = [0: a, 1: b]`)
             for name in _var_names(step.state, ts):
                 table = step.state[name]
-                for key in _sorted_keys(table):
-                    lines.append(f"{location_text(name, key)} = {value_text(table[key])}")
+                ks = _sorted_keys(table)
+                if ks == [()]:
+                    lines.append(f"{name} = {value_text(table[()])}")
+                else:
+                    items = ", ".join(f"{key_text(k)}: {value_text(table[k])}" for k in ks)
+                    lines.append(f"{name} = [{items}]")
         else:
             order = {n: j for j, n in enumerate(_var_names(step.state, ts))}
             diff = sorted(changes(before, step.state), key=lambda c: order.get(c[0], len(order)))

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engines",),
     ("report",),
     ("regress",),
+    ("findings",),
     ("cli",),
     ("__main__",),
 )

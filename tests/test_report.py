@@ -66,9 +66,9 @@ def test_violation_step_table_shows_actor_action_and_what_changed() -> None:
     assert "phase: IDLE → OPEN" in rows
     # an action with no actor label and no parameters, and a step that changes nothing
     assert "3  -         tick()           (no change)" in rows
-    # step 0 lists the whole initial state, in declaration order
+    # step 0 lists the whole initial state, in declaration order, a variable a line
     start = rows.index("0  -         init             x = 0")
-    assert rows[start + 1 : start + 3] == ["seq[0] = 0", "seq[1] = 0"]
+    assert rows[start + 1] == "seq = [0: 0, 1: 0]"
     assert "no_wrap fails for f=1" in rows
     # unchanged locations are not listed after step 0
     assert not any(line.startswith("seq[1]: 1 → 1") for line in rows)
