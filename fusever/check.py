@@ -125,7 +125,7 @@ def _ref_span(e: s.Ref) -> s.Span:
 
 
 T = TypeVar("T")
-_Named = TypeVar("_Named", s.ActionDecl, s.PropertyDecl)
+_Named = TypeVar("_Named", s.ActionDecl, s.PropertyDecl, s.ObserveDecl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +150,7 @@ class _Merged:
     properties: dict[str, _Entry[s.PropertyDecl]]
     depth: s.DepthDecl | None
     configs: dict[str, _Entry[s.ConfigDecl]] = dataclasses.field(default_factory=dict)
+    observables: dict[str, _Entry[s.ObserveDecl]] = dataclasses.field(default_factory=dict)
 
 
 def _lineage(files: Sequence[s.SpecFile], d: _Diags) -> list[s.SpecFile]:
@@ -283,10 +284,23 @@ def _expand_file(f: s.SpecFile, m: _Merged, d: _Diags) -> None:
             case s.PropertyDecl(name=name, replace=replace, kind=kind, span=span):
                 at = d.name_span(span, name, skip=2 if replace else 1)
                 _merge_named(m.properties, "property", kind.value, decl, name, replace, at, f, d)
+            case s.ObserveDecl(name=name, replace=replace, span=span):
+                at = d.name_span(span, name, skip=2 if replace else 1)
+                _merge_named(m.observables, "observable", "observe", decl, name, replace, at, f, d)
             case s.RemoveDecl(what=what, name=name, span=span):
                 at = d.name_span(span, name, skip=2)
-                table: dict[str, _Entry[s.ActionDecl]] | dict[str, _Entry[s.PropertyDecl]]
-                table = m.actions if what == "action" else m.properties
+                table: (
+                    dict[str, _Entry[s.ActionDecl]]
+                    | dict[str, _Entry[s.PropertyDecl]]
+                    | dict[str, _Entry[s.ObserveDecl]]
+                )
+                table = (
+                    m.actions
+                    if what == "action"
+                    else m.observables
+                    if what == "observe"
+                    else m.properties
+                )
                 if not variant:
                     d.error(at, f"`remove` is only allowed in a variant; spec `{f.name}` has no base")
                 elif name not in table or table[name].origin == f.name:
@@ -1269,6 +1283,25 @@ def check(
         if x is not None:
             props.append(ts.Property(name, p.kind, x, p.description, p.covers, p.span))
 
+    # ---- observables (what `fusever diff` compares)
+    observables: list[ts.Observable] = []
+    for name, oe in m.observables.items():
+        od = oe.decl
+        octx = _Ctx({}, state=True, primes=False)
+        oparams: list[ts.Param] = []
+        ok = True
+        for binder in od.binders:
+            fresh = r.check_local(binder.name, binder.span, octx)
+            bt = r.finite(binder.sort, binder.span)
+            if bt is None or not fresh:
+                ok = False
+                continue
+            octx = octx.bind(binder.name, bt)
+            oparams.append(ts.Param(binder.name, bt, span=binder.span))
+        ox = r.expr(od.expr, octx) if ok else None
+        if ox is not None:
+            observables.append(ts.Observable(name, tuple(oparams), ox, od.description, od.span))
+
     # ---- depth
     depth = DEFAULT_DEPTH
     if m.depth is not None:
@@ -1294,6 +1327,7 @@ def check(
         depth=depth,
         config=config,
         configs=tuple((n, c.decl.description) for n, c in m.configs.items()),
+        observables=tuple(observables),
     )
     validate(system)
     return system
@@ -1558,6 +1592,10 @@ def validate(system: ts.TransitionSystem) -> None:
         assert p.expr.type == ts.BOOL
         if p.covers is not None:
             assert pnames[p.covers].kind is not s.PropKind.COVER
+    assert len({o.name for o in system.observables}) == len(system.observables)
+    for o in system.observables:
+        assert all(ts.is_finite(p.type) and not p.chosen for p in o.params), o
+        expr(o.expr, {p.name: p.type for p in o.params}, False)
     assert system.depth >= 1
 
 

@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
     )
     reg.set_defaults(run=_cmd_regress)
+    _explore_parsers(sub)
 
     fnd = sub.add_parser(
         "findings",
@@ -418,6 +419,65 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     args.write.write_text(spliced, encoding="utf-8")
     sys.stdout.write(f"wrote the findings of {len(recorded)} spec configuration(s) to {args.write}\n")
     return EXIT_OK
+
+
+# ---- exploring: diff, mutate, explore (logic in their modules, output in report_explore) --
+
+
+def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
+    def common(p: argparse.ArgumentParser, config: bool = True) -> None:
+        p.add_argument("--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)")
+        p.add_argument(
+            "--set", dest="sets", type=_setting, action="append", default=[], metavar="NAME=VALUE",
+            help="override a constant (repeatable)",
+        )
+        if config:
+            p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
+        p.add_argument("--engine", choices=ENGINES, default="bmc", help="default: bmc")
+        p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
+
+    d = sub.add_parser(
+        "diff",
+        help="the shortest action sequence after which two specs' observations differ",
+        description=(
+            "Run A and B in lockstep on the same actions with the same arguments and find the "
+            "shortest sequence after which an observable (`observe` in the specs) differs."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d.add_argument("spec_a", metavar="A", help="a .fv file")
+    d.add_argument("spec_b", metavar="B", help="a .fv file")
+    common(d)
+    d.add_argument(
+        "--map", dest="maps", action="append", default=[], metavar="A_ACTION=B_ACTION",
+        help="pair an action of A with a differently named action of B (repeatable)",
+    )
+    d.add_argument(
+        "--enabled", choices=("differ", "both"), default="differ",
+        help="differ (default): a step enabled on one side only is a difference; both: steps need both guards",
+    )
+    d.set_defaults(run=_cmd_diff)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from fusever import diff, report_explore
+
+    (a,) = _load([Path(args.spec_a)], args.sets, args.config)
+    (b,) = _load([Path(args.spec_b)], args.sets, args.config)
+    try:
+        mapping = diff.parse_map(args.maps)
+        result = diff.diff(
+            a, b, args.depth, mapping, args.enabled, engine=args.engine, timeout=args.timeout
+        )
+    except diff.DiffError as e:
+        raise UsageError(str(e)) from e
+    except ValueError as e:  # an engine that does not exist (yet)
+        raise UsageError(str(e)) from e
+    sys.stdout.write(report_explore.render_diff(result, a, b))
+    if result.verdict is Verdict.VIOLATED:
+        return EXIT_FINDING
+    return EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_OK
 
 
 # ---- entry point ---------------------------------------------------------------------

@@ -369,6 +369,18 @@ class _Build(Transformer[Token, TypingAny]):
             span=self._span(meta),
         )
 
+    @v_args(meta=True, inline=False)
+    def observe_decl(self, meta: Meta, children: list[TypingAny]) -> s.ObserveDecl:
+        replace, name, *binders, desc, expr = children
+        return s.ObserveDecl(
+            name=str(name),
+            binders=tuple(b for b in binders if b is not None),
+            expr=expr,
+            description=_string(desc),
+            replace=isinstance(replace, _Replace),
+            span=self._span(meta),
+        )
+
     def cover_for(self, meta: Meta, name: Token) -> _CoverFor:
         return _CoverFor(str(name))
 

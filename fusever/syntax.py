@@ -320,8 +320,21 @@ class PropertyDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ObserveDecl:
+    """``observe name[f: File] "desc": expr``: what ``fusever diff`` compares, one value
+    per element of the binders' sorts (a single value without binders)."""
+
+    name: str
+    binders: tuple[Binder, ...]
+    expr: Expr
+    description: str | None = None
+    replace: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class RemoveDecl:
-    what: str  # "action" | "property"
+    what: str  # "action" | "property" | "observe"
     name: str
     span: Span = _span()
 
@@ -352,6 +365,7 @@ Decl = (
     | InitDecl
     | ActionDecl
     | PropertyDecl
+    | ObserveDecl
     | RemoveDecl
     | DepthDecl
     | ConfigDecl

@@ -297,6 +297,19 @@ class Property:
 
 
 @dataclass(frozen=True, slots=True)
+class Observable:
+    """``observe name[params]: expr``: one observed value per assignment of ``params``
+    (finite), an expression over one state without primes.  What ``fusever diff``
+    compares between two specs."""
+
+    name: str
+    params: tuple[Param, ...]
+    expr: Expr
+    description: str | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class TransitionSystem:
     name: str
     path: str
@@ -312,6 +325,7 @@ class TransitionSystem:
     depth: int
     config: str | None = None  # the configuration applied (``--config``), None for the default
     configs: tuple[tuple[str, str | None], ...] = ()  # every configuration: name, description
+    observables: tuple[Observable, ...] = ()  # what ``fusever diff`` compares, in spec order
 
     @property
     def key(self) -> str:

@@ -1,0 +1,143 @@
+"""Rendering for the exploring commands (``diff``, ``mutate``, ``explore``): text,
+JSON and markdown.  Formatting only; the results come from :mod:`fusever.diff`,
+:mod:`fusever.mutate` and :mod:`fusever.explore`.  The step vocabulary (action calls,
+actors, value text) is :mod:`fusever.report`'s, so a lockstep trace reads like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fusever import report
+from fusever.diff import DiffResult, LockstepStep, observe
+from fusever.ts import State, Step, TransitionSystem, Value
+from fusever.verdict import Verdict
+
+__all__ = ["render_diff", "table"]
+
+
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] | None = None
+) -> list[str]:
+    """An aligned plain-text table (cells may hold several lines)."""
+    return report._plain_table(header, rows, right or [False] * len(header))
+
+
+def _changes(before: State, after: State) -> list[str]:
+    return [
+        f"{report.location_text(n, k)}: {'?' if old is None else report.value_text(old)} → {report.value_text(new)}"
+        for n, k, old, new in report.changes(before, after)
+    ]
+
+
+def _observed(ts: TransitionSystem, state: State) -> str:
+    values = observe(ts, state)
+    return ", ".join(
+        f"{report.location_text(n, k)}={report.value_text(v)}" for (n, k), v in values.items()
+    )
+
+
+def _call(name: str | None, args: Sequence[tuple[str, Value]]) -> str:
+    return report.action_call(name, args)
+
+
+def lockstep_rows(
+    steps: Sequence[LockstepStep], a: TransitionSystem, b: TransitionSystem
+) -> list[tuple[str, str, str, str, str, str]]:
+    """One row per step: step, actor, action (B's name when it differs), the changes
+    both specs made, those only A made, those only B made."""
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    prev_a: State = {}
+    prev_b: State = {}
+    for i, s in enumerate(steps):
+        if i == 0:
+            assert s.a_state is not None and s.b_state is not None
+            rows.append(("0", "-", "init", "observed: " + _observed(a, s.a_state), "", ""))
+            prev_a, prev_b = s.a_state, s.b_state
+            continue
+        call = _call(s.action_a, s.args_a)
+        if s.action_b != s.action_a:
+            call += f"\n= {_call(s.action_b, s.args_b)} in B"
+        actor = report.actor_text(Step(s.action_a, s.args_a, prev_a), a)
+        ca = _changes(prev_a, s.a_state) if s.a_state is not None else ["(not enabled)"]
+        cb = _changes(prev_b, s.b_state) if s.b_state is not None else ["(not enabled)"]
+        both = [c for c in ca if c in cb]
+        rows.append(
+            (
+                str(i),
+                actor,
+                call,
+                "\n".join(both),
+                "\n".join(c for c in ca if c not in both),
+                "\n".join(c for c in cb if c not in both),
+            )
+        )
+        prev_a = s.a_state if s.a_state is not None else prev_a
+        prev_b = s.b_state if s.b_state is not None else prev_b
+    return rows
+
+
+def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem) -> str:
+    """``fusever diff``'s text output."""
+    lock = d.lock
+    out = [f"{d.spec_a} (A) vs {d.spec_b} (B), in lockstep: same actions, same arguments"]
+    out.append("compared: " + ", ".join(lock.observables))
+    if lock.unobserved_a or lock.unobserved_b:
+        out.append(
+            "not compared (declared on one side only): "
+            + ", ".join(
+                [*(f"{n} (A)" for n in lock.unobserved_a), *(f"{n} (B)" for n in lock.unobserved_b)]
+            )
+        )
+    for label, names in (("A", lock.only_a), ("B", lock.only_b)):
+        if names:
+            out.append(
+                f"actions only in {label} (never taken in lockstep; pair them with --map A=B): {', '.join(names)}"
+            )
+    for name, why in lock.mismatched:
+        out.append(f"action {name} not compared: {why}")
+    if lock.shared_start:
+        out.append("started equal (free in both): " + ", ".join(lock.shared_start))
+    if lock.enabled == "differ":
+        out.append(
+            "a step enabled in one spec only counts as a difference (--enabled both: it does not)"
+        )
+    out.append("")
+    match d.verdict:
+        case Verdict.VIOLATED:
+            n = len(d.steps) - 1
+            out.append(
+                f"DIFFERENT after {n} step(s) (the shortest such sequence; {d.engine}, {d.seconds:.2f} s)"
+            )
+            out.append("")
+            header = (
+                "step",
+                "actor",
+                "action",
+                "both changed",
+                f"only A ({a.key})",
+                f"only B ({b.key})",
+            )
+            out.extend(
+                table(
+                    header, lockstep_rows(d.steps, a, b), [True, False, False, False, False, False]
+                )
+            )
+            out.append("")
+            if d.blocked is not None:
+                side = "A" if d.blocked == "a" else "B"
+                out.append(
+                    f"step {n} is enabled in {'B' if side == 'A' else 'A'} and not in {side}"
+                )
+            for o in d.differences:
+                out.append(
+                    f"{report.location_text(o.name, o.key)}: {report.value_text(o.a)} in A, {report.value_text(o.b)} in B"
+                )
+        case Verdict.PROVED:
+            scope = "at any depth" if d.complete else f"up to {d.bound} steps"
+            out.append(f"no difference {scope} ({d.engine}, {d.seconds:.2f} s)")
+        case _:
+            out.append(
+                f"undecided at depth {d.bound}: {d.reason or 'unknown'} ({d.engine}, {d.seconds:.2f} s)"
+            )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,108 @@
+"""fusever diff: tiny specs whose distinguishing depth is known by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fusever import cli, diff, load, report_explore
+from fusever.verdict import Verdict
+
+BASE = """spec up "counts to 3"
+var x: u4
+init { x := 0 }
+action inc() when x < 3 { x := x + 1 }
+action reset() when x == 3 { x := 0 }
+observe top "x reached 3": x == 3
+observe low[b: bool]: if b then x == 0 else x == 1
+depth 6
+"""
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / f"{name}.fv"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "up": write(tmp_path, "up", BASE),
+        # stops at 2: after inc, inc, inc B is not enabled; with both guards never different
+        "two": write(
+            tmp_path, "two", BASE.replace("spec up", "spec two").replace("x < 3", "x < 2")
+        ),
+        # a variant that counts by the same steps, with the guard written differently
+        "same": write(
+            tmp_path,
+            "same",
+            "variant same of up\nreplace action inc() when x <= 2 { x := x + 1 }\n",
+        ),
+        # the second increment jumps to 3: `top` differs after two steps
+        "jump": write(
+            tmp_path,
+            "jump",
+            "variant jump of up\nreplace action inc() when x < 3 { x := if x == 1 then 3 else x + 1 }\n",
+        ),
+        "ren": write(
+            tmp_path,
+            "ren",
+            "variant ren of up\nremove action inc\naction bump() when x < 3 { x := x + 1 }\n",
+        ),
+    }
+
+
+def ts(p: Path):  # type: ignore[no-untyped-def]
+    (t,) = load.load_specs([p])
+    return t
+
+
+def test_enabledness_difference_is_a_difference(specs: dict[str, Path]) -> None:
+    r = diff.diff(ts(specs["up"]), ts(specs["two"]))
+    assert r.verdict is Verdict.VIOLATED
+    assert [s.action_a for s in r.steps[1:]] == ["inc", "inc", "inc"]
+    assert r.blocked == "b"
+    both = diff.diff(ts(specs["up"]), ts(specs["two"]), enabled="both")
+    assert both.verdict is Verdict.PROVED and both.bound == 6
+
+
+def test_observable_difference_replayed_in_both(specs: dict[str, Path]) -> None:
+    a, b = ts(specs["up"]), ts(specs["jump"])
+    r = diff.diff(a, b)
+    assert r.verdict is Verdict.VIOLATED and len(r.steps) == 3
+    assert {(o.name, o.key, o.a, o.b) for o in r.differences} == {("top", (), False, True)}
+    assert r.trace_a.steps[-1].state["x"][()] == 2
+    assert r.trace_b.steps[-1].state["x"][()] == 3
+    text = report_explore.render_diff(r, a, b)
+    assert "DIFFERENT after 2 step(s)" in text and "top: false in A, true in B" in text
+
+
+def test_no_difference_up_to_bound(specs: dict[str, Path]) -> None:
+    r = diff.diff(ts(specs["up"]), ts(specs["same"]))
+    assert r.verdict is Verdict.PROVED and not r.complete and r.bound == 6
+
+
+def test_actions_only_on_one_side_and_map(specs: dict[str, Path]) -> None:
+    a, b = ts(specs["up"]), ts(specs["ren"])
+    lock = diff.lockstep(a, b)
+    assert lock.only_a == ("inc",) and lock.only_b == ("bump",)
+    assert diff.diff(a, b, mapping=(("inc", "bump"),)).verdict is Verdict.PROVED
+
+
+def test_cli(specs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["diff", str(specs["up"]), str(specs["jump"])]) == cli.EXIT_FINDING
+    assert cli.main(["diff", str(specs["up"]), str(specs["same"]), "--depth", "3"]) == cli.EXIT_OK
+    assert "no difference up to 3 steps" in capsys.readouterr().out
+    assert (
+        cli.main(["diff", str(specs["up"]), str(specs["ren"]), "--map", "nope=bump"])
+        == cli.EXIT_USAGE
+    )
+    assert "has no action `nope`" in capsys.readouterr().err
+
+
+def test_observe_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write(tmp_path, "bad", BASE.replace("observe top", "observe top[s: Nope]"))
+    assert cli.main(["check", str(bad)]) == cli.EXIT_USAGE
+    assert "bad.fv:6:" in capsys.readouterr().err
