@@ -230,7 +230,7 @@ class _Run:
                 f"{self.ts.name}: the solver's trace for {p.name} at depth {k} does not replay: {e}"
             ) from e
         match p.kind:
-            case PropKind.INVARIANT | PropKind.TRANSITION:
+            case PropKind.INVARIANT | PropKind.TRANSITION | PropKind.LEMMA:
                 verdict = Verdict.VIOLATED
             case PropKind.COVER:
                 verdict = Verdict.COVERED

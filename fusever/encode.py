@@ -1002,7 +1002,7 @@ class Encoding:
             return None
         body = self.prop(p, k)
         match p.kind:
-            case PropKind.INVARIANT | PropKind.TRANSITION:
+            case PropKind.INVARIANT | PropKind.TRANSITION | PropKind.LEMMA:
                 g = z3.Not(body)
             case PropKind.COVER:
                 g = body

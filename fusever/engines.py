@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fusever import bmc
+from fusever import bmc, kind
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Progress, Result
 
 __all__ = ["ENGINES", "prove"]
 
-ENGINES = ("bmc", "auto")
+ENGINES = ("bmc", "kind", "auto")
 
 
 def prove(
@@ -31,7 +31,9 @@ def prove(
     match options.engine:
         case "bmc" | "auto":
             return bmc.run(ts, options, progress).results
-        case "kind" | "chc":
+        case "kind":
+            return kind.run(ts, options, progress).results
+        case "chc":
             raise ValueError(f"engine {options.engine} is not implemented yet")
         case other:
             raise ValueError(f"unknown engine {other}; one of bmc, kind, chc, auto")

@@ -1,0 +1,255 @@
+"""Certificates: why an unbounded proof holds, re-checked by plain, independent Z3 queries.
+
+No engine reports ``proved (all depths)`` (or ``unreachable (all depths)``) before its
+certificate passes :func:`recheck`, which builds a fresh :class:`fusever.encode.Encoding`
+(ghost state as Z3 integers, so nothing is bounded), asks a fresh plain ``z3.Solver``
+(never the engine's incremental solver, never Bitwuzla), and needs every query to be
+``unsat``; ``sat``, ``unknown`` or a timeout is a failed re-check.
+
+- A **k-induction** certificate (``engine="kind"``) names ``k`` and the lemmas assumed.
+  Re-checked: every lemma's own certificate first (in order, each assuming the ones
+  before it); the base case (no state reachable within ``k - 1`` steps violates the
+  property: one query, since a run may stutter at its end); the inductive step (no
+  path of ``k + 1`` pairwise distinct states, the lemmas holding on all of them and the
+  property on the first ``k``, violates it at the last).
+- An **invariant** certificate (``engine="chc"``) holds the invariant as an SMT-LIB
+  term over the step-0 location names (``write_seq[0]@0``) and as spec text.
+  Re-checked: initiation (``init => Inv``), consecution (``Inv /\\ T => Inv'``, over one
+  step of every action, no partial-order reduction) and safety (``Inv => P``; for a
+  transition property ``Inv /\\ T => P``).
+
+Cover goals are certified through their negation (:func:`negated`): "never covered".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from fusever.encode import EncodeOptions, Encoding
+from fusever.ts import (
+    BOOL,
+    EnumType,
+    IntType,
+    Property,
+    PropKind,
+    SortType,
+    TransitionSystem,
+    Unary,
+    UnOp,
+    keys,
+)
+
+__all__ = [
+    "Certificate",
+    "distinct",
+    "encode_options",
+    "negated",
+    "ranges",
+    "recheck",
+]
+
+Z = Any  # z3 terms carry no types mypy can use
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """What makes one property hold for all depths; storable (plain strings and ints)."""
+
+    engine: str  # "kind" or "chc"
+    spec: str
+    property: str
+    k: int | None = None  # kind: the induction depth
+    # kind: the lemmas assumed, in the order they were proved, each with its own k
+    lemmas: tuple[tuple[str, int], ...] = ()
+    por: str = "off"  # kind: the partial-order reduction used in the inductive step
+    invariant: str | None = None  # chc: the invariant in spec syntax (for people)
+    smtlib: str | None = None  # chc: the invariant as an SMT-LIB term over step-0 names
+
+
+def encode_options(ts: TransitionSystem, por: str = "off") -> EncodeOptions:
+    """Exact for all depths: ghost ints as Z3 integers.  A spec without ghost int
+    locations stays pure bit-vectors (an int *expression* is then an exact, wide
+    enough bit-vector, and no store can overflow), so Bitwuzla can take it."""
+    has_ints = any(isinstance(v.type, IntType) for v in ts.vars)
+    assert por in ("off", "adjacent", "lex")
+    return EncodeOptions(ghost="int" if has_ints else "bv", por=por)  # type: ignore[arg-type]
+
+
+def negated(p: Property) -> Property:
+    """A cover goal as the property "it never happens" (an invariant or, with primes,
+    a transition property); any other property unchanged."""
+    if p.kind is not PropKind.COVER:
+        return p
+    kind = PropKind.TRANSITION if p.two_state else PropKind.INVARIANT
+    return Property(p.name, kind, Unary(UnOp.NOT, p.expr, BOOL), p.description, None, p.span)
+
+
+def ranges(enc: Encoding, k: int) -> list[Z]:
+    """Step ``k``'s sort and enum locations hold one of their type's values (the
+    encoding's bit-vectors may be wider); init states it at step 0 only."""
+    out: list[Z] = []
+    for v in enc.ts.vars:
+        match v.type:
+            case SortType(size=n):
+                size = n
+            case EnumType(members=m):
+                size = len(m)
+            case _:
+                continue
+        for key in keys(v.index):
+            loc = enc.location(k, v.name, key)
+            if size < (1 << loc.size()):
+                out.append(z3.ULT(loc, z3.BitVecVal(size, loc.size(), enc.ctx)))
+    return out
+
+
+def distinct(enc: Encoding, i: int, j: int) -> Z:
+    """States ``i`` and ``j`` differ in some location."""
+    a, b = enc.state(i), enc.state(j)
+    return z3.Or(*(a[s] != b[s] for s in enc.slots)) if enc.slots else z3.BoolVal(False, enc.ctx)
+
+
+def _holds(enc: Encoding, p: Property, k: int) -> Z:
+    """``p`` holds at step ``k`` (a transition property: on the step into ``k``)."""
+    return enc.prop(p, k)
+
+
+def _unsat(enc: Encoding, constraints: list[Z], deadline: float | None) -> bool:
+    """A fresh plain Z3 solver: True only on unsat (sat, unknown and timeout are False)."""
+    s = z3.Solver(ctx=enc.ctx)
+    s.set("random_seed", 0)
+    if deadline is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        s.set("timeout", max(1, int(remaining * 1000)))
+    s.add(*constraints)
+    r = s.check()
+    return bool(r == z3.unsat)
+
+
+def recheck(ts: TransitionSystem, cert: Certificate, deadline: float | None = None) -> bool:
+    """Whether ``cert`` proves its property of ``ts`` for all depths, by fresh queries."""
+    if cert.spec != ts.name:
+        return False
+    try:
+        p = negated(ts.property(cert.property))
+    except KeyError:
+        return False
+    match cert.engine:
+        case "kind":
+            return _recheck_kind(ts, cert, p, deadline)
+        case "chc":
+            return _recheck_invariant(ts, cert, p, deadline)
+        case _:
+            return False
+
+
+def _recheck_kind(
+    ts: TransitionSystem, cert: Certificate, p: Property, deadline: float | None
+) -> bool:
+    if cert.k is None or cert.k < 1 or cert.por not in ("off", "adjacent"):
+        return False
+    assumed: list[Property] = []
+    for name, k in cert.lemmas:
+        try:
+            lemma = ts.property(name)
+        except KeyError:
+            return False
+        if lemma.kind is not PropKind.LEMMA or not kind_obligations_hold(
+            ts, lemma, k, tuple(assumed), cert.por, deadline
+        ):
+            return False
+        assumed.append(lemma)
+    return kind_obligations_hold(ts, p, cert.k, tuple(assumed), cert.por, deadline)
+
+
+def kind_obligations_hold(
+    ts: TransitionSystem,
+    p: Property,
+    k: int,
+    lemmas: tuple[Property, ...],
+    por: str,
+    deadline: float | None,
+) -> bool:
+    """Base case and inductive step of ``p`` at ``k``, the (proved) ``lemmas`` assumed."""
+    # base: nothing within k - 1 steps (a run may stutter at its end, so one query at
+    # depth k - 1 covers every shorter run; a transition property: any of its steps)
+    base = Encoding(ts, encode_options(ts, "off"))
+    cs = base.init()
+    for j in range(k - 1):
+        cs.extend(base.step(j))
+    goals = [g for j in range(k) if (g := base.goal(p, j)) is not None]
+    if goals and not _unsat(base, [*cs, z3.Or(*goals)], deadline):
+        return False
+    # step: k + 1 states, pairwise distinct (the pre-states only, for a transition
+    # property), lemmas on all, the property on the first k, violated at the last
+    enc = Encoding(ts, encode_options(ts, por))
+    cs = [*ranges(enc, 0)]
+    for j in range(k):
+        cs.extend(enc.step(j))
+        cs.extend(ranges(enc, j + 1))
+    for j in range(k + 1):
+        cs.extend(enc.prop(lemma, j) for lemma in lemmas)
+    two = p.two_state
+    last = k - 1 if two else k  # the last state that must differ from the others
+    for i in range(last + 1):
+        cs.extend(distinct(enc, i, j) for j in range(i))
+    for j in range(1 if two else 0, k):
+        cs.append(_holds(enc, p, j))
+    if por != "off":
+        # the reduction on every step pair but, for a transition property, the last
+        cs.extend(enc.order(j) for j in range(1, k - 1 if two else k))
+    goal = enc.goal(p, k)
+    assert goal is not None
+    cs.append(goal)
+    return _unsat(enc, cs, deadline)
+
+
+def _recheck_invariant(
+    ts: TransitionSystem, cert: Certificate, p: Property, deadline: float | None
+) -> bool:
+    if cert.smtlib is None:
+        return False
+    enc = Encoding(ts, encode_options(ts, "off"))
+    try:
+        inv0 = parse_invariant(enc, cert.smtlib, 0)
+        inv1 = parse_invariant(enc, cert.smtlib, 1)
+    except z3.Z3Exception:
+        return False
+    init = enc.init()
+    step = enc.step(0)
+    rng0, rng1 = ranges(enc, 0), ranges(enc, 1)
+    prop0 = _holds(enc, p, 1) if p.two_state else _holds(enc, p, 0)
+    safety_cs = [*rng0, inv0, *(step if p.two_state else []), z3.Not(prop0)]
+    if p.two_state:
+        safety_cs.append(z3.Not(enc.stutter(1)))
+    return (
+        _unsat(enc, [*init, z3.Not(inv0)], deadline)
+        and _unsat(enc, [*rng0, inv0, *step, *rng1, z3.Not(inv1)], deadline)
+        and _unsat(enc, safety_cs, deadline)
+    )
+
+
+def location_names(enc: Encoding, k: int) -> dict[str, Z]:
+    """Step ``k``'s location constants by the name they have at step 0 (``x[1]@0``)."""
+    out: dict[str, Z] = {}
+    for slot, term in enc.state(k).items():
+        out[str(enc.state(0)[slot])] = term
+    return out
+
+
+def parse_invariant(enc: Encoding, smtlib: str, k: int) -> Z:
+    """The invariant (SMT-LIB over step-0 names) over step ``k``'s locations."""
+    names = location_names(enc, 0)
+    decls = {name: term.decl() for name, term in names.items()}
+    parsed = z3.parse_smt2_string(f"(assert {smtlib})", decls=decls, ctx=enc.ctx)
+    term = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
+    if k == 0:
+        return term
+    at_k = location_names(enc, k)
+    return z3.substitute(term, *((names[n], at_k[n]) for n in names))

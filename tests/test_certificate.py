@@ -1,0 +1,49 @@
+"""Certificates are re-checked by fresh plain Z3 queries: good ones pass, bad ones fail."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from unbounded import spec
+
+from fusever import certificate, kind
+from fusever.certificate import Certificate
+from fusever.verdict import Options
+
+
+def test_every_kind_certificate_rechecks() -> None:
+    for name in ("inductive", "k2", "lemma"):
+        ts = spec(name)
+        out = kind.run(ts, Options())
+        assert out.certificates
+        for cert in out.certificates:
+            assert certificate.recheck(ts, cert), cert
+
+
+def test_a_too_small_k_fails_the_recheck() -> None:
+    ts = spec("k2")
+    (cert,) = kind.run(ts, Options()).certificates
+    assert cert.k == 2
+    assert not certificate.recheck(ts, replace(cert, k=1))
+
+
+def test_a_missing_lemma_fails_the_recheck() -> None:
+    ts = spec("lemma")
+    (cert,) = [c for c in kind.run(ts, Options()).certificates if c.property == "five"]
+    assert not certificate.recheck(ts, replace(cert, lemmas=()))
+
+
+def test_a_property_that_fails_later_has_no_valid_certificate() -> None:
+    ts = spec("late")
+    for k in range(1, 9):
+        for prop in ("below6", "ghost_below6", "reach6"):
+            cert = Certificate("kind", ts.name, prop, k=k, por="adjacent")
+            assert not certificate.recheck(ts, cert), (prop, k)
+
+
+def test_certificates_name_their_spec_and_property() -> None:
+    ts = spec("k2")
+    (cert,) = kind.run(ts, Options()).certificates
+    assert not certificate.recheck(ts, replace(cert, spec="other"))
+    assert not certificate.recheck(ts, replace(cert, property="nope"))
+    assert not certificate.recheck(ts, replace(cert, engine="magic"))
