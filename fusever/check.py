@@ -1588,7 +1588,7 @@ def validate(system: ts.TransitionSystem) -> None:
     pnames = {p.name: p for p in system.properties}
     assert len(pnames) == len(system.properties)
     for p in system.properties:
-        expr(p.expr, {}, p.kind is not s.PropKind.INVARIANT)
+        expr(p.expr, {}, p.kind not in (s.PropKind.INVARIANT, s.PropKind.LEMMA))
         assert p.expr.type == ts.BOOL
         if p.covers is not None:
             assert pnames[p.covers].kind is not s.PropKind.COVER

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fusever import bmc, kind
+from fusever import bmc, chc, kind
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Progress, Result
 
 __all__ = ["ENGINES", "prove"]
 
-ENGINES = ("bmc", "kind", "auto")
+ENGINES = ("bmc", "kind", "chc", "auto")
 
 
 def prove(
@@ -34,6 +34,6 @@ def prove(
         case "kind":
             return kind.run(ts, options, progress).results
         case "chc":
-            raise ValueError(f"engine {options.engine} is not implemented yet")
+            return chc.run(ts, options, progress).results
         case other:
             raise ValueError(f"unknown engine {other}; one of bmc, kind, chc, auto")

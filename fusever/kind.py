@@ -83,6 +83,9 @@ def run(
     """One Result per selected property, in spec order; never prints."""
     start = time.monotonic()
     deadline = None if options.timeout is None else start + options.timeout
+    # the inductive steps get half the budget, so the base case (BMC) still has time to
+    # find the violations and give bounded verdicts
+    steps_deadline = None if options.timeout is None else start + options.timeout / 2
     props = bmc.select_properties(ts, options.properties)
     bound = ts.depth if options.depth is None else options.depth
     if bound < 0:
@@ -92,7 +95,9 @@ def run(
     lemmas: list[tuple[Property, int]] = []
     lemma_steps: dict[str, _Step] = {}
     for lemma in (p for p in ts.properties if p.kind is PropKind.LEMMA):
-        st = _induct(ts, [lemma], tuple(lm for lm, _ in lemmas), bound, deadline, options.seed)
+        st = _induct(
+            ts, [lemma], tuple(lm for lm, _ in lemmas), bound, steps_deadline, options.seed
+        )
         step = st[lemma.name]
         lemma_steps[lemma.name] = step
         if step.k is not None and _base_holds(ts, lemma, step.k, deadline, options.seed):
@@ -101,7 +106,7 @@ def run(
 
     # 2. the inductive step of every selected property, the lemmas assumed
     others = [p for p in props if p.kind is not PropKind.LEMMA]
-    steps = {**lemma_steps, **_induct(ts, others, assumed, bound, deadline, options.seed)}
+    steps = {**lemma_steps, **_induct(ts, others, assumed, bound, steps_deadline, options.seed)}
     if progress is not None:
         progress(Progress(ts.name, 0, time.monotonic() - start, len(props)))
 

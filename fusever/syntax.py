@@ -306,6 +306,9 @@ class PropKind(enum.Enum):
     INVARIANT = "invariant"
     TRANSITION = "transition"
     COVER = "cover"
+    # an auxiliary invariant: checked like one, and once proved assumed by the
+    # unbounded engines (k-induction) as a strengthening
+    LEMMA = "lemma"
 
 
 @dataclass(frozen=True, slots=True)

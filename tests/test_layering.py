@@ -23,7 +23,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("load",),
     ("interpret",),
     ("encode",),
-    ("bmc", "kind", "chc"),
+    ("bmc", "certificate"),
+    ("kind", "chc"),
     ("engines",),
     ("diff",),
     ("mutate", "explore"),
@@ -36,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 ONLY_IN = {
-    "z3": {"encode", "bmc", "kind", "chc", "engines"},
+    "z3": {"encode", "bmc", "certificate", "kind", "chc", "engines"},
     "lark": {"parse"},
     "rich": {"report"},
 }

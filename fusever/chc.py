@@ -1,0 +1,350 @@
+"""Constrained Horn clauses for Z3's CHC engine (Spacer): proofs with an invariant.
+
+One uninterpreted predicate ``Inv`` over every state location (maps expanded, one
+argument per key; bit-vectors as they are; ghost ints as Z3 integers) and three clauses:
+
+    init(x)                          => Inv(x)
+    Inv(x) /\\ T(x, x')              => Inv(x')
+    Inv(x) /\\ not P(x)              => false      (a transition property: over T(x, x'))
+
+``T`` is :meth:`fusever.encode.Encoding.step` of one step (every action instance or a
+stutter, no partial-order reduction).  When the clauses are satisfiable, the
+interpretation of ``Inv`` is an inductive invariant that implies ``P``; it is turned into
+a :class:`fusever.certificate.Certificate` (SMT-LIB over the step-0 names, and spec text
+over the spec's own names, e.g. ``write_seq[0] <= 3``) and re-checked by fresh plain
+queries before ``proved (all depths)`` is reported.  When they are unsatisfiable the
+property fails at some depth: BMC, from the spec's depth and deeper, finds the shortest
+trace and replays it (the reason says so).
+
+Cover goals are "never covered" (:func:`fusever.certificate.negated`).
+
+Z3 has two CHC interfaces with opposite answers: ``Solver`` over the HORN logic says
+*sat* when the clauses have a model (the property holds), ``Fixedpoint.query`` says
+*sat* when the query is derivable (the property fails).  :func:`horn_answer` is the one
+place that reads them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import z3
+
+from fusever import bmc
+from fusever.certificate import Certificate, encode_options, negated, recheck
+from fusever.encode import Encoding
+from fusever.ts import (
+    BitVecType,
+    BoolType,
+    EnumType,
+    IntType,
+    Property,
+    PropKind,
+    SortType,
+    TransitionSystem,
+    Type,
+)
+from fusever.verdict import Options, Progress, Result, Verdict
+
+__all__ = ["ENGINE", "Answer", "ChcOutcome", "horn_answer", "pretty", "run"]
+
+ENGINE = "chc"
+REASON_CHARS = 400  # a longer invariant is cut in Result.reason; the certificate has it all
+
+Z = Any
+Answer = Literal["holds", "fails", "unknown"]
+
+
+def horn_answer(interface: Literal["solver", "fixedpoint"], result: Z) -> Answer:
+    """THE reading of a CHC answer.  ``solver``: ``z3.SolverFor("HORN").check()``, sat
+    means the clauses have a model (an invariant: the property holds).  ``fixedpoint``:
+    ``z3.Fixedpoint.query(bad)``, sat means ``bad`` is derivable (the property fails)."""
+    if result == z3.unknown:
+        return "unknown"
+    sat = result == z3.sat
+    if interface == "solver":
+        return "holds" if sat else "fails"
+    return "fails" if sat else "holds"
+
+
+@dataclass(frozen=True, slots=True)
+class ChcOutcome:
+    results: tuple[Result, ...]
+    certificates: tuple[Certificate, ...]
+
+
+def run(
+    ts: TransitionSystem,
+    options: Options,
+    progress: Callable[[Progress], None] | None = None,
+) -> ChcOutcome:
+    """One Result per selected property, in spec order; never prints."""
+    start = time.monotonic()
+    deadline = None if options.timeout is None else start + options.timeout
+    props = bmc.select_properties(ts, options.properties)
+    depth = ts.depth if options.depth is None else options.depth
+    results: list[Result] = []
+    certs: list[Certificate] = []
+    for i, p in enumerate(props):
+        answer, inv, why = _solve(ts, p, deadline, options.seed)
+        if progress is not None:
+            progress(Progress(ts.name, i, time.monotonic() - start, len(props) - i - 1))
+        if answer == "holds":
+            assert inv is not None
+            smt, text = inv
+            cert = Certificate(ENGINE, ts.name, p.name, invariant=text, smtlib=smt)
+            if recheck(ts, cert, deadline):
+                certs.append(cert)
+                verdict = Verdict.UNREACHABLE if p.kind is PropKind.COVER else Verdict.PROVED
+                shown = text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
+                results.append(
+                    _result(
+                        ts, p, verdict, depth, start, complete=True, reason=f"invariant: {shown}"
+                    )
+                )
+                continue
+            why = "the invariant's re-check failed"
+            answer = "unknown"
+        if answer == "fails":
+            results.append(_bmc_trace(ts, p, options, depth, deadline, start))
+            continue
+        results.append(_result(ts, p, Verdict.UNKNOWN, 0, start, reason=why))
+    return ChcOutcome(tuple(results), tuple(certs))
+
+
+def _result(
+    ts: TransitionSystem,
+    p: Property,
+    verdict: Verdict,
+    bound: int,
+    start: float,
+    *,
+    complete: bool = False,
+    reason: str | None = None,
+) -> Result:
+    return Result(
+        spec=ts.name,
+        file=ts.path,
+        settings=ts.settings,
+        property=p.name,
+        kind=p.kind,
+        verdict=verdict,
+        complete=complete,
+        bound=bound,
+        step=None,
+        engine=ENGINE,
+        seconds=round(time.monotonic() - start, 3),
+        reason=reason,
+        description=p.description,
+        config=ts.config,
+    )
+
+
+def _bmc_trace(
+    ts: TransitionSystem,
+    p: Property,
+    options: Options,
+    depth: int,
+    deadline: float | None,
+    start: float,
+) -> Result:
+    """Spacer says ``p`` fails: BMC finds the shortest trace, from ``depth`` deeper."""
+    d = max(depth, 1)
+    last: Result | None = None
+    while deadline is None or time.monotonic() < deadline:
+        remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
+        o = replace(options, depth=d, properties=(p.name,), timeout=remaining, engine="bmc")
+        (r,) = bmc.run(ts, o).results
+        last = r
+        if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
+            return replace(
+                r,
+                engine=ENGINE,
+                seconds=round(time.monotonic() - start, 3),
+                reason="chc: fails; the trace is bmc's shortest",
+            )
+        if r.verdict is Verdict.UNKNOWN:
+            break
+        d *= 2
+    bound = 0 if last is None else last.bound
+    return _result(
+        ts,
+        p,
+        Verdict.UNKNOWN,
+        bound,
+        start,
+        reason=f"chc: fails, but bmc found no trace within {bound} steps (timeout)",
+    )
+
+
+def clauses(ts: TransitionSystem, p: Property) -> tuple[Encoding, Z, list[Z]]:
+    """The encoding, the predicate ``Inv`` and the Horn clauses (universally closed)."""
+    enc = Encoding(ts, encode_options(ts, "off"))
+    p = negated(p)
+    init = enc.init()
+    step = enc.step(0)
+    x0 = [enc.state(0)[s] for s in enc.slots]
+    x1 = [enc.state(1)[s] for s in enc.slots]
+    inv = z3.Function("Inv", *(v.sort() for v in x0), z3.BoolSort(enc.ctx))
+    if p.two_state:
+        bad = z3.And(inv(*x0), *step, z3.Not(enc.prop(p, 1)), z3.Not(enc.stutter(1)))
+    else:
+        bad = z3.And(inv(*x0), z3.Not(enc.prop(p, 0)))
+    false = z3.BoolVal(False, enc.ctx)
+    out = [
+        _close(z3.Implies(z3.And(*init) if init else z3.BoolVal(True, enc.ctx), inv(*x0))),
+        _close(z3.Implies(z3.And(inv(*x0), *step), inv(*x1))),
+        _close(z3.Implies(bad, false)),
+    ]
+    return enc, inv, out
+
+
+def _close(clause: Z) -> Z:
+    """``clause`` universally quantified over its free constants (not ``Inv``)."""
+    seen: dict[int, Z] = {}
+    stack = [clause]
+    visited: set[int] = set()
+    while stack:
+        t = stack.pop()
+        if t.get_id() in visited:
+            continue
+        visited.add(t.get_id())
+        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            seen[t.get_id()] = t
+            continue
+        stack.extend(t.children())
+    consts = list(seen.values())
+    return z3.ForAll(consts, clause) if consts else clause
+
+
+def _solve(
+    ts: TransitionSystem, p: Property, deadline: float | None, seed: int
+) -> tuple[Answer, tuple[str, str] | None, str]:
+    """Spacer's answer for ``p``: the invariant (SMT-LIB, spec text) when it holds."""
+    enc, inv, cs = clauses(ts, p)
+    s = z3.SolverFor("HORN", ctx=enc.ctx)
+    s.set("random_seed", seed)
+    if deadline is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "unknown", None, "timeout"
+        s.set("timeout", max(1, int(remaining * 1000)))
+    s.add(*cs)
+    answer = horn_answer("solver", s.check())
+    if answer == "unknown":
+        late = deadline is not None and time.monotonic() >= deadline
+        return "unknown", None, "timeout" if late else f"chc: {s.reason_unknown()}"
+    if answer == "fails":
+        return "fails", None, ""
+    x0 = [enc.state(0)[slot] for slot in enc.slots]
+    # model_completion=True would read a missing entry as true: Inv's own definition
+    # is what counts (its "else" body over Var(i), the arguments)
+    interp = s.model()[inv]
+    if interp is None:
+        return "unknown", None, "chc: no interpretation for the invariant"
+    if isinstance(interp, z3.FuncInterp):
+        if interp.num_entries() > 0:
+            return "unknown", None, "chc: the invariant is a table, not a formula"
+        body = z3.substitute_vars(interp.else_value(), *x0)
+    else:
+        body = z3.substitute_vars(interp.body(), *x0)
+    body = z3.simplify(body)
+    return "holds", (body.sexpr(), pretty(enc, body)), ""
+
+
+# ---- the invariant in spec syntax ---------------------------------------------------
+
+_INFIX = {
+    z3.Z3_OP_EQ: "==",
+    z3.Z3_OP_LE: "<=",
+    z3.Z3_OP_LT: "<",
+    z3.Z3_OP_GE: ">=",
+    z3.Z3_OP_GT: ">",
+    z3.Z3_OP_ULEQ: "<=",
+    z3.Z3_OP_ULT: "<",
+    z3.Z3_OP_UGEQ: ">=",
+    z3.Z3_OP_UGT: ">",
+    z3.Z3_OP_SLEQ: "<=",
+    z3.Z3_OP_SLT: "<",
+    z3.Z3_OP_SGEQ: ">=",
+    z3.Z3_OP_SGT: ">",
+    z3.Z3_OP_ADD: "+",
+    z3.Z3_OP_SUB: "-",
+    z3.Z3_OP_MUL: "*",
+    z3.Z3_OP_BADD: "+",
+    z3.Z3_OP_BSUB: "-",
+    z3.Z3_OP_BMUL: "*",
+    z3.Z3_OP_AND: "&&",
+    z3.Z3_OP_OR: "||",
+    z3.Z3_OP_IMPLIES: "==>",
+}
+
+
+_SIGNED = {z3.Z3_OP_SLEQ, z3.Z3_OP_SLT, z3.Z3_OP_SGEQ, z3.Z3_OP_SGT}
+
+
+def pretty(enc: Encoding, term: Z) -> str:
+    """Best effort: a Z3 term over step-0 locations as spec text over the spec's names
+    (``write_seq[0]``, enum members by name); what has no spec syntax stays SMT-LIB."""
+    types: dict[int, Type] = {}
+    names: dict[int, str] = {}
+    for slot, c in enc.state(0).items():
+        name, key = slot
+        v = enc.vars[name]
+        types[c.get_id()] = v.type
+        names[c.get_id()] = f"{name}[{', '.join(map(str, key or ()))}]" if key else name
+    return _pretty(term, types, names, None)
+
+
+def _value(t: Type | None, term: Z) -> str:
+    match t:
+        case EnumType(members=m) if term.as_long() < len(m):
+            return m[int(term.as_long())]
+        case BitVecType(signed=True):
+            return str(term.as_signed_long())
+        case BitVecType() | SortType() | IntType() | BoolType() | EnumType() | None:
+            return str(term.as_long())
+
+
+def _pretty(term: Z, types: dict[int, Type], names: dict[int, str], hint: Type | None) -> str:
+    if z3.is_true(term):
+        return "true"
+    if z3.is_false(term):
+        return "false"
+    if term.get_id() in names:
+        return names[term.get_id()]
+    if z3.is_bv_value(term) or z3.is_int_value(term):
+        return _value(hint, term)
+    if not z3.is_app(term):
+        return str(term.sexpr())
+    kids = term.children()
+    k = term.decl().kind()
+    # a location's type names the numerals it is compared with (enum members)
+    kid_hint = next((types[c.get_id()] for c in kids if c.get_id() in types), hint)
+
+    def sub(c: Z) -> str:
+        s = _pretty(c, types, names, kid_hint)
+        return s if z3.is_const(c) or not c.children() else f"({s})"
+
+    if k == z3.Z3_OP_NOT:
+        (a,) = kids
+        if z3.is_app_of(a, z3.Z3_OP_EQ):
+            x, y = a.children()
+            return f"{sub(x)} != {sub(y)}"
+        return f"!{sub(a)}"
+    if k == z3.Z3_OP_DISTINCT and len(kids) == 2:
+        return f"{sub(kids[0])} != {sub(kids[1])}"
+    if k == z3.Z3_OP_ITE:
+        c, a, b = kids
+        return f"if {sub(c)} then {sub(a)} else {sub(b)}"
+    if k in _INFIX and len(kids) >= 2:
+        parts = [sub(c) for c in kids]
+        if k in _SIGNED and isinstance(kid_hint, BitVecType) and not kid_hint.signed:
+            parts = [f"signed({x})" for x in parts]  # a signed reading of unsigned bits
+        return f" {_INFIX[k]} ".join(parts)
+    if k in (z3.Z3_OP_AND, z3.Z3_OP_OR) and len(kids) == 1:
+        return sub(kids[0])
+    return str(term.sexpr())
