@@ -459,6 +459,26 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     d.set_defaults(run=_cmd_diff)
 
+    m = sub.add_parser(
+        "mutate",
+        help="how strong are the properties: small mutants of the actions, killed or not",
+        description=(
+            "Generate small mutants of the spec's actions (a comparison swapped, an assignment "
+            "or a guard conjunct dropped, two statements swapped, a number off by one) and "
+            "check each against the properties; survivors are compared with the original "
+            "(fusever diff) to tell equivalent mutants apart."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    m.add_argument("spec", metavar="SPEC", help="a .fv file")
+    common(m)
+    m.add_argument("--limit", type=_positive_int, metavar="N", help="at most N mutants, evenly spread")
+    m.add_argument("--actions", metavar="A,B", help="mutate only these actions")
+    m.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
+    m.add_argument("--format", choices=("text", "json"), default="text")
+    m.set_defaults(run=_cmd_mutate)
+
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from fusever import diff, report_explore
@@ -478,6 +498,33 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if result.verdict is Verdict.VIOLATED:
         return EXIT_FINDING
     return EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_OK
+
+
+def _cmd_mutate(args: argparse.Namespace) -> int:
+    import time
+
+    from fusever import mutate, report_explore
+
+    if args.engine not in ("bmc", "auto"):
+        raise UsageError("mutate checks mutants with bmc only (--engine bmc)")
+    (ts,) = _load([Path(args.spec)], args.sets, args.config)
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
+    try:
+        everything = mutate.mutants(ts, actions)
+        chosen = mutate.mutants(ts, actions, args.limit)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    depth = ts.depth if args.depth is None else args.depth
+    start = time.monotonic()
+    _, results = mutate.run(ts, chosen, depth, args.jobs, args.timeout)
+    seconds = time.monotonic() - start
+    if args.format == "json":
+        sys.stdout.write(report_explore.mutants_json(ts.key, depth, results))
+    else:
+        sys.stdout.write(
+            report_explore.render_mutants(ts.key, depth, results, len(everything), seconds)
+        )
+    return EXIT_OK
 
 
 # ---- entry point ---------------------------------------------------------------------

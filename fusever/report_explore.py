@@ -6,14 +6,16 @@ actors, value text) is :mod:`fusever.report`'s, so a lockstep trace reads like a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from fusever import report
 from fusever.diff import DiffResult, LockstepStep, observe
+from fusever.mutate import MutantResult, score
 from fusever.ts import State, Step, TransitionSystem, Value
 from fusever.verdict import Verdict
 
-__all__ = ["render_diff", "table"]
+__all__ = ["mutants_json", "render_diff", "render_mutants", "table"]
 
 
 def table(
@@ -141,3 +143,79 @@ def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem) -> str:
                 f"undecided at depth {d.bound}: {d.reason or 'unknown'} ({d.engine}, {d.seconds:.2f} s)"
             )
     return "\n".join(out) + "\n"
+
+
+# ---- mutate ---------------------------------------------------------------------------
+
+
+def render_mutants(
+    spec: str,
+    depth: int,
+    results: Sequence[MutantResult],
+    total: int,
+    seconds: float,
+) -> str:
+    """``fusever mutate``'s text output: one row per mutant, the score, the survivors."""
+    killed, counted, ratio = score(results)
+    equivalent = [r for r in results if r.status == "equivalent"]
+    unknown = [r for r in results if r.status == "unknown"]
+    survivors = [r for r in results if r.status == "survived"]
+    out = [
+        f"{spec}: {len(results)} mutant(s) of {total}, checked to depth {depth} ({seconds:.1f} s)",
+        "",
+    ]
+    rows = []
+    for r in results:
+        if r.status == "killed" and r.step is None:
+            verdict = f"killed: cover {r.killed_by} unreachable"
+        elif r.status == "killed":
+            verdict = f"killed by {r.killed_by} at step {r.step}"
+        elif r.status == "survived":
+            verdict = f"SURVIVED (differs after {r.step} steps)"
+        elif r.status == "equivalent":
+            verdict = "equivalent" + (f" ({r.reason})" if r.reason else "")
+        else:
+            verdict = f"unknown ({r.reason})"
+        rows.append(
+            (f"#{r.index}", str(r.span), r.action, r.kind, f"{r.original} → {r.mutated}", verdict)
+        )
+    out.extend(table(("mutant", "where", "action", "kind", "mutation", "verdict"), rows))
+    out.append("")
+    pct = "n/a" if ratio is None else f"{100 * ratio:.0f}%"
+    out.append(
+        f"score: {killed}/{counted} killed = {pct}  "
+        f"({len(equivalent)} equivalent and {len(unknown)} undecided left out)"
+    )
+    if survivors:
+        out.append("")
+        out.append("survivors (no property notices them; a property that fails on them would):")
+        for r in survivors:
+            out.append(f"  {r.span}: in {r.action}: {r.original}  →  {r.mutated}")
+    return "\n".join(out) + "\n"
+
+
+def mutants_json(spec: str, depth: int, results: Sequence[MutantResult]) -> str:
+    killed, counted, ratio = score(results)
+    doc = {
+        "spec": spec,
+        "depth": depth,
+        "score": ratio,
+        "killed": killed,
+        "counted": counted,
+        "mutants": [
+            {
+                "index": r.index,
+                "where": str(r.span),
+                "action": r.action,
+                "kind": r.kind,
+                "original": r.original,
+                "mutated": r.mutated,
+                "status": r.status,
+                "killed_by": r.killed_by,
+                "step": r.step,
+                "reason": r.reason,
+            }
+            for r in results
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
