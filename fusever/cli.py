@@ -226,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    reg.add_argument(
+        "specs", nargs="*", metavar="SPEC", help="only these specs (default: every spec under spec/)"
+    )
     reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     reg.add_argument(
@@ -366,9 +369,12 @@ def _write_traces(
 
 def _cmd_regress(args: argparse.Namespace) -> int:
     proofs: Path = args.proofs
-    paths = _discover(SPEC_DIR)
+    paths = [Path(s) for s in args.specs] if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     recorded = regress.read_dir(proofs)
+    if args.specs:  # only the named specs' recordings are in question
+        names = {ts.name for ts in systems}
+        recorded = {k: r for k, r in recorded.items() if r.spec in names}
     if args.record:
         jobs = [(ts, Options(depth=ts.depth, engine="bmc")) for ts in systems]
         runs = _run(jobs, args.jobs)
@@ -376,7 +382,8 @@ def _cmd_regress(args: argparse.Namespace) -> int:
             regress.record(ts, rs, o.engine, ts.depth)
             for (ts, o), rs in zip(jobs, runs, strict=True)
         ]
-        written = regress.write_dir(proofs, recordings)
+        only = {ts.name for ts in systems} if args.specs else None
+        written = regress.write_dir(proofs, recordings, only)
         # the table only: the traces are in proofs/ and `fusever prove` shows them
         table = report.render_text([r for rs in runs for r in rs]).split("\n\n")[0]
         sys.stdout.write(table.rstrip("\n") + "\n")

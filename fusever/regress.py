@@ -229,16 +229,22 @@ def read_dir(directory: Path) -> dict[str, Recording]:
     return out
 
 
-def write_dir(directory: Path, recordings: Iterable[Recording]) -> list[Path]:
-    """Write one file per recording and remove generated files of specs that are gone.
-    Returns the files written."""
+def write_dir(
+    directory: Path, recordings: Iterable[Recording], only: Iterable[str] | None = None
+) -> list[Path]:
+    """Write one file per recording and remove generated files of specs that are gone;
+    with ``only`` (spec names), remove only those specs' stale files.  Returns the
+    files written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for rec in recordings:
         path = directory / f"{rec.key}{SUFFIX}"
         path.write_text(dumps(rec), encoding="utf-8")
         written.append(path)
+    specs = None if only is None else set(only)
     for stale in sorted(directory.glob(f"*{SUFFIX}")):
+        if specs is not None and stale.name.split(".")[0] not in specs:
+            continue
         if stale not in written and stale.read_text(encoding="utf-8").startswith(HEADER):
             stale.unlink()
     return written

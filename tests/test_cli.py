@@ -448,3 +448,19 @@ def test_real_regress_records_every_configuration(
     code, out, _ = run("regress")
     assert code == 1
     assert out.splitlines()[0].startswith("counter.wide: settings recorded")
+
+
+def test_real_regress_record_of_one_spec_leaves_the_others(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED)
+    (tmp_path / "spec" / "lost.fv").write_text(Path(LOST_UPDATE).read_text())
+    monkeypatch.chdir(tmp_path)
+    assert run("regress", "--record")[0] == 0
+    other = (tmp_path / "proofs" / "lost_update.toml").read_text()
+    (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED.replace("set W = 4", "set W = 5"))
+    code, out, _ = run("regress", "--record", "spec/counter.fv")
+    assert code == 0 and out.splitlines()[-1] == "recorded 2 spec configuration(s) in proofs/"
+    assert (tmp_path / "proofs" / "lost_update.toml").read_text() == other
+    assert run("regress")[0] == 0
