@@ -79,8 +79,13 @@ def run(
     ts: TransitionSystem,
     options: Options,
     progress: Callable[[Progress], None] | None = None,
+    bounded: bool = True,
 ) -> KindOutcome:
-    """One Result per selected property, in spec order; never prints."""
+    """One Result per selected property, in spec order; never prints.
+
+    ``bounded=False`` (``auto``, where BMC runs beside it): the base case only to the
+    depth the proofs need; a property whose inductive step did not close is ``unknown``
+    with the reason, not searched to the bound."""
     start = time.monotonic()
     deadline = None if options.timeout is None else start + options.timeout
     # the inductive steps get half the budget, so the base case (BMC) still has time to
@@ -112,7 +117,10 @@ def run(
 
     # 3. the base case: BMC to the depth the proofs need, the bound for the rest
     need = [steps[p.name].k for p in props]
-    depth = bound if any(k is None for k in need) else max([0, *(k - 1 for k in need if k)])
+    if bounded and any(k is None for k in need):
+        depth = bound
+    else:
+        depth = max([0, *(k - 1 for k in need if k)])
     remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
     base = bmc.run(
         ts,
@@ -129,6 +137,13 @@ def run(
         seconds = round(time.monotonic() - start, 3)
         if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
             results.append(replace(r, engine=ENGINE, seconds=seconds))
+            continue
+        if step.k is None and not bounded:
+            results.append(
+                replace(
+                    r, engine=ENGINE, seconds=seconds, verdict=Verdict.UNKNOWN, reason=step.reason
+                )
+            )
             continue
         if step.k is None or r.verdict is Verdict.UNKNOWN or r.bound < step.k - 1:
             why = step.reason if r.verdict is not Verdict.UNKNOWN else r.reason

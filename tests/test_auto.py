@@ -1,0 +1,95 @@
+"""auto: BMC beside the unbounded engines, a fixed rule per property, same answer either way."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from unbounded import by_name, spec
+
+from fusever import bmc, engines, interpret, load
+from fusever.encode import EncodingBug
+from fusever.ts import PropKind
+from fusever.verdict import Options, Result, Verdict
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_holds_to_k_fails_at_k_plus_1_is_never_proved_by_any_engine(engine: str) -> None:
+    ts = spec("late")
+    for depth in (3, 5):
+        for r in engines.prove(ts, Options(engine=engine, depth=depth)):
+            assert not r.complete, r
+            assert r.verdict is not Verdict.UNREACHABLE or r.bound < 6, r
+            if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
+                assert r.step == 6 and r.trace is not None
+                interpret.replay(ts, r.trace, ts.property(r.property))
+
+
+def test_auto_proves_what_holds_and_keeps_bmc_s_traces() -> None:
+    r = by_name(engines.prove(spec("inductive"), Options(engine="auto")))
+    assert all(r[n].complete for n in ("same", "ticks_nonneg", "up", "never"))
+    assert r["never"].verdict is Verdict.UNREACHABLE
+    assert r["moved"].verdict is Verdict.COVERED and r["moved"].engine == "bmc"
+    (ts,) = load.load_specs([EXAMPLES / "counter.fv"])
+    auto = by_name(engines.prove(ts, Options(engine="auto")))
+    plain = by_name(bmc.run(ts, Options()).results)
+    assert auto["no_wrap"].trace == plain["no_wrap"].trace
+    assert auto["counts_up"].complete and auto["counts_up"].engine in ("kind", "chc")
+
+
+def test_auto_is_the_same_side_by_side_and_one_after_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def strip(rs: tuple[Result, ...]) -> list[tuple[object, ...]]:
+        return [(r.property, r.verdict, r.complete, r.step, r.trace, r.engine) for r in rs]
+
+    for name in ("inductive", "lemma", "late"):
+        parallel = engines.prove(spec(name), Options(engine="auto"))
+        monkeypatch.setattr(engines, "_context", lambda: None)
+        sequential = engines.prove(spec(name), Options(engine="auto"))
+        monkeypatch.undo()
+        assert strip(parallel) == strip(sequential)
+
+
+def _r(name: str, verdict: Verdict, complete: bool = False, engine: str = "bmc") -> Result:
+    return Result(
+        "s", "s.fv", (), name, PropKind.INVARIANT, verdict, complete, 4,
+        3 if verdict is Verdict.VIOLATED else None, engine, 0.0,
+    )  # fmt: skip
+
+
+def test_the_merge_rule() -> None:
+    def unknown(n: str) -> Result:
+        return _r(n, Verdict.UNKNOWN, engine="auto")
+
+    b = {
+        "a": _r("a", Verdict.VIOLATED),
+        "b": _r("b", Verdict.PROVED),
+        "c": _r("c", Verdict.PROVED),
+        "d": _r("d", Verdict.UNKNOWN),
+    }
+    u = {
+        "a": _r("a", Verdict.UNKNOWN, engine="kind"),
+        "b": _r("b", Verdict.PROVED, complete=True, engine="chc"),
+        "c": _r("c", Verdict.UNKNOWN, engine="kind"),
+        "d": _r("d", Verdict.VIOLATED, engine="chc"),
+    }
+    out = engines.merge(["a", "b", "c", "d", "e"], b, u, unknown)
+    assert [(r.verdict, r.engine, r.complete) for r in out] == [
+        (Verdict.VIOLATED, "bmc", False),  # a trace: BMC's
+        (Verdict.PROVED, "chc", True),  # for all depths: the certificate's
+        (Verdict.PROVED, "bmc", False),  # nothing better: the bounded verdict
+        (Verdict.VIOLATED, "chc", False),  # beyond BMC's reach, traced by chc's BMC run
+        (Verdict.UNKNOWN, "auto", False),  # neither side answered
+    ]
+    bad = {"a": replace(u["b"], property="a")}
+    with pytest.raises(EncodingBug, match="bmc finds a trace"):
+        engines.merge(["a"], b, bad, unknown)
+
+
+def test_a_timeout_is_unknown_or_bounded_never_a_crash() -> None:
+    rs = engines.prove(spec("inductive"), Options(engine="auto", timeout=0.001))
+    assert all(r.verdict is Verdict.UNKNOWN or not r.complete for r in rs)
