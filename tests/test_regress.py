@@ -32,6 +32,7 @@ def test_record_keeps_verdicts_and_action_sequences() -> None:
         10,
         3,
         ("inc(d=1)", "reply(w=0, f=1)", "tick()"),
+        "f=1",  # where it fails
     )
     assert monotonic.actions == () and monotonic.step is None
     assert opens.verdict is Verdict.COVERED and opens.step == 3
@@ -150,7 +151,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
 def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Path) -> None:  # noqa: F811
     code, out, _ = run("regress", "--record")
     assert code == 0
-    assert out.endswith("recorded 1 spec(s) in proofs/\n")
+    assert out.endswith("recorded 1 spec configuration(s) in proofs/\n")
     assert (tmp_path / "proofs" / "counter.toml").is_file()
     assert run("regress") == (0, "ok: 1 spec(s) match proofs/\n", "")
     # the recorded depth and engine are what regress runs
