@@ -486,6 +486,34 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     m.add_argument("--format", choices=("text", "json"), default="text")
     m.set_defaults(run=_cmd_mutate)
 
+    x = sub.add_parser(
+        "explore",
+        help="every variant of a spec x every configuration x every property, as one matrix",
+        description=(
+            "Check BASE and every spec deriving from it (or the VARIANTs named), under the "
+            "default and every named configuration, against every property: one matrix. "
+            "Rows whose spec text, configuration, depth and engine did not change since the "
+            "last run come from .fusever-cache/."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    x.add_argument("base", metavar="BASE", help="a spec name (under spec/) or a .fv file")
+    x.add_argument("variants", nargs="*", metavar="VARIANT", help="only these variants")
+    common(x, config=False)
+    x.add_argument(
+        "--config", dest="configs", action="append", default=[], metavar="NAME",
+        help="only this configuration (repeatable; `default` is the default one)",
+    )
+    x.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
+    x.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    x.add_argument(
+        "--trace-dir", type=Path, metavar="DIR",
+        help="write each violation as DIR/<spec>.<property>.itf.json; cells link to them",
+    )
+    x.add_argument("--no-cache", action="store_true", help="check every row again")
+    x.set_defaults(run=_cmd_explore)
+
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from fusever import diff, report_explore
@@ -532,6 +560,32 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
             report_explore.render_mutants(ts.key, depth, results, len(everything), seconds)
         )
     return EXIT_OK
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from fusever import explore, report_explore
+
+    try:
+        systems = explore.select(args.base, args.variants, SPEC_DIR, args.sets, args.configs)
+        matrix = explore.explore(
+            systems, args.base, SPEC_DIR, args.sets, args.depth, args.engine, args.timeout,
+            args.jobs, None if args.no_cache else explore.CACHE_DIR,
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    results = [r for row in matrix.rows for r in row.results]
+    trace_dir = None if args.trace_dir is None else str(args.trace_dir)
+    if args.trace_dir is not None:
+        by_key = {row.system.key: row.system for row in matrix.rows}
+        _write_traces(args.trace_dir, [r for r in results if r.verdict is Verdict.VIOLATED], by_key)
+    match args.format:
+        case "json":
+            sys.stdout.write(report_explore.matrix_json(matrix, trace_dir))
+        case "markdown":
+            sys.stdout.write(report_explore.render_matrix_markdown(matrix, trace_dir))
+        case _:
+            sys.stdout.write(report_explore.render_matrix_text(matrix, trace_dir))
+    return exit_code(results)
 
 
 # ---- entry point ---------------------------------------------------------------------

@@ -9,13 +9,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from fusever import report
+from fusever import __version__, report
 from fusever.diff import DiffResult, LockstepStep, observe
+from fusever.explore import Matrix, Row
 from fusever.mutate import MutantResult, score
 from fusever.ts import State, Step, TransitionSystem, Value
-from fusever.verdict import Verdict
+from fusever.verdict import Result, Verdict
 
-__all__ = ["mutants_json", "render_diff", "render_mutants", "table"]
+__all__ = [
+    "cell_text",
+    "matrix_json",
+    "mutants_json",
+    "render_diff",
+    "render_matrix_markdown",
+    "render_matrix_text",
+    "render_mutants",
+    "table",
+]
 
 
 def table(
@@ -216,6 +226,127 @@ def mutants_json(spec: str, depth: int, results: Sequence[MutantResult]) -> str:
                 "reason": r.reason,
             }
             for r in results
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- explore --------------------------------------------------------------------------
+
+
+def cell_text(r: Result | None) -> str:
+    """A matrix cell: the verdict and its depth, or ``all depths``."""
+    if r is None:
+        return "-"
+    match r.verdict:
+        case Verdict.PROVED:
+            return "proved all depths" if r.complete else f"proved {r.bound}"
+        case Verdict.VIOLATED:
+            return f"VIOLATED at {r.step}"
+        case Verdict.COVERED:
+            return f"covered at {r.step}"
+        case Verdict.UNREACHABLE:
+            return "unreachable ever" if r.complete else f"UNREACHABLE {r.bound}"
+        case _:
+            return "unknown"
+
+
+def _trace_file(r: Result, trace_dir: str | None) -> str | None:
+    if trace_dir is None or r.verdict is not Verdict.VIOLATED or r.trace is None:
+        return None
+    return f"{trace_dir.rstrip('/')}/{report.itf_filename(r)}"
+
+
+def _row_label(row: Row) -> tuple[str, str]:
+    return row.system.name, row.system.config or "default"
+
+
+def _cells(matrix: Matrix, row: Row) -> list[Result | None]:
+    by = {r.property: r for r in row.results}
+    return [by.get(p) for p in matrix.properties]
+
+
+def render_matrix_text(matrix: Matrix, trace_dir: str | None = None) -> str:
+    notes: list[str] = []
+    rows = []
+    for row in matrix.rows:
+        spec, config = _row_label(row)
+        cells = []
+        for r in _cells(matrix, row):
+            text = cell_text(r)
+            f = _trace_file(r, trace_dir) if r is not None else None
+            if f is not None:
+                notes.append(f)
+                text += f" [{len(notes)}]"
+            cells.append(text)
+        when = "cached" if row.cached else f"{row.seconds:.1f} s"
+        rows.append((spec, config, *cells, when))
+    header = ("spec", "configuration", *matrix.properties, "time")
+    out = [
+        f"explore {matrix.base}: {len(matrix.rows)} spec configuration(s) x {len(matrix.properties)} properties"
+    ]
+    out.append("")
+    out.extend(table(header, rows))
+    cached = sum(r.cached for r in matrix.rows)
+    out.append("")
+    out.append(
+        f"{matrix.seconds:.1f} s wall, {cached} row(s) from the cache; "
+        f"depth: {matrix.depth if matrix.depth is not None else 'each spec' + chr(39) + 's own'}, "
+        f"engine: {matrix.engine}"
+    )
+    for i, f in enumerate(notes, start=1):
+        out.append(f"[{i}] {f}")
+    return "\n".join(out) + "\n"
+
+
+def render_matrix_markdown(matrix: Matrix, trace_dir: str | None = None) -> str:
+    header = ("spec", "configuration", *matrix.properties)
+    out = [
+        "| " + " | ".join(f"`{h}`" if i >= 2 else h for i, h in enumerate(header)) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in matrix.rows:
+        spec, config = _row_label(row)
+        cells = []
+        for r in _cells(matrix, row):
+            text = cell_text(r)
+            f = _trace_file(r, trace_dir) if r is not None else None
+            if f is not None:
+                text = f"**[{text}]({f})**"
+            elif r is not None and report.is_finding(r):
+                text = f"**{text}**"
+            cells.append(text)
+        out.append("| " + " | ".join([spec, config, *cells]) + " |")
+    return "\n".join(out) + "\n"
+
+
+def matrix_json(matrix: Matrix, trace_dir: str | None = None) -> str:
+    doc = {
+        "fusever": __version__,
+        "base": matrix.base,
+        "depth": matrix.depth,
+        "engine": matrix.engine,
+        "properties": list(matrix.properties),
+        "rows": [
+            {
+                "spec": row.system.name,
+                "config": row.system.config,
+                "file": row.system.path,
+                "cached": row.cached,
+                "seconds": row.seconds,
+                "cells": {
+                    r.property: {
+                        "verdict": r.verdict.value,
+                        "complete": r.complete,
+                        "bound": r.bound,
+                        "step": r.step,
+                        "engine": r.engine,
+                        "trace_file": _trace_file(r, trace_dir),
+                    }
+                    for r in row.results
+                },
+            }
+            for row in matrix.rows
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
