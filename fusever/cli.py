@@ -482,6 +482,9 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     common(m)
     m.add_argument("--limit", type=_positive_int, metavar="N", help="at most N mutants, evenly spread")
     m.add_argument("--actions", metavar="A,B", help="mutate only these actions")
+    m.add_argument(
+        "--ghosts", action="store_true", help="mutate assignments to ghost state too"
+    )
     m.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
     m.add_argument("--format", choices=("text", "json"), default="text")
     m.set_defaults(run=_cmd_mutate)
@@ -545,8 +548,8 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
     (ts,) = _load([Path(args.spec)], args.sets, args.config)
     actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
     try:
-        everything = mutate.mutants(ts, actions)
-        chosen = mutate.mutants(ts, actions, args.limit)
+        everything = mutate.mutants(ts, actions, ghosts=args.ghosts)
+        chosen = mutate.mutants(ts, actions, args.limit, ghosts=args.ghosts)
     except ValueError as e:
         raise UsageError(str(e)) from e
     depth = ts.depth if args.depth is None else args.depth

@@ -253,12 +253,21 @@ def _conj(xs: Sequence[Expr]) -> Expr:
     return out
 
 
-def _block_mutants(body: tuple[Stmt, ...]) -> Iterator[tuple[tuple[Stmt, ...], Edit]]:
-    """Each single mutation of a block: statements dropped or swapped, and inside them."""
+def _ghostly(st: Stmt, ghosts: frozenset[str]) -> bool:
+    return isinstance(st, Assign) and st.name in ghosts
+
+
+def _block_mutants(
+    body: tuple[Stmt, ...], ghosts: frozenset[str]
+) -> Iterator[tuple[tuple[Stmt, ...], Edit]]:
+    """Each single mutation of a block: statements dropped or swapped, and inside them.
+    Assignments to ``ghosts`` are left alone (they instrument the spec, not the system)."""
     for i, st in enumerate(body):
+        if _ghostly(st, ghosts):
+            continue
         if isinstance(st, Assign):
             yield (*body[:i], *body[i + 1 :]), ("drop-assign", st.span, stmt_text(st), "(removed)")
-        if i + 1 < len(body) and body[i + 1] != st:
+        if i + 1 < len(body) and body[i + 1] != st and not _ghostly(body[i + 1], ghosts):
             nxt = body[i + 1]
             yield (
                 (*body[:i], nxt, st, *body[i + 2 :]),
@@ -269,11 +278,11 @@ def _block_mutants(body: tuple[Stmt, ...]) -> Iterator[tuple[tuple[Stmt, ...], E
                     f"{stmt_text(nxt)}; {stmt_text(st)}",
                 ),
             )
-        for m, edit in _stmt_mutants(st):
+        for m, edit in _stmt_mutants(st, ghosts):
             yield (*body[:i], m, *body[i + 1 :]), edit
 
 
-def _stmt_mutants(st: Stmt) -> Iterator[tuple[Stmt, Edit]]:
+def _stmt_mutants(st: Stmt, ghosts: frozenset[str]) -> Iterator[tuple[Stmt, Edit]]:
     match st:
         case Assign(args=args, value=value):
             for i, a in enumerate(args):
@@ -285,15 +294,15 @@ def _stmt_mutants(st: Stmt) -> Iterator[tuple[Stmt, Edit]]:
         case If(cond=c, then=t, else_=f):
             for m, edit in _expr_mutants(c):
                 yield replace(st, cond=m), edit
-            for b, edit in _block_mutants(t):
+            for b, edit in _block_mutants(t, ghosts):
                 yield replace(st, then=b), edit
-            for b, edit in _block_mutants(f):
+            for b, edit in _block_mutants(f, ghosts):
                 yield replace(st, else_=b), edit
         case ForAll(where=where, body=body):
             if where is not None:
                 for m, edit in _expr_mutants(where):
                     yield replace(st, where=m), edit
-            for b, edit in _block_mutants(body):
+            for b, edit in _block_mutants(body, ghosts):
                 yield replace(st, body=b), edit
         case Assume(cond=c):
             for m, edit in _expr_mutants(c):
@@ -302,7 +311,7 @@ def _stmt_mutants(st: Stmt) -> Iterator[tuple[Stmt, Edit]]:
             assert_never(st)
 
 
-def _action_mutants(a: Action) -> Iterator[tuple[Action, Edit, bool]]:
+def _action_mutants(a: Action, ghosts: frozenset[str]) -> Iterator[tuple[Action, Edit, bool]]:
     parts = _conjuncts(a.guard)
     if len(parts) > 1:
         for i, part in enumerate(parts):
@@ -313,16 +322,20 @@ def _action_mutants(a: Action) -> Iterator[tuple[Action, Edit, bool]]:
             yield replace(a, guard=_conj(rest)), edit, True
     for m, edit in _expr_mutants(a.guard):
         yield replace(a, guard=m), edit, True
-    for b, edit in _block_mutants(a.body):
+    for b, edit in _block_mutants(a.body, ghosts):
         yield replace(a, body=b), edit, False
 
 
 def mutants(
-    ts: TransitionSystem, actions: Sequence[str] | None = None, limit: int | None = None
+    ts: TransitionSystem,
+    actions: Sequence[str] | None = None,
+    limit: int | None = None,
+    ghosts: bool = False,
 ) -> tuple[Mutant, ...]:
     """The mutants of ``ts``'s actions (of ``actions`` only, when given), deterministic;
-    at most ``limit``, evenly spread over the full list.  Raises ValueError for an
-    unknown action name."""
+    at most ``limit``, evenly spread over the full list.  Assignments to ghost state are
+    not mutated unless ``ghosts``.  Raises ValueError for an unknown action name."""
+    ghost_names = frozenset() if ghosts else frozenset(v.name for v in ts.vars if v.ghost)
     names = [a.name for a in ts.actions]
     for n in actions or ():
         if n not in names:
@@ -331,7 +344,7 @@ def mutants(
     for k, act in enumerate(ts.actions):
         if actions and act.name not in actions:
             continue
-        for new, (kind, span, before, after), in_guard in _action_mutants(act):
+        for new, (kind, span, before, after), in_guard in _action_mutants(act, ghost_names):
             system = replace(ts, actions=(*ts.actions[:k], new, *ts.actions[k + 1 :]))
             where = span if span != NOWHERE and span.line else act.span
             out.append(Mutant(len(out), act.name, kind, where, before, after, system, in_guard))
@@ -410,7 +423,8 @@ def check_one(
     seconds = time.monotonic() - start
     match d.verdict:
         case Verdict.PROVED:
-            return replace(base, status="equivalent", seconds=seconds)
+            why = f"no observable difference within {depth} steps"
+            return replace(base, status="equivalent", reason=why, seconds=seconds)
         case Verdict.VIOLATED:
             return replace(base, status="survived", step=len(d.steps) - 1, seconds=seconds)
         case _:

@@ -55,6 +55,16 @@ def test_mutants_and_verdicts(spec: Path) -> None:
     assert mutate.score(results) == (3, 6, 0.5)
 
 
+def test_ghost_assignments_are_not_mutated_by_default(spec: Path) -> None:
+    text = SPEC.replace("var y: u4", "var y: u4\nghost g: int").replace(
+        "y := 0 }", "y := 0  g := 0 }"
+    )
+    spec.write_text(text.replace("y := y + 1", "y := y + 1\n  g := g + 1"), encoding="utf-8")
+    (ts,) = load.load_specs([spec])
+    assert len(mutate.mutants(ts)) == len(EXPECTED)
+    assert {m.original for m in mutate.mutants(ts, ghosts=True)} >= {"g := g + 1"}
+
+
 def test_limit_is_spread_and_deterministic(spec: Path) -> None:
     (ts,) = load.load_specs([spec])
     picked = [m.index for m in mutate.mutants(ts, limit=3)]
