@@ -45,8 +45,10 @@ from fusever.ts import (
 
 __all__ = [
     "Certificate",
+    "as_dict",
     "distinct",
     "encode_options",
+    "from_dict",
     "negated",
     "ranges",
     "recheck",
@@ -68,6 +70,60 @@ class Certificate:
     por: str = "off"  # kind: the partial-order reduction used in the inductive step
     invariant: str | None = None  # chc: the invariant in spec syntax (for people)
     smtlib: str | None = None  # chc: the invariant as an SMT-LIB term over step-0 names
+
+
+def as_dict(cert: Certificate) -> dict[str, object]:
+    """Plain data for a proofs/ file (TOML or JSON); None fields left out."""
+    out: dict[str, object] = {"engine": cert.engine, "spec": cert.spec, "property": cert.property}
+    if cert.k is not None:
+        out["k"] = cert.k
+        out["lemmas"] = [[name, k] for name, k in cert.lemmas]
+        out["por"] = cert.por
+    if cert.invariant is not None:
+        out["invariant"] = cert.invariant
+    if cert.smtlib is not None:
+        out["smtlib"] = cert.smtlib
+    return out
+
+
+def from_dict(data: dict[str, object]) -> Certificate:
+    """The inverse of :func:`as_dict`; ValueError on anything malformed."""
+
+    def text(key: str, default: str | None = None) -> str | None:
+        v = data.get(key, default)
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"certificate: {key} must be a string")
+        return v
+
+    engine, spec, prop = text("engine"), text("spec"), text("property")
+    if engine is None or spec is None or prop is None:
+        raise ValueError("certificate: engine, spec and property are required")
+    k = data.get("k")
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool)):
+        raise ValueError("certificate: k must be an integer")
+    lemmas: list[tuple[str, int]] = []
+    raw = data.get("lemmas", [])
+    if not isinstance(raw, list):
+        raise ValueError("certificate: lemmas must be a list")
+    for item in raw:
+        if not (
+            isinstance(item, list | tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], int)
+        ):
+            raise ValueError("certificate: each lemma is [name, k]")
+        lemmas.append((item[0], item[1]))
+    return Certificate(
+        engine,
+        spec,
+        prop,
+        k=k,
+        lemmas=tuple(lemmas),
+        por=text("por", "off") or "off",
+        invariant=text("invariant"),
+        smtlib=text("smtlib"),
+    )
 
 
 def encode_options(ts: TransitionSystem, por: str = "off") -> EncodeOptions:

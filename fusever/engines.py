@@ -20,15 +20,16 @@ import multiprocessing.context
 import queue
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fusever import bmc, chc, kind
+from fusever.certificate import Certificate
 from fusever.encode import EncodingBug
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
 
-__all__ = ["ENGINES", "UNBOUNDED", "prove"]
+__all__ = ["ENGINES", "UNBOUNDED", "Outcome", "prove", "prove_certified"]
 
 ENGINES = ("bmc", "kind", "chc", "auto")
 # what auto's unbounded side runs, in order, each on the properties still open; the
@@ -37,6 +38,13 @@ UNBOUNDED = ("kind", "chc")
 GRACE = 5.0  # seconds past the timeout before a process that does not stop is killed
 # auto without --timeout: the unbounded side's budget; past it BMC's bounded verdicts stand
 UNBOUNDED_BUDGET = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    results: tuple[Result, ...]
+    # one per result proved (or unreachable) for all depths: what proves it, re-checked
+    certificates: tuple[Certificate, ...]
 
 
 def prove(
@@ -49,26 +57,39 @@ def prove(
     Raises ValueError for an engine that does not exist or an unknown property name;
     :class:`fusever.encode.EncodingBug` when a trace does not replay (a bug in fusever).
     """
+    return prove_certified(ts, options, progress).results
+
+
+def prove_certified(
+    ts: TransitionSystem,
+    options: Options,
+    progress: Callable[[Progress], None] | None = None,
+) -> Outcome:
+    """:func:`prove`, with the certificate of every proof for all depths (to store in
+    proofs/ and re-check with :func:`fusever.certificate.recheck`)."""
     match options.engine:
         case "bmc":
-            return bmc.run(ts, options, progress).results
+            return Outcome(bmc.run(ts, options, progress).results, ())
         case "kind":
-            return kind.run(ts, options, progress).results
+            k = kind.run(ts, options, progress)
+            return Outcome(k.results, k.certificates)
         case "chc":
-            return chc.run(ts, options, progress).results
+            c = chc.run(ts, options, progress)
+            return Outcome(c.results, c.certificates)
         case "auto":
             return _auto(ts, options, progress)
         case other:
             raise ValueError(f"unknown engine {other}; one of {', '.join(ENGINES)}")
 
 
-def unbounded(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
+def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
     """The unbounded engines in turn (:data:`UNBOUNDED`), each on what is still open
     and with what is left of the time; a property none proves is ``unknown``."""
     start = time.monotonic()
     names = [p.name for p in bmc.select_properties(ts, options.properties)]
     done: dict[str, Result] = {}
     last: dict[str, Result] = {}
+    certs: list[Certificate] = []
     for i, engine in enumerate(UNBOUNDED):
         open_ = tuple(n for n in names if n not in done)
         if not open_:
@@ -80,16 +101,17 @@ def unbounded(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
                 break
             timeout = left / (len(UNBOUNDED) - i)  # an equal share of what is left
         o = replace(options, properties=open_, timeout=timeout, engine=engine)
-        rs = kind.run(ts, o, bounded=False).results if engine == "kind" else chc.run(ts, o).results
-        for r in rs:
+        got = kind.run(ts, o, bounded=False) if engine == "kind" else chc.run(ts, o)
+        certs.extend(got.certificates)
+        for r in got.results:
             last[r.property] = r
             if r.complete or r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
                 done[r.property] = r
     out: list[Result] = []
     for n in names:
-        got = done[n] if n in done else last.get(n)
-        out.append(got if got is not None else _unknown(ts, n, start, "timeout"))
-    return tuple(out)
+        found = done[n] if n in done else last.get(n)
+        out.append(found if found is not None else _unknown(ts, n, start, "timeout"))
+    return Outcome(tuple(out), tuple(certs))
 
 
 def _unknown(ts: TransitionSystem, name: str, start: float, reason: str) -> Result:
@@ -141,7 +163,7 @@ def merge(
 
 def _auto(
     ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None
-) -> tuple[Result, ...]:
+) -> Outcome:
     start = time.monotonic()
     names = [p.name for p in bmc.select_properties(ts, options.properties)]
     bmc_options = replace(options, engine="bmc")
@@ -150,25 +172,22 @@ def _auto(
         return _unknown(ts, n, start, "timeout")
 
     # the unbounded side's time: the user's timeout, or a budget of its own
-    u_options = replace(
-        options, timeout=UNBOUNDED_BUDGET if options.timeout is None else options.timeout
-    )
+    budget = UNBOUNDED_BUDGET if options.timeout is None else options.timeout
+    u_options = replace(options, timeout=budget)
 
     ctx = _context()
     if ctx is None:
         b = {r.property: r for r in bmc.run(ts, bmc_options, progress).results}
         open_ = tuple(n for n in names if not _conclusive_bmc(b[n]))
-        u: dict[str, Result] = {}
+        u = Outcome((), ())
         if open_:
-            left = None
-            if options.timeout is not None:
-                left = max(0.001, options.timeout - (time.monotonic() - start))
-            u = {
-                r.property: r
-                for r in unbounded(ts, replace(options, properties=open_, timeout=left))
-            }
-        return merge(names, b, u, timed_out)
-    return merge(names, *_side_by_side(ctx, ts, u_options, bmc_options, names, progress), timed_out)
+            left = max(0.001, budget - (time.monotonic() - start))
+            u = unbounded(ts, replace(options, properties=open_, timeout=left))
+    else:
+        b, u = _side_by_side(ctx, ts, u_options, bmc_options, progress)
+    results = merge(names, b, {r.property: r for r in u.results}, timed_out)
+    proved = {r.property for r in results if _conclusive_proof(r)}
+    return Outcome(results, tuple(c for c in u.certificates if c.property in proved))
 
 
 def _context() -> multiprocessing.context.BaseContext | None:
@@ -185,9 +204,8 @@ def _side_by_side(
     ts: TransitionSystem,
     u_options: Options,
     bmc_options: Options,
-    names: Sequence[str],
     progress: Callable[[Progress], None] | None,
-) -> tuple[dict[str, Result], dict[str, Result]]:
+) -> tuple[dict[str, Result], Outcome]:
     q: Any = ctx.Queue()
     procs = {
         "bmc": ctx.Process(target=_worker, args=("bmc", ts, bmc_options, q), daemon=True),  # type: ignore[attr-defined]
@@ -195,7 +213,7 @@ def _side_by_side(
     }
     for p in procs.values():
         p.start()
-    got: dict[str, dict[str, Result]] = {}
+    got: dict[str, Outcome] = {}
     # BMC has no deadline unless the user gave one; the unbounded side always has one
     deadline = (
         None if bmc_options.timeout is None else time.monotonic() + bmc_options.timeout + GRACE
@@ -219,11 +237,11 @@ def _side_by_side(
             if kind_ == "error":
                 error = payload
                 break
-            got[side] = {r.property: r for r in payload}
+            got[side] = payload
             # one side settled everything: the other has nothing left to add
-            if side == "bmc" and all(_conclusive_bmc(r) for r in payload):
+            if side == "bmc" and all(_conclusive_bmc(r) for r in payload.results):
                 break
-            if side == "unbounded" and all(_conclusive_proof(r) for r in payload):
+            if side == "unbounded" and all(_conclusive_proof(r) for r in payload.results):
                 break
     finally:
         for p in procs.values():
@@ -237,7 +255,8 @@ def _side_by_side(
         q.close()
     if error is not None:
         raise error
-    return got.get("bmc", {}), got.get("unbounded", {})
+    b = got.get("bmc", Outcome((), ()))
+    return {r.property: r for r in b.results}, got.get("unbounded", Outcome((), ()))
 
 
 def _worker(side: str, ts: TransitionSystem, options: Options, q: Any) -> None:
@@ -248,9 +267,9 @@ def _worker(side: str, ts: TransitionSystem, options: Options, q: Any) -> None:
             def forward(p: Progress) -> None:
                 q.put((side, "progress", p))
 
-            results = bmc.run(ts, options, forward).results
+            out = Outcome(bmc.run(ts, options, forward).results, ())
         else:
-            results = unbounded(ts, options)
-        q.put((side, "results", results))
+            out = unbounded(ts, options)
+        q.put((side, "results", out))
     except BaseException as e:  # handed to the parent, which raises it
         q.put((side, "error", e))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from unbounded import by_name, spec
 
-from fusever import bmc, engines, interpret, load
+from fusever import bmc, certificate, engines, interpret, load
 from fusever.encode import EncodingBug
 from fusever.ts import PropKind
 from fusever.verdict import Options, Result, Verdict
@@ -93,3 +93,13 @@ def test_the_merge_rule() -> None:
 def test_a_timeout_is_unknown_or_bounded_never_a_crash() -> None:
     rs = engines.prove(spec("inductive"), Options(engine="auto", timeout=0.001))
     assert all(r.verdict is Verdict.UNKNOWN or not r.complete for r in rs)
+
+
+@pytest.mark.parametrize("engine", ["kind", "chc", "auto"])
+def test_every_proof_for_all_depths_comes_with_a_certificate_that_rechecks(engine: str) -> None:
+    ts = spec("lemma")
+    out = engines.prove_certified(ts, Options(engine=engine))
+    complete = {r.property for r in out.results if r.complete}
+    assert complete == {"same", "five"}
+    assert {c.property for c in out.certificates} == complete
+    assert all(certificate.recheck(ts, c) for c in out.certificates)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from unbounded import spec
 
 from fusever import certificate, kind
@@ -47,3 +48,18 @@ def test_certificates_name_their_spec_and_property() -> None:
     assert not certificate.recheck(ts, replace(cert, spec="other"))
     assert not certificate.recheck(ts, replace(cert, property="nope"))
     assert not certificate.recheck(ts, replace(cert, engine="magic"))
+
+
+def test_certificates_round_trip_through_plain_data() -> None:
+    ts = spec("lemma")
+    out = kind.run(ts, Options())
+    for cert in out.certificates:
+        data = certificate.as_dict(cert)
+        assert certificate.from_dict(data) == cert
+        assert certificate.recheck(ts, certificate.from_dict(data))
+    chc_cert = Certificate("chc", "s", "p", invariant="a == b", smtlib="(= a@0 b@0)")
+    assert certificate.from_dict(certificate.as_dict(chc_cert)) == chc_cert
+    with pytest.raises(ValueError):
+        certificate.from_dict({"engine": "kind", "spec": "s"})
+    with pytest.raises(ValueError):
+        certificate.from_dict({"engine": "kind", "spec": "s", "property": "p", "k": "2"})
