@@ -306,7 +306,7 @@ def _expand_file(f: s.SpecFile, m: _Merged, d: _Diags) -> None:
                 elif name not in table or table[name].origin == f.name:
                     d.error(
                         at,
-                        f"base `{f.base}` has no {what} `{name}` to remove"
+                        f"base `{f.base}` has no {'observable' if what == 'observe' else what} `{name}` to remove"
                         + did_you_mean(name, [k for k, v in table.items() if v.origin != f.name]),
                     )
                 else:

@@ -106,3 +106,18 @@ def test_observe_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     bad = write(tmp_path, "bad", BASE.replace("observe top", "observe top[s: Nope]"))
     assert cli.main(["check", str(bad)]) == cli.EXIT_USAGE
     assert "bad.fv:6:" in capsys.readouterr().err
+
+
+def test_observables_in_variants(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "up", BASE)
+    v = write(
+        tmp_path,
+        "v",
+        "variant v of up\nreplace observe top: x == 2\nremove observe low\nobserve extra: x\n",
+    )
+    assert [o.name for o in ts(v).observables] == ["top", "extra"]
+    w = write(tmp_path, "w", "variant w of up\nremove observe nope\nobserve top: 1\n")
+    assert cli.main(["check", str(w)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "w.fv:2:16: error: base `up` has no observable `nope` to remove" in err
+    assert "write `replace observe top`" in err
