@@ -46,6 +46,7 @@ from fusever.ts import (
     SortType,
     TransitionSystem,
     Type,
+    elements,
 )
 from fusever.verdict import Options, Progress, Result, Verdict
 
@@ -296,7 +297,78 @@ def pretty(enc: Encoding, term: Z) -> str:
         v = enc.vars[name]
         types[c.get_id()] = v.type
         names[c.get_id()] = f"{name}[{', '.join(map(str, key or ()))}]" if key else name
-    return _pretty(term, types, names, None)
+    return _pretty(_members(enc, term, types), types, names, None)
+
+
+def _locations(term: Z, types: dict[int, Type]) -> set[int]:
+    out: set[int] = set()
+    seen: set[int] = set()
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if t.get_id() in types:
+            out.add(t.get_id())
+        else:
+            stack.extend(t.children())
+    return out
+
+
+def _members(enc: Encoding, term: Z, types: dict[int, Type]) -> Z:
+    """Boolean subterms over one enum or sort location only (Spacer likes the bits of
+    an enum: ``Extract(1, 1, opc[0]) == 1``) become the members they allow, as
+    ``opc[0] == a || opc[0] == b`` (or ``!=`` of the ones they exclude, if fewer)."""
+    by_id = {c.get_id(): c for c in enc.state(0).values()}
+    cache: dict[int, Z] = {}
+
+    def go(t: Z) -> Z:
+        if t.get_id() in cache:
+            return cache[t.get_id()]
+        out = t
+        if z3.is_bool(t) and z3.is_app(t) and t.children():
+            locs = _locations(t, types)
+            ty = types.get(next(iter(locs))) if len(locs) == 1 else None
+            if isinstance(ty, EnumType | SortType) and not _plain(t, types):
+                c = by_id[next(iter(locs))]
+                allowed: list[Z] = []
+                denied: list[Z] = []
+                for v in elements(ty):
+                    val = enc.const(ty, v)
+                    r = z3.simplify(z3.substitute(t, (c, val)))
+                    (allowed if z3.is_true(r) else denied).append(val)
+                if len(allowed) <= len(denied):
+                    out = _any(enc, [c == v for v in allowed])
+                else:
+                    out = _all(enc, [c != v for v in denied])
+            else:
+                kids = [go(k) for k in t.children()]
+                out = t.decl()(*kids) if kids else t
+        cache[t.get_id()] = out
+        return out
+
+    return go(term)
+
+
+def _plain(t: Z, types: dict[int, Type]) -> bool:
+    """``loc == value`` (or its negation): already in spec form."""
+    if z3.is_not(t):
+        t = t.children()[0]
+    if not z3.is_app_of(t, z3.Z3_OP_EQ):
+        return False
+    a, b = t.children()
+    return (a.get_id() in types and z3.is_bv_value(b)) or (
+        b.get_id() in types and z3.is_bv_value(a)
+    )
+
+
+def _any(enc: Encoding, xs: list[Z]) -> Z:
+    return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else z3.BoolVal(False, enc.ctx)
+
+
+def _all(enc: Encoding, xs: list[Z]) -> Z:
+    return xs[0] if len(xs) == 1 else z3.And(*xs) if xs else z3.BoolVal(True, enc.ctx)
 
 
 def _value(t: Type | None, term: Z) -> str:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import z3
 from unbounded import by_name, spec, without_lemmas
 
-from fusever import certificate, chc, engines, interpret
+from fusever import certificate, chc, engines, interpret, load
+from fusever.ts import EnumType
 from fusever.verdict import Options, Verdict
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 
 def test_horn_answers_are_read_in_one_place() -> None:
@@ -94,3 +99,15 @@ def test_engines_dispatch_chc_and_a_timeout_is_unknown() -> None:
     assert [(r.engine, r.complete) for r in rs] == [("chc", True)]
     rs = engines.prove(spec("k2"), Options(engine="chc", timeout=1e-6))
     assert [r.verdict for r in rs] == [Verdict.UNKNOWN]
+
+
+def test_enum_bits_in_an_invariant_read_as_members() -> None:
+    (ts,) = load.load_specs([EXAMPLES / "lost_update.fv"])
+    enc, _, _ = chc.clauses(ts, ts.properties[0])
+    pc0 = enc.location(0, "pc", (0,))
+    members = ts.var("pc").type
+    assert isinstance(members, EnumType)
+    bit = z3.Extract(0, 0, pc0) == z3.BitVecVal(0, 1, enc.ctx)
+    # bit 0 clear: start (0) or done (2), so everything but loaded
+    assert members.members == ("start", "loaded", "done")
+    assert chc.pretty(enc, bit) in ("pc[0] != loaded", "loaded != pc[0]")
