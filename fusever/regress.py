@@ -328,9 +328,9 @@ def render(changes: Sequence[Change], checked: int, directory: Path = Path("proo
     lines = [str(c) for c in fatal] + [str(c) for c in notes]
     if fatal:
         lines.append(
-            f"{len(fatal)} change(s) against {directory}/ in {checked} spec(s); "
+            f"{len(fatal)} change(s) against {directory}/ in {checked} spec configuration(s); "
             "if deliberate, run `fusever regress --record` and review the diff"
         )
     else:
-        lines.append(f"ok: {checked} spec(s) match {directory}/")
+        lines.append(f"ok: {checked} spec configuration(s) match {directory}/")
     return "\n".join(lines) + "\n"

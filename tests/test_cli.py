@@ -442,7 +442,7 @@ def test_real_regress_records_every_configuration(
     ]  # fmt: skip
     assert 'config = "wide"' in (tmp_path / "proofs" / "counter.wide.toml").read_text()
     code, out, _ = run("regress")
-    assert (code, out.splitlines()[-1]) == (0, "ok: 2 spec(s) match proofs/")
+    assert (code, out.splitlines()[-1]) == (0, "ok: 2 spec configuration(s) match proofs/")
     # a changed configuration fails only its own recording
     (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED.replace("set W = 4", "set W = 3"))
     code, out, _ = run("regress")

@@ -153,7 +153,7 @@ def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Pat
     assert code == 0
     assert out.endswith("recorded 1 spec configuration(s) in proofs/\n")
     assert (tmp_path / "proofs" / "counter.toml").is_file()
-    assert run("regress") == (0, "ok: 1 spec(s) match proofs/\n", "")
+    assert run("regress") == (0, "ok: 1 spec configuration(s) match proofs/\n", "")
     # the recorded depth and engine are what regress runs
     assert project.options[-1][1].depth == 10 and project.options[-1][1].engine == "bmc"
 
@@ -166,7 +166,7 @@ def test_regress_fails_on_a_changed_verdict(project: FakeEngine, run: Run) -> No
     assert code == 1
     assert out.splitlines() == [
         'counter/no_wrap: recorded "violated at step 3" now "proved (10 steps)"',
-        "1 change(s) against proofs/ in 1 spec(s); "
+        "1 change(s) against proofs/ in 1 spec configuration(s); "
         "if deliberate, run `fusever regress --record` and review the diff",
     ]
 
@@ -195,7 +195,7 @@ def test_regress_with_no_specs_and_no_proofs_passes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cli, "_discover", lambda d: [])
-    assert run("regress") == (0, "ok: 0 spec(s) match proofs/\n", "")
+    assert run("regress") == (0, "ok: 0 spec configuration(s) match proofs/\n", "")
 
 
 # ---- the real pipeline ------------------------------------------------------------------
@@ -225,7 +225,7 @@ def test_real_record_regress_and_a_changed_spec(
         ("wraps", "covered at step 8"),
     ]
     assert counter.properties[0].actions == ("tick()",) * 8
-    assert run("regress") == (0, "ok: 2 spec(s) match proofs/\n", "")
+    assert run("regress") == (0, "ok: 2 spec configuration(s) match proofs/\n", "")
 
     # a deliberate change: a wider counter no longer wraps within the depth
     spec = tmp_path / "spec" / "counter.fv"
@@ -236,7 +236,7 @@ def test_real_record_regress_and_a_changed_spec(
         "counter: settings recorded W=3, START=0 now W=4, START=0",
         'counter/no_wrap: recorded "violated at step 8" now "proved (10 steps)"',
         'counter/wraps: recorded "covered at step 8" now "unreachable within 10"',
-        "3 change(s) against proofs/ in 2 spec(s); "
+        "3 change(s) against proofs/ in 2 spec configuration(s); "
         "if deliberate, run `fusever regress --record` and review the diff",
     ]
     # a removed spec is reported too
