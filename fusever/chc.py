@@ -90,9 +90,14 @@ def run(
     results: list[Result] = []
     certs: list[Certificate] = []
     for i, p in enumerate(props):
-        answer, inv, why = _solve(ts, p, deadline, options.seed)
+        # each property an equal share of what is left, so one hard property cannot
+        # starve the easy ones after it (fuse_pre's cover goal takes 2.5 s)
+        share = None
+        if deadline is not None:
+            share = time.monotonic() + max(0.0, deadline - time.monotonic()) / (len(props) - i)
+        answer, inv, why = _solve(ts, p, share, options.seed)
         if progress is not None:
-            progress(Progress(ts.name, i, time.monotonic() - start, len(props) - i - 1))
+            progress(Progress(ts.name, 0, time.monotonic() - start, len(props) - i - 1))
         if answer == "holds":
             assert inv is not None
             smt, text = inv
@@ -110,7 +115,7 @@ def run(
             why = "the invariant's re-check failed"
             answer = "unknown"
         if answer == "fails":
-            results.append(_bmc_trace(ts, p, options, depth, deadline, start))
+            results.append(_bmc_trace(ts, p, options, depth, share, start))
             continue
         results.append(_result(ts, p, Verdict.UNKNOWN, 0, start, reason=why))
     return ChcOutcome(tuple(results), tuple(certs))
