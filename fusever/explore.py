@@ -196,27 +196,26 @@ def explore(
         else:
             todo.append(i)
     work = [(systems[i], Options(depth=depth, timeout=timeout, engine=engine)) for i in todo]
-    if jobs <= 1 or len(work) <= 1:
-        outs = []
-        for w in work:
-            outs.append(_prove(w))
-            if done:
-                done(len(outs), len(work))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            outs = []
-            for o in pool.map(_prove, work):
-                outs.append(o)
-                if done:
-                    done(len(outs), len(work))
-    for i, (results, seconds) in zip(todo, outs, strict=True):
+
+    def finish(n: int, results: tuple[Result, ...], seconds: float) -> None:
+        i = todo[n]
         rows[i] = Row(systems[i], results, False, seconds)
-        if cache is not None:
+        if cache is not None:  # at once: an interrupted run keeps what it finished
             try:
                 (cache / "explore").mkdir(parents=True, exist_ok=True)
                 (cache / "explore" / keys[i]).write_bytes(pickle.dumps(results))
             except OSError:
                 pass  # a cache that cannot be written only costs time
+        if done:
+            done(n + 1, len(work))
+
+    if jobs <= 1 or len(work) <= 1:
+        for n, w in enumerate(work):
+            finish(n, *_prove(w))
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+            for n, out in enumerate(pool.map(_prove, work)):
+                finish(n, *out)
     ordered = tuple(rows[i] for i in range(len(systems)))
     props = tuple(dict.fromkeys(r.property for row in ordered for r in row.results))
     return Matrix(base, ordered, props, depth, engine, time.monotonic() - start)

@@ -121,3 +121,10 @@ def test_observables_in_variants(tmp_path: Path, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "w.fv:2:16: error: base `up` has no observable `nope` to remove" in err
     assert "write `replace observe top`" in err
+
+
+def test_unbounded_engine_no_difference_at_any_depth(specs: dict[str, Path]) -> None:
+    r = diff.diff(ts(specs["up"]), ts(specs["same"]), engine="kind")
+    assert r.verdict is Verdict.PROVED and r.complete
+    found = diff.diff(ts(specs["up"]), ts(specs["jump"]), engine="kind")
+    assert found.verdict is Verdict.VIOLATED and len(found.steps) == 3
