@@ -256,21 +256,7 @@ class _Run:
         instance: tuple[tuple[str, Value], ...] = (),
         reason: str | None = None,
     ) -> Result:
-        return Result(
-            spec=self.ts.name,
-            file=self.ts.path,
-            settings=self.ts.settings,
-            property=p.name,
-            kind=p.kind,
-            verdict=verdict,
-            complete=False,
-            bound=bound,
-            step=step,
-            engine=ENGINE,
-            seconds=round(self.elapsed(), 3),
-            trace=trace,
-            instance=instance,
-            reason=reason,
-            description=p.description,
-            config=self.ts.config,
-        )
+        return Result.about(
+            self.ts, p, verdict, engine=ENGINE, seconds=self.elapsed(), bound=bound,
+            step=step, trace=trace, instance=instance, reason=reason,
+        )  # fmt: skip

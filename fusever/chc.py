@@ -131,21 +131,9 @@ def _result(
     complete: bool = False,
     reason: str | None = None,
 ) -> Result:
-    return Result(
-        spec=ts.name,
-        file=ts.path,
-        settings=ts.settings,
-        property=p.name,
-        kind=p.kind,
-        verdict=verdict,
-        complete=complete,
-        bound=bound,
-        step=None,
-        engine=ENGINE,
-        seconds=round(time.monotonic() - start, 3),
-        reason=reason,
-        description=p.description,
-        config=ts.config,
+    return Result.about(
+        ts, p, verdict, engine=ENGINE, seconds=time.monotonic() - start, bound=bound,
+        complete=complete, reason=reason,
     )
 
 

@@ -106,24 +106,23 @@ def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ..
 # ---- argument types -------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"`{text}` must be at least 1")
-    return n
+def _whole(least: int, too_small: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``least``."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"`{text}` {too_small}")
+        return n
+
+    return parse
 
 
-def _depth(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"`{text}` must not be negative")
-    return n
+_positive_int = _whole(1, "must be at least 1")
+_depth = _whole(0, "must not be negative")
 
 
 def _seconds(text: str) -> float:

@@ -117,11 +117,10 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
 
 def _unknown(ts: TransitionSystem, name: str, start: float, reason: str) -> Result:
     p = ts.property(name)
-    return Result(
-        ts.name, ts.path, ts.settings, name, p.kind, Verdict.UNKNOWN, False, 0, None,
-        "auto", round(time.monotonic() - start, 3), reason=reason,
-        description=p.description, config=ts.config,
-    )  # fmt: skip
+    return Result.about(
+        ts, p, Verdict.UNKNOWN, engine="auto", seconds=time.monotonic() - start, bound=0,
+        reason=reason,
+    )
 
 
 def _conclusive_bmc(r: Result) -> bool:

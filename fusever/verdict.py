@@ -9,7 +9,7 @@ import builtins
 import enum
 from dataclasses import dataclass
 
-from fusever.ts import PropKind, Trace, Value, config_key
+from fusever.ts import Property, PropKind, Trace, TransitionSystem, Value, config_key
 
 
 class Verdict(enum.Enum):
@@ -44,6 +44,44 @@ class Result:
     def key(self) -> str:
         """``spec`` or ``spec.config``, as :attr:`fusever.ts.TransitionSystem.key`."""
         return config_key(self.spec, self.config)
+
+    @classmethod
+    def about(
+        cls,
+        ts: TransitionSystem,
+        p: Property,
+        verdict: Verdict,
+        *,
+        engine: str,
+        seconds: float,
+        bound: int,
+        complete: bool = False,
+        step: int | None = None,
+        trace: Trace | None = None,
+        instance: tuple[tuple[str, Value], ...] = (),
+        reason: str | None = None,
+    ) -> Result:
+        """A result on property ``p`` of ``ts``: the spec's identity (name, file,
+        settings, configuration) and the property's (name, kind, description) are
+        copied here, in one place, for every engine."""
+        return cls(
+            spec=ts.name,
+            file=ts.path,
+            settings=ts.settings,
+            property=p.name,
+            kind=p.kind,
+            verdict=verdict,
+            complete=complete,
+            bound=bound,
+            step=step,
+            engine=engine,
+            seconds=round(seconds, 3),
+            trace=trace,
+            instance=instance,
+            reason=reason,
+            description=p.description,
+            config=ts.config,
+        )
 
 
 @dataclass(frozen=True, slots=True)

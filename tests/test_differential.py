@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 
 import tsbuild as B
 import z3
@@ -258,16 +259,7 @@ def test_solver_traces_replay_and_interpreter_findings_are_found(
     case: tuple[TransitionSystem, Property], options: EncodeOptions, seed: int
 ) -> None:
     ts0, prop = case
-    ts = B.system(
-        "random",
-        sorts=ts0.sorts,
-        enums=ts0.enums,
-        vars=ts0.vars,
-        init=ts0.init,
-        actions=ts0.actions,
-        properties=[prop],
-        depth=3,
-    )
+    ts = replace(ts0, properties=(prop,), depth=3)
     (r,) = bmc.run(ts, Options(), encode=options).results  # replays any trace it returns
     assert r.verdict is not Verdict.UNKNOWN
     # a run the interpreter finds within the bound must not contradict the verdict
@@ -299,16 +291,7 @@ def test_partial_order_reduction_keeps_verdicts_and_depths(
     case: tuple[TransitionSystem, Property],
 ) -> None:
     ts0, prop = case
-    ts = B.system(
-        "random",
-        sorts=ts0.sorts,
-        enums=ts0.enums,
-        vars=ts0.vars,
-        init=ts0.init,
-        actions=ts0.actions,
-        properties=[prop],
-        depth=4,
-    )
+    ts = replace(ts0, properties=(prop,), depth=4)
     seen = set()
     for por in ("off", "adjacent", "lex"):
         (r,) = bmc.run(ts, Options(), encode=EncodeOptions(por=por)).results  # type: ignore[arg-type]
