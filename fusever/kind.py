@@ -26,6 +26,13 @@ distinct, the property holds on the ``k - 1`` steps before the last.
   state, or a shorter run to a violation would exist.  So that least run has no such
   pair, and its suffix satisfies the reduction.  The reduction is off on the last
   step of a transition property, as in BMC.
+- **Runs that end** (the other half of Sheeran, Singh and Stålmarck's algorithm: no
+  initialized path of length ``n + 1``): when no run of the spec is longer than ``n <=
+  bound`` steps, every reachable state is reached within ``n``, so the base case to
+  ``n`` proves every property it does not break, for all depths.  Checked first, on the
+  kernel projection (:func:`fusever.ts.kernel_projection`: ghost state dropped, which
+  never disables a step) with the reduction on; a model with a bounded number of
+  opens, writes and notifications ends, so this is what proves the patch models.
 - Every proof is a :class:`fusever.certificate.Certificate`, re-checked by fresh plain
   Z3 queries before it is reported; one that fails its re-check is ``unknown``.
 
@@ -50,12 +57,13 @@ from fusever.certificate import (
     negated,
     ranges,
     recheck,
+    recheck_many,
 )
-from fusever.encode import Backend, Encoding, Status
-from fusever.ts import Property, PropKind, TransitionSystem
+from fusever.encode import Backend, EncodeOptions, Encoding, Status
+from fusever.ts import Property, PropKind, TransitionSystem, kernel_projection
 from fusever.verdict import Options, Progress, Result, Verdict
 
-__all__ = ["ENGINE", "KindOutcome", "run"]
+__all__ = ["ENGINE", "KindOutcome", "Longest", "longest_run", "run"]
 
 ENGINE = "kind"
 POR = "adjacent"
@@ -73,6 +81,41 @@ class _Step:
 
     k: int | None
     reason: str  # when k is None: "not k-inductive up to k=N", "timeout", ...
+
+
+@dataclass(frozen=True, slots=True)
+class Longest:
+    """The longest run of a spec, when it is at most the bound: ``steps`` (no run has
+    ``steps + 1``), or None and why not."""
+
+    steps: int | None
+    reason: str
+
+
+def longest_run(
+    ts: TransitionSystem, bound: int, deadline: float | None, seed: int
+) -> Longest:
+    """The smallest ``n <= bound`` such that no run of ``ts`` has ``n + 1`` steps.
+
+    One incremental solver over the kernel projection: at depth ``k`` is there a run
+    whose ``k``-th step is not a stutter (stutter comes only at the end, so its first
+    ``k`` steps are all real)?  The adjacent reduction is on: a run and its reordering
+    have the same length."""
+    enc = Encoding(kernel_projection(ts), EncodeOptions(por="adjacent"))
+    solver = enc.new_backend(seed)
+    solver.add(*enc.init())
+    for k in range(1, bound + 2):
+        if deadline is not None and time.monotonic() >= deadline:
+            return Longest(None, "timeout")
+        solver.add(*enc.step(k - 1))
+        if k >= 2:
+            solver.add(enc.order(k - 1))
+        status, reason = _check(solver, z3.Not(enc.stutter(k)), k, deadline)
+        if status == "unsat":
+            return Longest(k - 1, "")
+        if status == "unknown":
+            return Longest(None, f"{reason} looking for a run of {k} steps")
+    return Longest(None, f"some run is longer than {bound} steps")
 
 
 def run(
@@ -95,6 +138,11 @@ def run(
     bound = ts.depth if options.depth is None else options.depth
     if bound < 0:
         raise ValueError(f"depth must be at least 0, not {bound}")
+
+    # 0. when every run ends within the bound, the base case to its length is complete
+    longest = longest_run(ts, bound, steps_deadline, options.seed)
+    if longest.steps is not None:
+        return _complete(ts, options, props, longest.steps, start, deadline, progress)
 
     # 1. lemmas, in spec order, each assuming the proved ones before it
     lemmas: list[tuple[Property, int]] = []
@@ -138,16 +186,14 @@ def run(
         if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
             results.append(replace(r, engine=ENGINE, seconds=seconds))
             continue
-        if step.k is None and not bounded:
-            results.append(
-                replace(
-                    r, engine=ENGINE, seconds=seconds, verdict=Verdict.UNKNOWN, reason=step.reason
-                )
-            )
+        if step.k is None:
+            # not k-inductive, and the runs do not end within the bound either
+            why = r.reason if r.verdict is Verdict.UNKNOWN and r.reason else step.reason
+            verdict = r.verdict if bounded else Verdict.UNKNOWN
+            results.append(replace(r, engine=ENGINE, seconds=seconds, verdict=verdict, reason=why))
             continue
-        if step.k is None or r.verdict is Verdict.UNKNOWN or r.bound < step.k - 1:
-            why = step.reason if r.verdict is not Verdict.UNKNOWN else r.reason
-            results.append(replace(r, engine=ENGINE, seconds=seconds, reason=why))
+        if r.verdict is Verdict.UNKNOWN or r.bound < step.k - 1:
+            results.append(replace(r, engine=ENGINE, seconds=seconds, reason=r.reason))
             continue
         proved_lemmas = [lm.name for lm, _ in lemmas]
         if p.kind is PropKind.LEMMA and p.name not in proved_lemmas:
@@ -182,6 +228,52 @@ def run(
             )
         )
     return KindOutcome(tuple(results), tuple(certs))
+
+
+def _complete(
+    ts: TransitionSystem,
+    options: Options,
+    props: tuple[Property, ...],
+    longest: int,
+    start: float,
+    deadline: float | None,
+    progress: Callable[[Progress], None] | None,
+) -> KindOutcome:
+    """Every run ends within ``longest`` steps: BMC to it decides every property."""
+    remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
+    base = bmc.run(
+        ts, replace(options, depth=longest, timeout=remaining, engine="bmc"), progress
+    ).results
+    held = [
+        r for r in base
+        if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and r.bound >= longest
+    ]  # fmt: skip
+    certs = [Certificate(ENGINE, ts.name, r.property, longest=longest) for r in held]
+    passed = dict(zip([c.property for c in certs], recheck_many(ts, certs, deadline), strict=True))
+    results: list[Result] = []
+    for r in base:
+        seconds = round(time.monotonic() - start, 3)
+        ok = passed.get(r.property)
+        if ok is None:
+            results.append(replace(r, engine=ENGINE, seconds=seconds))
+            continue
+        what = "reaches it" if r.verdict is Verdict.UNREACHABLE else "breaks it"
+        results.append(
+            replace(
+                r,
+                engine=ENGINE,
+                seconds=seconds,
+                complete=ok,
+                verdict=r.verdict if ok else Verdict.UNKNOWN,
+                reason=(
+                    f"every run ends within {longest} steps, and none {what}"
+                    if ok
+                    else f"every run ends within {longest} steps, but the certificate's "
+                    "re-check failed"
+                ),
+            )
+        )
+    return KindOutcome(tuple(results), tuple(c for c in certs if passed[c.property]))
 
 
 def _base_holds(

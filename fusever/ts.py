@@ -410,3 +410,61 @@ class Trace:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+
+# ---- the kernel projection -------------------------------------------------------
+
+
+def _reads_ghost(e: Expr, ghosts: frozenset[str]) -> bool:
+    return any(isinstance(x, Var) and x.name in ghosts for x in walk(e))
+
+
+def _kernel_stmts(body: tuple[Stmt, ...], ghosts: frozenset[str]) -> tuple[Stmt, ...]:
+    out: list[Stmt] = []
+    for st in body:
+        match st:
+            case Assign(name=name):
+                if name not in ghosts:
+                    out.append(st)
+            case Assume(cond=c):
+                if not _reads_ghost(c, ghosts):
+                    out.append(st)
+            case If(cond=c, then=t, else_=f):
+                then, else_ = _kernel_stmts(t, ghosts), _kernel_stmts(f, ghosts)
+                if then or else_:
+                    out.append(If(c, then, else_, st.span))
+            case ForAll(body=b):
+                inner = _kernel_stmts(b, ghosts)
+                if inner:
+                    out.append(ForAll(st.var, st.sort, st.where, inner, st.span))
+    return tuple(out)
+
+
+def kernel_projection(ts: TransitionSystem) -> TransitionSystem:
+    """``ts`` without its ghost state and without properties: every run of ``ts``,
+    ghost locations dropped, is a run of the projection (the checker keeps ghost
+    state out of guards and kernel state, so dropping it never disables a step;
+    an ``assume`` on ghost state is dropped, which only adds initial states).  So
+    a bound on the length of the projection's runs bounds the runs of ``ts``."""
+    ghosts = frozenset(v.name for v in ts.vars if v.ghost)
+    actions = tuple(
+        Action(a.name, a.params, a.guard, _kernel_stmts(a.body, ghosts), a.actor,
+               a.actor_param, a.span, a.description)
+        for a in ts.actions
+    )  # fmt: skip
+    return TransitionSystem(
+        name=ts.name,
+        path=ts.path,
+        description=ts.description,
+        lineage=ts.lineage,
+        settings=ts.settings,
+        sorts=ts.sorts,
+        enums=ts.enums,
+        vars=tuple(v for v in ts.vars if not v.ghost),
+        init=_kernel_stmts(ts.init, ghosts),
+        actions=actions,
+        properties=(),
+        depth=ts.depth,
+        config=ts.config,
+        configs=ts.configs,
+    )

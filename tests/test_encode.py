@@ -191,3 +191,16 @@ def test_ghost_bv_needs_constant_start() -> None:
     assert not encode.ghost_bv_applicable(B.system("c", init=[B.assign("g", None)], **base))  # type: ignore[arg-type]
     enc = Encoding(B.system("a", init=[B.assign("g", B.n(0, B.INT))], **base))  # type: ignore[arg-type]
     assert enc.ghost_bv and enc.solver_kind in ("qf_bv", "bitwuzla")
+
+
+def test_the_kernel_projection_drops_ghost_state_and_keeps_every_step() -> None:
+    from pathlib import Path
+
+    from fusever import load
+    from fusever.ts import kernel_projection
+
+    (ts,) = load.load_specs([Path(__file__).parent / "fixtures" / "unbounded_ends.fv"])
+    proj = kernel_projection(ts)
+    assert [v.name for v in proj.vars] == ["x", "y"] and proj.properties == ()
+    (up,) = proj.actions
+    assert up.guard == ts.action("up").guard and len(up.body) == 2

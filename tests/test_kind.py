@@ -97,3 +97,42 @@ def test_inductive_step_agrees_with_and_without_partial_order_reduction(por: str
     p = ts.property("out_zero")
     assert not certificate.kind_obligations_hold(ts, p, 1, (), por, None)
     assert certificate.kind_obligations_hold(ts, p, 2, (), por, None)
+
+
+def test_when_every_run_ends_the_base_case_to_its_length_is_complete() -> None:
+    ts = spec("ends")
+    assert kind.longest_run(ts, 4, None, 0).steps == 3
+    out = kind.run(ts, Options())
+    r = by_name(out.results)
+    for name in ("never9", "ghost_small"):
+        assert r[name].verdict is Verdict.PROVED and r[name].complete, r[name]
+        assert r[name].reason == "every run ends within 3 steps, and none breaks it"
+    assert r["beyond"].verdict is Verdict.UNREACHABLE and r["beyond"].complete
+    assert r["not7"].verdict is Verdict.VIOLATED and r["not7"].step == 3
+    assert r["done"].verdict is Verdict.COVERED and not r["done"].complete
+    assert {c.property: c.longest for c in out.certificates} == {
+        "never9": 3, "ghost_small": 3, "beyond": 3,
+    }  # fmt: skip
+
+
+def test_runs_longer_than_the_bound_prove_nothing_for_all_depths() -> None:
+    # depth 2: the run of three steps is past the bound, and so is not7's violation
+    ts = spec("ends")
+    assert kind.longest_run(ts, 2, None, 0).steps is None
+    r = by_name(kind.run(ts, Options(depth=2)).results)
+    # (`beyond`, x == 4, is 1-inductive: that proof needs no bound)
+    assert [n for n, x in r.items() if x.complete] == ["beyond"], r
+    assert r["not7"].verdict is Verdict.PROVED and r["not7"].bound == 2
+    assert by_name(kind.run(spec("late"), Options(depth=5)).results)["below6"].complete is False
+
+
+def test_a_runs_end_certificate_is_re_checked_on_its_own() -> None:
+    ts = spec("ends")
+    good = certificate.Certificate("kind", ts.name, "never9", longest=3)
+    assert certificate.recheck(ts, good)
+    # a run of three steps exists; a property broken within the runs
+    assert not certificate.recheck(ts, certificate.Certificate("kind", ts.name, "never9", longest=2))
+    assert not certificate.recheck(ts, certificate.Certificate("kind", ts.name, "not7", longest=3))
+    both = [good, certificate.Certificate("kind", ts.name, "not7", longest=3)]
+    assert certificate.recheck_many(ts, both) == (True, False)
+    assert certificate.from_dict(certificate.as_dict(good)) == good
