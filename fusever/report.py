@@ -286,6 +286,7 @@ def render_text(
     if tty:
         return _render_rich(results, specs, witnesses, width)
     out = _plain_table(_HEADER, [_result_row(r) for r in results], _RIGHT)
+    out += _proof_lines(results)
     for r in results:
         if not _shows_trace(r, witnesses):
             continue
@@ -307,6 +308,16 @@ _STYLE = {
 }
 
 
+def _proof_lines(results: Sequence[Result]) -> list[str]:
+    """Why each result for all depths holds: the k, the lemmas, the invariant, or the
+    length every run ends within (the engine's reason, re-checked before it got here)."""
+    out: list[str] = []
+    for r in results:
+        if r.complete and r.reason:
+            out.append(f"  {r.key} {r.property} ({r.engine}): {r.reason}")
+    return ["", "for all depths, because:", *out] if out else []
+
+
 def _render_rich(
     results: Sequence[Result], specs: Mapping[str, TransitionSystem], witnesses: bool, width: int
 ) -> str:
@@ -324,6 +335,8 @@ def _render_rich(
         style = "bold red" if is_finding(r) else _STYLE[r.verdict]
         table.add_row(spec, prop, Text(verdict, style=style), depth, seconds)
     console.print(table)
+    for line in _proof_lines(results)[1:]:
+        console.print(Text(line))
     for r in results:
         if not _shows_trace(r, witnesses):
             continue
@@ -431,6 +444,8 @@ def result_json(r: Result) -> dict[str, object]:
         "step": r.step,
         "engine": r.engine,
         "seconds": round(r.seconds, 3),
+        # why: a proof's k, lemmas, invariant or run length; an unknown's cause
+        "reason": r.reason,
         "trace": None if r.trace is None else trace_json(r.trace),
     }
 

@@ -99,7 +99,7 @@ def test_json_matches_the_documented_shape() -> None:
     first = doc["results"][0]
     assert list(first) == [
         "spec", "file", "settings", "property", "kind", "verdict", "complete",
-        "bound", "step", "engine", "seconds", "trace",
+        "bound", "step", "engine", "seconds", "reason", "trace",
     ]  # fmt: skip
     assert first["settings"] == {"FUDS": 2, "W": 3}
     assert (first["kind"], first["verdict"], first["step"]) == ("invariant", "violated", 3)
