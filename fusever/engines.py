@@ -32,10 +32,12 @@ from fusever.verdict import Options, Progress, Result, Verdict
 __all__ = ["ENGINES", "UNBOUNDED", "Outcome", "prove", "prove_certified"]
 
 ENGINES = ("bmc", "kind", "chc", "auto")
-# what auto's unbounded side runs, in order, each on the properties still open.  CHC
-# first: on spec/ it proved what kind did not (fuse_pre's valid_open_waits, 2.5 s) and
-# it needs no lemmas; kind then takes the rest (k > 1, lemmas)
-UNBOUNDED = ("chc", "kind")
+# what auto's unbounded side runs, in order, each on the properties still open.  kind
+# first: its first question, whether every run ends within the bound, settles every
+# property of a model whose runs end (every spec/ configuration but w4: fuse_v2's
+# default in 40 s, the re-check included); CHC then takes what is left, where runs go
+# on for ever (a wrapping counter), on an equal share of the time
+UNBOUNDED = ("kind", "chc")
 GRACE = 5.0  # seconds past the timeout before a process that does not stop is killed
 # auto without --timeout: the unbounded side's budget; past it BMC's bounded verdicts stand
 UNBOUNDED_BUDGET = 300.0
