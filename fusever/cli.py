@@ -13,13 +13,21 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from fusever import __version__, findings, regress, report
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
+
+if TYPE_CHECKING:
+    from fusever.certificate import Certificate
+    from fusever.engines import Outcome
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
 
 # Exit codes: a public interface (README.md, `fusever --help`).
 EXIT_OK = 0  # every property as expected: no violation, every cover goal covered
@@ -188,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="check only this property (repeatable)",
     )
-    prove.add_argument("--engine", choices=ENGINES, default="bmc", help="default: bmc")
+    prove.add_argument("--engine", choices=ENGINES, default="auto", help="default: auto")
     prove.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per spec")
     prove.add_argument("--format", choices=("text", "json", "junit"), default="text")
     prove.add_argument(
@@ -219,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
         "regress",
         help="re-check the verdicts recorded in proofs/",
         description=(
-            "Re-run every configuration recorded in proofs/ and fail on any changed verdict; "
+            "Check every configuration recorded in proofs/ again and fail on any changed "
+            "verdict: a proof for all depths is re-checked from its stored certificate while "
+            "the spec means the same (its fingerprint), everything else is searched again. "
             "--record rewrites proofs/ from the specs under spec/."
         ),
         epilog=EPILOG,
@@ -229,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
         "specs", nargs="*", metavar="SPEC", help="only these specs (default: every spec under spec/)"
     )
     reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
+    reg.add_argument(
+        "--engine", choices=ENGINES, default="auto", help="with --record: default auto"
+    )
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     reg.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
@@ -375,32 +388,104 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         names = {ts.name for ts in systems}
         recorded = {k: r for k, r in recorded.items() if r.spec in names}
     if args.record:
-        jobs = [(ts, Options(depth=ts.depth, engine="bmc")) for ts in systems]
-        runs = _run(jobs, args.jobs)
+        engine = args.engine
+        jobs = [(ts, Options(depth=ts.depth, engine=engine)) for ts in systems]
+        outcomes = _parallel(_prove_certified, jobs, args.jobs)
         recordings = [
-            regress.record(ts, rs, o.engine, ts.depth)
-            for (ts, o), rs in zip(jobs, runs, strict=True)
+            regress.record(ts, o.results, engine, ts.depth, o.certificates)
+            for (ts, _), o in zip(jobs, outcomes, strict=True)
         ]
         only = {ts.name for ts in systems} if args.specs else None
         written = regress.write_dir(proofs, recordings, only)
         # the table only: the traces are in proofs/ and `fusever prove` shows them
-        table = report.render_text([r for rs in runs for r in rs]).split("\n\n")[0]
+        results = [r for o in outcomes for r in o.results]
+        table = report.render_text(results).split("\n\n")[0]
         sys.stdout.write(table.rstrip("\n") + "\n")
         sys.stdout.write(f"recorded {len(written)} spec configuration(s) in {proofs}/\n")
         return EXIT_OK
     checked = [ts for ts in systems if ts.key in recorded]
-    jobs = [
-        (ts, Options(depth=recorded[ts.key].depth, engine=recorded[ts.key].engine))
-        for ts in checked
-    ]
-    runs = _run(jobs, args.jobs)
+    runs = _parallel(_check_recorded, [(ts, recorded[ts.key]) for ts in checked], args.jobs)
     changes = regress.missing(recorded, [ts.key for ts in systems])
-    for (ts, options), rs in zip(jobs, runs, strict=True):
-        assert options.depth is not None
-        now = regress.record(ts, rs, options.engine, options.depth)
+    for ts, (now, _, _) in zip(checked, runs, strict=True):
         changes += regress.compare(recorded[ts.key], now)
-    sys.stdout.write(regress.render(changes, len(checked), proofs))
+    rechecked = sum(n for _, n, _ in runs)
+    sys.stdout.write(regress.render(changes, len(checked), proofs, rechecked))
     return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
+
+
+def _prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
+    from fusever import engines
+
+    return engines.prove_certified(ts, options)
+
+
+def _recheck(ts: TransitionSystem, certs: Sequence[Certificate]) -> bool:
+    from fusever import certificate
+
+    return all(certificate.recheck_many(ts, list(certs)))
+
+
+def _check_recorded(
+    ts: TransitionSystem, rec: regress.Recording
+) -> tuple[regress.Recording, int, int]:
+    """One recorded configuration, checked again: when the fingerprint is unchanged and
+    every stored certificate still re-checks, the certified properties keep their
+    recorded verdicts and only the others are searched (bmc, which gave their recorded
+    verdicts); otherwise the recorded engine runs again on everything.  Returns the
+    fresh recording, the certificates re-checked and the properties searched."""
+    certified = [p for p in rec.properties if p.certificate is not None]
+    certs = [p.certificate for p in certified if p.certificate is not None]
+    if rec.fingerprint != regress.fingerprint(ts) or not certs or not _recheck(ts, certs):
+        out = _prove_certified(ts, Options(depth=rec.depth, engine=rec.engine))
+        now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
+        return now, 0, len(out.results)
+    kept = {p.name: p for p in certified}
+    # each of the rest to the recorded depth, or to its recorded step when auto's
+    # unbounded side found it past that depth
+    recorded = {p.name: p for p in rec.properties}
+    by_depth: dict[int, list[str]] = {}
+    for p in ts.properties:
+        if p.name not in kept:
+            old = recorded.get(p.name)
+            step = None if old is None else old.step
+            depth = step if step is not None and step > rec.depth else rec.depth
+            by_depth.setdefault(depth, []).append(p.name)
+    results = [
+        r
+        for depth, names in sorted(by_depth.items())
+        for r in _prove(ts, Options(depth=depth, engine="bmc", properties=tuple(names)))
+    ]
+    rest = [n for names in by_depth.values() for n in names]
+    searched = {p.name: p for p in regress.record(ts, results, rec.engine, rec.depth).properties}
+    now = regress.record(ts, (), rec.engine, rec.depth)
+    props = tuple(kept[p.name] if p.name in kept else searched[p.name] for p in ts.properties)
+    return replace(now, properties=props), len(certs), len(rest)
+
+
+def _parallel(
+    work: Callable[[TransitionSystem, _A], _B],
+    jobs: Sequence[tuple[TransitionSystem, _A]],
+    workers: int,
+) -> list[_B]:
+    """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
+    count of finished jobs on a terminal's stderr."""
+    view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
+    with view if view is not None else nullcontext():
+        if workers <= 1 or len(jobs) <= 1:
+            out = []
+            for i, (ts, arg) in enumerate(jobs):
+                out.append(work(ts, arg))
+                if view:
+                    view.done(i + 1, len(jobs))
+            return out
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
+            done: dict[int, _B] = {}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                if view:
+                    view.done(len(done), len(jobs))
+            return [done[i] for i in range(len(jobs))]
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:

@@ -27,6 +27,13 @@ sequence, one action per line so that a change is a one-line diff::
         ...
     ]
 
+A property proved (or unreachable) for all depths also carries its certificate
+(``[properties.NAME.certificate]``: what :mod:`fusever.certificate` re-checks), and the
+file carries the configuration's ``fingerprint``: a hash of the checked transition
+system (what the spec means, not how its text is laid out) and of fusever's version.
+While the fingerprint is unchanged, ``fusever regress`` re-checks each certificate by
+its fresh queries instead of searching again, and searches only the rest.
+
 What counts as a change (exit 1): a property's verdict, completeness, bound or step;
 the configuration's settings; a property or a spec that appeared or vanished.  The
 action sequence is informational: a change of encoding may find another
@@ -38,15 +45,17 @@ This module is plain data and files; running the engines is the CLI's business.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from fusever import report
+from fusever import __version__, report
+from fusever.certificate import Certificate, as_dict, from_dict
 from fusever.diagnostics import Diagnostic, SpecError
 from fusever.ts import PropKind, TransitionSystem, config_key
 from fusever.verdict import Result, Verdict
@@ -68,6 +77,7 @@ class RecordedProperty:
     step: int | None = None
     actions: tuple[str, ...] = ()
     instance: str = ""  # where a violation fails, e.g. "f=0" (informational, like actions)
+    certificate: Certificate | None = None  # why it holds for all depths (re-checkable)
 
     @property
     def phrase(self) -> str:
@@ -83,10 +93,19 @@ class Recording:
     settings: tuple[tuple[str, int | bool], ...]
     properties: tuple[RecordedProperty, ...]
     config: str | None = None
+    fingerprint: str = ""  # of the transition system checked (see fingerprint())
 
     @property
     def key(self) -> str:
         return config_key(self.spec, self.config)
+
+
+def fingerprint(ts: TransitionSystem) -> str:
+    """What a certificate depends on: the checked transition system (names, types,
+    init, actions, properties, settings, depth; no file path and no source positions,
+    which are left out of its ``repr``) and fusever's version."""
+    meaning = repr(replace(ts, path="", configs=()))
+    return hashlib.sha256(f"fusever {__version__}\n{meaning}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +125,14 @@ class Change:
 # ---- from results ------------------------------------------------------------------
 
 
-def record(ts: TransitionSystem, results: Sequence[Result], engine: str, depth: int) -> Recording:
+def record(
+    ts: TransitionSystem,
+    results: Sequence[Result],
+    engine: str,
+    depth: int,
+    certificates: Iterable[Certificate] = (),
+) -> Recording:
+    certs = {c.property: c for c in certificates}
     props = []
     for r in results:
         actions: tuple[str, ...] = ()
@@ -117,12 +143,16 @@ def record(ts: TransitionSystem, results: Sequence[Result], engine: str, depth: 
         instance = ", ".join(f"{k}={report.value_text(v)}" for k, v in r.instance)
         if r.verdict is not Verdict.VIOLATED:
             instance = ""
+        cert = certs.get(r.property) if r.complete else None
         props.append(
             RecordedProperty(
-                r.property, r.kind, r.verdict, r.complete, r.bound, r.step, actions, instance
+                r.property, r.kind, r.verdict, r.complete, r.bound, r.step, actions,
+                instance, cert,
             )
         )
-    return Recording(ts.name, ts.path, engine, depth, ts.settings, tuple(props), ts.config)
+    return Recording(
+        ts.name, ts.path, engine, depth, ts.settings, tuple(props), ts.config, fingerprint(ts)
+    )
 
 
 # ---- TOML ----------------------------------------------------------------------------
@@ -136,6 +166,7 @@ def dumps(rec: Recording) -> str:
         "file": rec.file,
         "engine": rec.engine,
         "depth": rec.depth,
+        **({"fingerprint": rec.fingerprint} if rec.fingerprint else {}),
         "settings": dict(rec.settings),
         "properties": {},
     }
@@ -152,6 +183,10 @@ def dumps(rec: Recording) -> str:
             entry["instance"] = p.instance
         if p.actions:
             entry["actions"] = list(p.actions)
+        if p.certificate is not None:
+            cert = as_dict(p.certificate)
+            # spec and property are the file's and the table's own: not repeated
+            entry["certificate"] = {k: v for k, v in cert.items() if k not in ("spec", "property")}
         doc["properties"][p.name] = entry
     return HEADER + "\n" + tomli_w.dumps(doc)
 
@@ -186,8 +221,16 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             actions = entry.get("actions", [])
             if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
                 raise _Malformed(f"`properties.{name}.actions` is not a list of strings")
+            cert = entry.get("certificate")
+            if cert is not None and not isinstance(cert, dict):
+                raise _Malformed(f"`properties.{name}.certificate` is not a table")
+            certificate = None
+            if cert is not None:
+                spec_name = _get(doc, "spec", str)
+                certificate = from_dict({**cert, "spec": spec_name, "property": name})
             props.append(
                 RecordedProperty(
+                    certificate=certificate,
                     name=name,
                     kind=PropKind(_get(entry, "kind", str)),
                     verdict=Verdict(_get(entry, "verdict", str)),
@@ -204,6 +247,9 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         config = doc.get("config")
         if config is not None and not isinstance(config, str):
             raise _Malformed("`config` is not a string")
+        fp = doc.get("fingerprint", "")
+        if not isinstance(fp, str):
+            raise _Malformed("`fingerprint` is not a string")
         return Recording(
             spec=_get(doc, "spec", str),
             file=_get(doc, "file", str),
@@ -212,6 +258,7 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             settings=tuple(settings.items()),
             properties=tuple(props),
             config=config,
+            fingerprint=fp,
         )
     except (tomllib.TOMLDecodeError, _Malformed, ValueError) as e:
         raise SpecError([Diagnostic(None, f"{path}: malformed proofs file: {e}")]) from e
@@ -321,8 +368,11 @@ def _actions_text(actions: Sequence[str]) -> str:
     return "[" + ", ".join(actions) + "]"
 
 
-def render(changes: Sequence[Change], checked: int, directory: Path = Path("proofs")) -> str:
-    """The diff, fatal changes first, then notes, then a summary line."""
+def render(
+    changes: Sequence[Change], checked: int, directory: Path = Path("proofs"), rechecked: int = 0
+) -> str:
+    """The diff, fatal changes first, then notes, then a summary line (with how many
+    proofs for all depths were re-checked from their certificates, not searched)."""
     fatal = [c for c in changes if c.fatal]
     notes = [c for c in changes if not c.fatal]
     lines = [str(c) for c in fatal] + [str(c) for c in notes]
@@ -333,4 +383,6 @@ def render(changes: Sequence[Change], checked: int, directory: Path = Path("proo
         )
     else:
         lines.append(f"ok: {checked} spec configuration(s) match {directory}/")
+    if rechecked:
+        lines.append(f"({rechecked} proof(s) for all depths re-checked from their certificates)")
     return "\n".join(lines) + "\n"

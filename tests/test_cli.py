@@ -18,6 +18,7 @@ from report_fakes import fake_results, fake_ts, result
 
 from fusever import cli
 from fusever.diagnostics import Diagnostic, SpecError
+from fusever.engines import Outcome
 from fusever.syntax import Span
 from fusever.ts import PropKind, TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
@@ -48,7 +49,7 @@ class FakeEngine:
         progress: Callable[[Progress], None] | None = None,
     ) -> tuple[Result, ...]:
         self.options.append((ts.name, options))
-        if options.engine != "bmc":
+        if options.engine not in ("bmc", "auto"):
             raise ValueError(f"unknown engine `{options.engine}`")
         rs = self.results[ts.name]
         if options.properties is not None:
@@ -57,12 +58,16 @@ class FakeEngine:
             rs = tuple(replace(r, bound=options.depth) for r in rs)
         return rs
 
+    def prove_certified(self, ts: TransitionSystem, options: Options) -> Outcome:
+        return Outcome(self.prove(ts, options), ())
+
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine([fake_ts()], {"counter": fake_results()})
     monkeypatch.setattr(cli, "_load", fake.load)
     monkeypatch.setattr(cli, "_prove", fake.prove)
+    monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
     monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
     return fake
 
@@ -113,7 +118,7 @@ def test_flags_reach_the_engine(engine: FakeEngine, run: Run) -> None:
     assert code == 0
     assert engine.loaded == [([Path("a.fv")], ["W=4", "FUDS=1"])]
     assert engine.options == [
-        ("counter", Options(depth=7, properties=("monotonic",), timeout=2.5, engine="bmc"))
+        ("counter", Options(depth=7, properties=("monotonic",), timeout=2.5, engine="auto"))
     ]
     assert "proved (7 steps)" in out
     assert "no_wrap" not in out
@@ -248,6 +253,7 @@ def test_jobs_keep_the_order_of_the_specs(run: Run, monkeypatch: pytest.MonkeyPa
     )
     monkeypatch.setattr(cli, "_load", fake.load)
     monkeypatch.setattr(cli, "_prove", fake.prove)
+    monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
     code, out, _ = run("prove", "x.fv", "--jobs", "2")
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()[2:]] == names
@@ -294,18 +300,22 @@ def table(out: str) -> list[list[str]]:
 
 
 def test_real_counter_wraps_at_step_8(run: Run) -> None:
-    code, out, err = run("prove", COUNTER)
+    code, out, err = run("prove", COUNTER)  # auto, the default engine
     assert (code, err) == (1, "")
     assert table(out) == [
         ["counter", "no_wrap", "violated at step 8", "8", "S"],
-        ["counter", "counts_up", "proved (10 steps)", "10", "S"],
+        ["counter", "counts_up", "proved (all depths)", "0", "S"],
         ["counter", "wraps", "covered at step 8", "8", "S"],
     ]
+    assert "for all depths, because:\n  counter counts_up (kind): k-inductive at k=1\n" in out
     assert "     8  cpu    tick()  n: 7 → 0" in out
+    code, out, err = run("prove", COUNTER, "--engine", "bmc")
+    assert [row[2] for row in table(out)][1] == "proved (10 steps)"
+    assert "for all depths" not in out
 
 
 def test_real_wider_counter_makes_the_cover_unreachable_exit_1(run: Run) -> None:
-    code, out, _ = run("prove", COUNTER, "--set", "W=4")
+    code, out, _ = run("prove", COUNTER, "--set", "W=4", "--engine", "bmc")
     assert code == 1
     assert table(out) == [
         ["counter", "no_wrap", "proved (10 steps)", "10", "S"],
@@ -315,7 +325,9 @@ def test_real_wider_counter_makes_the_cover_unreachable_exit_1(run: Run) -> None
 
 
 def test_real_all_proved_exit_0(run: Run) -> None:
-    code, out, _ = run("prove", COUNTER, "--property", "counts_up", "--depth", "5")
+    code, out, _ = run(
+        "prove", COUNTER, "--property", "counts_up", "--depth", "5", "--engine", "bmc"
+    )
     assert code == 0
     assert table(out) == [["counter", "counts_up", "proved (5 steps)", "5", "S"]]
 
@@ -406,7 +418,7 @@ CONFIGURED = (Path(COUNTER).read_text()
 def test_real_config_selects_constants(run: Run, tmp_path: Path) -> None:
     spec = tmp_path / "counter.fv"
     spec.write_text(CONFIGURED)
-    code, out, _ = run("prove", str(spec), "--config", "wide")
+    code, out, _ = run("prove", str(spec), "--config", "wide", "--engine", "bmc")
     # 4 bits: no wrap within the default depth of 10, so the cover goal is unreachable
     assert code == 1
     assert table(out) == [
@@ -414,7 +426,9 @@ def test_real_config_selects_constants(run: Run, tmp_path: Path) -> None:
         ["counter.wide", "counts_up", "proved (10 steps)", "10", "S"],
         ["counter.wide", "wraps", "unreachable within 10", "10", "S"],
     ]
-    code, out, _ = run("prove", str(spec), "--config", "all", "--property", "no_wrap")
+    code, out, _ = run(
+        "prove", str(spec), "--config", "all", "--property", "no_wrap", "--engine", "bmc"
+    )
     assert table(out) == [
         ["counter", "no_wrap", "violated at step 8", "8", "S"],
         ["counter.wide", "no_wrap", "proved (10 steps)", "10", "S"],
@@ -442,7 +456,7 @@ def test_real_regress_records_every_configuration(
     ]  # fmt: skip
     assert 'config = "wide"' in (tmp_path / "proofs" / "counter.wide.toml").read_text()
     code, out, _ = run("regress")
-    assert (code, out.splitlines()[-1]) == (0, "ok: 2 spec configuration(s) match proofs/")
+    assert (code, out.splitlines()[0]) == (0, "ok: 2 spec configuration(s) match proofs/")
     # a changed configuration fails only its own recording
     (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED.replace("set W = 4", "set W = 3"))
     code, out, _ = run("regress")

@@ -144,6 +144,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine([fake_ts()], {"counter": fake_results()})
     monkeypatch.setattr(cli, "_load", fake.load)
     monkeypatch.setattr(cli, "_prove", fake.prove)
+    monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
     monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
     return fake
 
@@ -154,8 +155,8 @@ def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Pat
     assert out.endswith("recorded 1 spec configuration(s) in proofs/\n")
     assert (tmp_path / "proofs" / "counter.toml").is_file()
     assert run("regress") == (0, "ok: 1 spec configuration(s) match proofs/\n", "")
-    # the recorded depth and engine are what regress runs
-    assert project.options[-1][1].depth == 10 and project.options[-1][1].engine == "bmc"
+    # the recorded depth and engine (auto, the default) are what regress runs
+    assert project.options[-1][1].depth == 10 and project.options[-1][1].engine == "auto"
 
 
 def test_regress_fails_on_a_changed_verdict(project: FakeEngine, run: Run) -> None:  # noqa: F811
@@ -221,21 +222,30 @@ def test_real_record_regress_and_a_changed_spec(
     counter = regress.loads((tmp_path / "proofs" / "counter.toml").read_text())
     assert [(p.name, p.phrase) for p in counter.properties] == [
         ("no_wrap", "violated at step 8"),
-        ("counts_up", "proved (10 steps)"),
+        ("counts_up", "proved (all depths)"),  # auto, the default engine
         ("wraps", "covered at step 8"),
     ]
     assert counter.properties[0].actions == ("tick()",) * 8
-    assert run("regress") == (0, "ok: 2 spec configuration(s) match proofs/\n", "")
+    cert = counter.properties[1].certificate
+    assert cert is not None and cert.property == "counts_up"
+    assert counter.fingerprint
+    # unchanged specs: the certificate is re-checked, not searched for again
+    code, out, _ = run("regress")
+    assert code == 0, out
+    assert out.startswith("ok: 2 spec configuration(s) match proofs/\n")
+    assert "proof(s) for all depths re-checked from their certificates" in out
 
-    # a deliberate change: a wider counter no longer wraps within the depth
+    # a deliberate change: a wider counter no longer wraps within the depth, but auto's
+    # unbounded side finds the wrap past it (and BMC traces it)
     spec = tmp_path / "spec" / "counter.fv"
     spec.write_text(spec.read_text().replace("const W = 3", "const W = 4"))
     code, out, _ = run("regress")
     assert code == 1
     assert out.splitlines()[:4] == [
         "counter: settings recorded W=3, START=0 now W=4, START=0",
-        'counter/no_wrap: recorded "violated at step 8" now "proved (10 steps)"',
-        'counter/wraps: recorded "covered at step 8" now "unreachable within 10"',
+        'counter/no_wrap: recorded "violated at step 8" now "violated at step 16"',
+        # ticks == 8 && n == 0 is the 3-bit wrap: a 4-bit counter is at 8 then
+        'counter/wraps: recorded "covered at step 8" now "unreachable (all depths)"',
         "3 change(s) against proofs/ in 2 spec configuration(s); "
         "if deliberate, run `fusever regress --record` and review the diff",
     ]
