@@ -32,12 +32,13 @@ from fusever.verdict import Options, Progress, Result, Verdict
 __all__ = ["ENGINES", "UNBOUNDED", "Outcome", "prove", "prove_certified"]
 
 ENGINES = ("bmc", "kind", "chc", "auto")
-# what auto's unbounded side runs, in order, each on the properties still open.  kind
-# first: its first question, whether every run ends within the bound, settles every
-# property of a model whose runs end (every spec/ configuration but w4: fuse_v2's
-# default in 40 s, the re-check included); CHC then takes what is left, where runs go
-# on for ever (a wrapping counter), on an equal share of the time
-UNBOUNDED = ("kind", "chc")
+# what auto's unbounded side runs, in order, each on the properties still open, after
+# asking whether every run ends within the bound (kind.longest_run).  When they do,
+# kind alone: the base case to that length settles every property (every spec/
+# configuration but w4; fuse_v2's default in 40 s, the re-check included).  When runs
+# go on (w4's other writes, a wrapping counter), Spacer first: it proved w4's
+# no_early_return in 15 s, where k-induction over the ghost clock gets nowhere
+UNBOUNDED = ("chc", "kind")
 GRACE = 5.0  # seconds past the timeout before a process that does not stop is killed
 # auto without --timeout: the unbounded side's budget; past it BMC's bounded verdicts stand
 UNBOUNDED_BUDGET = 300.0
@@ -90,6 +91,12 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
     and with what is left of the time; a property none proves is ``unknown``."""
     start = time.monotonic()
     names = [p.name for p in bmc.select_properties(ts, options.properties)]
+    bound = ts.depth if options.depth is None else options.depth
+    deadline = None if options.timeout is None else start + options.timeout / 2
+    longest = kind.longest_run(ts, bound, deadline, options.seed)
+    if longest.steps is not None:
+        k = kind.run(ts, options, bounded=False, longest=longest)
+        return Outcome(k.results, k.certificates)
     done: dict[str, Result] = {}
     last: dict[str, Result] = {}
     certs: list[Certificate] = []
@@ -104,7 +111,9 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
                 break
             timeout = left / (len(UNBOUNDED) - i)  # an equal share of what is left
         o = replace(options, properties=open_, timeout=timeout, engine=engine)
-        got = kind.run(ts, o, bounded=False) if engine == "kind" else chc.run(ts, o)
+        got = (
+            kind.run(ts, o, bounded=False, longest=longest) if engine == "kind" else chc.run(ts, o)
+        )
         certs.extend(got.certificates)
         for r in got.results:
             last[r.property] = r

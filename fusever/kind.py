@@ -123,12 +123,14 @@ def run(
     options: Options,
     progress: Callable[[Progress], None] | None = None,
     bounded: bool = True,
+    longest: Longest | None = None,
 ) -> KindOutcome:
     """One Result per selected property, in spec order; never prints.
 
     ``bounded=False`` (``auto``, where BMC runs beside it): the base case only to the
     depth the proofs need; a property whose inductive step did not close is ``unknown``
-    with the reason, not searched to the bound."""
+    with the reason, not searched to the bound.  ``longest``: :func:`longest_run`'s
+    answer for this spec and bound, when the caller already asked."""
     start = time.monotonic()
     deadline = None if options.timeout is None else start + options.timeout
     # the inductive steps get half the budget, so the base case (BMC) still has time to
@@ -140,7 +142,8 @@ def run(
         raise ValueError(f"depth must be at least 0, not {bound}")
 
     # 0. when every run ends within the bound, the base case to its length is complete
-    longest = longest_run(ts, bound, steps_deadline, options.seed)
+    if longest is None:
+        longest = longest_run(ts, bound, steps_deadline, options.seed)
     if longest.steps is not None:
         return _complete(ts, options, props, longest.steps, start, deadline, progress)
 
