@@ -78,6 +78,7 @@ def _load(
 
 
 ALL_CONFIGS = "all"
+DEFAULT_CONFIG = "default"  # regress --config: the spec's own configuration
 
 
 def _load_configs(
@@ -242,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument(
         "--engine", choices=ENGINES, default="auto", help="with --record: default auto"
     )
+    reg.add_argument(
+        "--config", dest="configs", action="append", default=[], metavar="NAME",
+        help="only this configuration (repeatable; `default`: the spec's own)",
+    )  # fmt: skip
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     reg.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
@@ -383,10 +388,24 @@ def _cmd_regress(args: argparse.Namespace) -> int:
     proofs: Path = args.proofs
     paths = [Path(s) for s in args.specs] if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
+    if args.configs:  # only these configurations ("default": the spec's own)
+        wanted = set(args.configs)
+        known = {ts.config or DEFAULT_CONFIG for ts in systems}
+        for name in args.configs:
+            if name not in known:
+                raise UsageError(
+                    f"--config: no spec has a configuration `{name}`{did_you_mean(name, known)}"
+                )
+        systems = [ts for ts in systems if (ts.config or DEFAULT_CONFIG) in wanted]
     recorded = regress.read_dir(proofs)
-    if args.specs:  # only the named specs' recordings are in question
+    if args.specs or args.configs:  # only the selected recordings are in question
+        keys = {ts.key for ts in systems}
         names = {ts.name for ts in systems}
-        recorded = {k: r for k, r in recorded.items() if r.spec in names}
+        recorded = {
+            k: r
+            for k, r in recorded.items()
+            if r.spec in names and (not args.configs or k in keys)
+        }
     if args.record:
         engine = args.engine
         jobs = [(ts, Options(depth=ts.depth, engine=engine)) for ts in systems]
@@ -396,7 +415,8 @@ def _cmd_regress(args: argparse.Namespace) -> int:
             for (ts, _), o in zip(jobs, outcomes, strict=True)
         ]
         only = {ts.name for ts in systems} if args.specs else None
-        written = regress.write_dir(proofs, recordings, only)
+        # with --config, the other configurations' files stay as they are
+        written = regress.write_dir(proofs, recordings, set() if args.configs else only)
         # the table only: the traces are in proofs/ and `fusever prove` shows them
         results = [r for o in outcomes for r in o.results]
         table = report.render_text(results).split("\n\n")[0]

@@ -478,3 +478,22 @@ def test_real_regress_record_of_one_spec_leaves_the_others(
     assert code == 0 and out.splitlines()[-1] == "recorded 2 spec configuration(s) in proofs/"
     assert (tmp_path / "proofs" / "lost_update.toml").read_text() == other
     assert run("regress")[0] == 0
+
+
+def test_real_regress_record_of_one_configuration_with_another_engine(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED)
+    monkeypatch.chdir(tmp_path)
+    assert run("regress", "--record", "--engine", "bmc")[0] == 0
+    before = (tmp_path / "proofs" / "counter.toml").read_text()
+    code, out, _ = run("regress", "--record", "--config", "wide")
+    assert code == 0 and out.splitlines()[-1] == "recorded 1 spec configuration(s) in proofs/"
+    assert (tmp_path / "proofs" / "counter.toml").read_text() == before
+    wide = (tmp_path / "proofs" / "counter.wide.toml").read_text()
+    assert 'engine = "auto"' in wide and "[properties.counts_up.certificate]" in wide
+    code, out, _ = run("regress", "--config", "default", "--config", "wide")
+    assert (code, out.splitlines()[0]) == (0, "ok: 2 spec configuration(s) match proofs/")
+    code, _, err = run("regress", "--config", "wdie")
+    assert code == 2 and "did you mean `wide`?" in err
