@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -234,6 +235,14 @@ def test_real_record_regress_and_a_changed_spec(
     assert code == 0, out
     assert out.startswith("ok: 2 spec configuration(s) match proofs/\n")
     assert "proof(s) for all depths re-checked from their certificates" in out
+    # a certificate that no longer re-checks is never taken on trust: everything is
+    # searched again (and here the search proves it once more)
+    path = tmp_path / "proofs" / "counter.toml"
+    assert cert.engine == "chc" and cert.smtlib  # Spacer first: the counter never stops
+    path.write_text(re.sub(r'(?m)^smtlib = ".*"$', 'smtlib = "false"', path.read_text()))
+    assert regress.loads(path.read_text()).properties[1].certificate == replace(cert, smtlib="false")
+    code, out, _ = run("regress")
+    assert (code, out) == (0, "ok: 2 spec configuration(s) match proofs/\n")
 
     # a deliberate change: a wider counter no longer wraps within the depth, but auto's
     # unbounded side finds the wrap past it (and BMC traces it)
