@@ -460,22 +460,38 @@ def _check_recorded(
         now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
         return now, 0, len(out.results)
     kept = {p.name: p for p in certified}
-    # each of the rest to the recorded depth, or to its recorded step when auto's
-    # unbounded side found it past that depth
+    # the rest: BMC on every property, as when they were recorded, so the same shortest
+    # traces come back (its choices depend on the goals it holds and on where its
+    # chunks of depths end), cut at the first chunk end past the deepest recorded
+    # trace, or at the recorded depth when a bounded verdict is among them; a trace
+    # auto found past the depth gets a run to its own step
+    from fusever.bmc import CHUNK
+
     recorded = {p.name: p for p in rec.properties}
+    rest = [p.name for p in ts.properties if p.name not in kept]
     by_depth: dict[int, list[str]] = {}
-    for p in ts.properties:
-        if p.name not in kept:
-            old = recorded.get(p.name)
-            step = None if old is None else old.step
-            depth = step if step is not None and step > rec.depth else rec.depth
-            by_depth.setdefault(depth, []).append(p.name)
+    for name in rest:
+        old = recorded.get(name)
+        if old is None or old.step is None or old.verdict in (Verdict.PROVED, Verdict.UNREACHABLE):
+            need = rec.depth
+        elif old.step > rec.depth:
+            need = old.step
+        else:
+            need = min(rec.depth, old.step + (CHUNK - 1 - old.step % CHUNK))
+        by_depth.setdefault(need, []).append(name)
+    if by_depth:  # one run to the deepest need within the depth serves them all
+        within = max([d for d in by_depth if d <= rec.depth], default=None)
+        if within is not None:
+            by_depth = {
+                **{d: n for d, n in by_depth.items() if d > rec.depth},
+                within: [x for d, n in by_depth.items() if d <= rec.depth for x in n],
+            }
     results = [
         r
         for depth, names in sorted(by_depth.items())
-        for r in _prove(ts, Options(depth=depth, engine="bmc", properties=tuple(names)))
+        for r in _prove(ts, Options(depth=depth, engine="bmc"))
+        if r.property in names
     ]
-    rest = [n for names in by_depth.values() for n in names]
     searched = {p.name: p for p in regress.record(ts, results, rec.engine, rec.depth).properties}
     now = regress.record(ts, (), rec.engine, rec.depth)
     props = tuple(kept[p.name] if p.name in kept else searched[p.name] for p in ts.properties)
