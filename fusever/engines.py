@@ -36,9 +36,11 @@ ENGINES = ("bmc", "kind", "chc", "auto")
 # asking whether every run ends within the bound (kind.longest_run).  When they do,
 # kind alone: the base case to that length settles every property (every spec/
 # configuration but w4; fuse_v2's default in 40 s, the re-check included).  When runs
-# go on (w4's other writes, a wrapping counter), Spacer first: it proved w4's
-# no_early_return in 15 s, where k-induction over the ghost clock gets nowhere
-UNBOUNDED = ("chc", "kind")
+# go on (w4's other writes, a wrapping counter): k-induction to k = 2 first (cheap,
+# and its "k-inductive at k=1" reads better than any invariant), then Spacer (it
+# proved w4's no_early_return in 15 s, where k-induction over the ghost clock gets
+# nowhere), then k-induction to the bound.  Each gets an equal share of what is left.
+UNBOUNDED: tuple[tuple[str, int | None], ...] = (("kind", 2), ("chc", None), ("kind", None))
 GRACE = 5.0  # seconds past the timeout before a process that does not stop is killed
 # auto without --timeout: the unbounded side's budget; past it BMC's bounded verdicts stand
 UNBOUNDED_BUDGET = 300.0
@@ -100,7 +102,7 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
     done: dict[str, Result] = {}
     last: dict[str, Result] = {}
     certs: list[Certificate] = []
-    for i, engine in enumerate(UNBOUNDED):
+    for i, (engine, most) in enumerate(UNBOUNDED):
         open_ = tuple(n for n in names if n not in done)
         if not open_:
             break
@@ -111,9 +113,13 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
                 break
             timeout = left / (len(UNBOUNDED) - i)  # an equal share of what is left
         o = replace(options, properties=open_, timeout=timeout, engine=engine)
-        got = (
-            kind.run(ts, o, bounded=False, longest=longest) if engine == "kind" else chc.run(ts, o)
-        )
+        got: chc.ChcOutcome | kind.KindOutcome
+        if engine == "chc":
+            got = chc.run(ts, o)
+        elif most is not None and most < bound:
+            got = kind.run(ts, replace(o, depth=most), bounded=False)
+        else:
+            got = kind.run(ts, o, bounded=False, longest=longest)
         certs.extend(got.certificates)
         for r in got.results:
             last[r.property] = r
