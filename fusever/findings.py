@@ -62,8 +62,8 @@ def _row(rec: Recording) -> str:
         p for p in rec.properties if p.kind is PropKind.COVER and p.verdict is Verdict.UNREACHABLE
     ]
     undecided = [p for p in rec.properties if p.verdict is Verdict.UNKNOWN]
-    depth = {"all depths" if p.complete else f"depth {p.bound}" for p in held}
-    holds = _names(held) + (f" (to {', '.join(sorted(depth))})" if held else "")
+    depth = {"for all depths" if p.complete else f"to depth {p.bound}" for p in held}
+    holds = _names(held) + (f" ({', '.join(sorted(depth))})" if held else "")
     fails = ", ".join(f"`{p.name}` (step {p.step})" for p in failed) or "—"
     extra = _names(vacuous) + (f"; undecided: {_names(undecided)}" if undecided else "")
     return f"| `{rec.spec}` | {_config(rec)} | {holds} | {fails} | {extra} |"
@@ -100,7 +100,7 @@ def render(recordings: Sequence[Recording], specs: Mapping[str, TransitionSystem
     lines = [
         BEGIN,
         "",
-        "| spec | configuration | holds (up to) | fails (shortest counterexample) | cover goals never reached |",
+        "| spec | configuration | holds | fails (shortest counterexample) | cover goals never reached |",
         "|---|---|---|---|---|",
         *(_row(r) for r in ordered),
         "",
