@@ -310,28 +310,8 @@ def _run(
     jobs: Sequence[tuple[TransitionSystem, Options]], workers: int
 ) -> list[tuple[Result, ...]]:
     """Check each spec, in parallel processes when asked; results in ``jobs``' order."""
-    show = sys.stderr.isatty()
-    view = report.ProgressView(sys.stderr) if show else None
     try:
-        with view if view is not None else nullcontext():
-            if workers <= 1 or len(jobs) <= 1:
-                out = []
-                for i, (ts, options) in enumerate(jobs):
-                    out.append(_prove(ts, options, view.update if view else None))
-                    if view:
-                        view.done(i + 1, len(jobs))
-                return out
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                futures = {
-                    pool.submit(_prove_in_worker, ts, options): i
-                    for i, (ts, options) in enumerate(jobs)
-                }
-                done: dict[int, tuple[Result, ...]] = {}
-                for future in as_completed(futures):
-                    done[futures[future]] = future.result()
-                    if view:
-                        view.done(len(done), len(jobs))
-                return [done[i] for i in range(len(jobs))]
+        return _parallel(_prove_in_worker, jobs, workers, local=_prove)
     except ValueError as e:
         # an engine that does not exist (yet): the user's choice, not a crash
         if {options.engine for _, options in jobs} - {"bmc", "auto"}:
@@ -492,8 +472,8 @@ def _check_recorded(
         for r in _prove(ts, Options(depth=depth, engine="bmc"))
         if r.property in names
     ]
-    searched = {p.name: p for p in regress.record(ts, results, rec.engine, rec.depth).properties}
-    now = regress.record(ts, (), rec.engine, rec.depth)
+    now = regress.record(ts, results, rec.engine, rec.depth)
+    searched = {p.name: p for p in now.properties}
     props = tuple(kept[p.name] if p.name in kept else searched[p.name] for p in ts.properties)
     return replace(now, properties=props), len(certs), len(rest)
 
@@ -502,15 +482,21 @@ def _parallel(
     work: Callable[[TransitionSystem, _A], _B],
     jobs: Sequence[tuple[TransitionSystem, _A]],
     workers: int,
+    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
 ) -> list[_B]:
     """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
-    count of finished jobs on a terminal's stderr."""
+    count of finished jobs on a terminal's stderr.  ``local``: ``work`` that also takes
+    a progress callback, used when the jobs run in this process (the status line then
+    follows each job's depth too)."""
     view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
     with view if view is not None else nullcontext():
         if workers <= 1 or len(jobs) <= 1:
             out = []
             for i, (ts, arg) in enumerate(jobs):
-                out.append(work(ts, arg))
+                if local is not None:
+                    out.append(local(ts, arg, view.update if view else None))
+                else:
+                    out.append(work(ts, arg))
                 if view:
                     view.done(i + 1, len(jobs))
             return out
