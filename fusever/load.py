@@ -4,24 +4,34 @@ This is the front end's entry point for the rest of fusever::
 
     systems = load_specs(["spec/seed.fv"], sets=["W=8"])
 
-A variant's base is found by spec name among the files named and the ``*.fv``
-files in the variant's own directory.  Every problem in every file is collected
+A variant's base is found by spec name among the files named, the ``*.fv`` files in
+the variant's own directory, then the specs under ``spec/`` (so a variant kept
+anywhere finds a shipped base).  :func:`resolve` turns what a user typed, a path or a
+bare spec name, into a path.  Every problem in every file is collected
 and raised as one :class:`SpecError`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from fusever import syntax as s
 from fusever.check import SUFFIX, check, sorted_diagnostics
-from fusever.diagnostics import Diagnostic, SpecError
-from fusever.parse import parse_text
-from fusever.ts import TransitionSystem
+from fusever.diagnostics import Diagnostic, Note, SpecError, did_you_mean
+from fusever.parse import parse_text, source_line
+from fusever.ts import ForAll, Quant, TransitionSystem, elements
 
-__all__ = ["SUFFIX", "discover", "load_specs"]
+# Quantifiers and `for all` loops are expanded over their sorts by the encoder and the
+# interpreter; nested, the instances multiply.  Past this many on one path it is a
+# located error instead of an encoding that never finishes (2^16 takes seconds a step).
+MAX_INSTANCES = 1 << 16
+
+__all__ = ["SPEC_DIR", "SUFFIX", "discover", "load_specs", "resolve"]
+
+SPEC_DIR = Path("spec")  # the library of specs, relative to the working directory
 
 # the header, after comments: `spec NAME` or `variant NAME of BASE`
 _HEADER = re.compile(r"\s*(?:spec|variant)\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -55,7 +65,9 @@ class _Library:
             self.errors.append(Diagnostic(None, f"{shown}: is a directory, not a {SUFFIX} spec"))
             return None
         except UnicodeDecodeError as e:
-            self.errors.append(Diagnostic(None, f"{shown}: not UTF-8 text ({e.reason} at byte {e.start})"))
+            self.errors.append(
+                Diagnostic(None, f"{shown}: not UTF-8 text ({e.reason} at byte {e.start})")
+            )
             return None
         except OSError as e:
             self.errors.append(Diagnostic(None, f"{shown}: cannot read: {e.strerror or e}"))
@@ -86,8 +98,20 @@ def _shown(path: Path) -> str:
     return str(path)
 
 
-def _candidates(spec: s.SpecFile, path: Path, named: Sequence[s.SpecFile], lib: _Library) -> list[s.SpecFile]:
-    """The specs ``spec``'s base chain may come from: the named files and its neighbours'."""
+def _folders(path: Path, library: Path | None) -> list[list[Path]]:
+    """Where a base is looked for, in order: the variant's own folder, then the library."""
+    out = [sorted(p for p in path.parent.glob(f"*{SUFFIX}") if p.is_file())]
+    if library is not None and library.is_dir() and library.resolve() != path.parent.resolve():
+        out.append(discover(library))
+    return out
+
+
+def _candidates(
+    spec: s.SpecFile, path: Path, named: Sequence[s.SpecFile], lib: _Library, library: Path | None
+) -> list[s.SpecFile]:
+    """The specs ``spec``'s base chain may come from: the named files, then the files
+    beside each variant, then the library (``spec/``); the first place that has the
+    base is the one used (every file there that declares it, so a duplicate is an error)."""
     out = list(named)
     seen = {f.name for f in out}
     todo = [(spec, path)]
@@ -96,14 +120,37 @@ def _candidates(spec: s.SpecFile, path: Path, named: Sequence[s.SpecFile], lib: 
         base = cur.base
         if base is None or base in seen:
             continue
-        for p in sorted(cur_path.parent.glob(f"*{SUFFIX}")):
-            if p.is_file() and p.resolve() != cur_path.resolve() and _header_name(p) == base:
-                found = lib.load(p, _shown(p))
-                if found is not None and found.name == base:
-                    out.append(found)
-                    seen.add(base)
-                    todo.append((found, p))
+        for folder in _folders(cur_path, library):
+            for p in folder:
+                if p.resolve() != cur_path.resolve() and _header_name(p) == base:
+                    found = lib.load(p, _shown(p))
+                    if found is not None and found.name == base:
+                        out.append(found)
+                        seen.add(base)
+                        todo.append((found, p))
+            if base in seen:
+                break
     return out
+
+
+def resolve(name_or_path: str | Path, library: Path = SPEC_DIR) -> Path:
+    """A spec as a user names it: a path (it has a suffix, holds a ``/`` or exists),
+    or a bare spec name (``fuse_v2``), the spec of that name under ``library``."""
+    raw = str(name_or_path)
+    p = Path(raw)
+    if p.suffix or "/" in raw or p.exists():  # spec names have no dots
+        return p
+    names: dict[str, Path] = {}
+    for q in discover(library) if library.is_dir() else []:
+        name = _header_name(q)
+        if name is not None:
+            names.setdefault(name, q)
+    if raw in names:
+        return names[raw]
+    raise SpecError([Diagnostic(
+        None, f"no spec named `{raw}` under {library}/" + did_you_mean(raw, names)
+        + f" (a spec is a {SUFFIX} path or the name of a spec under {library}/)",
+    )])  # fmt: skip
 
 
 def _needs_broken(spec: s.SpecFile, pool: Sequence[s.SpecFile], broken: set[str]) -> bool:
@@ -119,13 +166,24 @@ def _needs_broken(spec: s.SpecFile, pool: Sequence[s.SpecFile], broken: set[str]
 
 
 def load_specs(
-    paths: Sequence[str | Path], sets: Sequence[str] = (), config: str | None = None
+    paths: Sequence[str | Path],
+    sets: Sequence[str] = (),
+    config: str | None = None,
+    unmerge: str | None = None,
+    library: Path | None = SPEC_DIR,
+    all_configs: bool = False,
 ) -> tuple[TransitionSystem, ...]:
     """Read, parse and check every spec in ``paths`` (in that order), under the
-    configuration ``config`` (None: the default) and with ``--set`` overrides.
+    configuration ``config`` (None: the default) and with ``--set`` overrides;
+    ``unmerge`` names a step merge whose unmerged form is wanted instead.  A variant's
+    base is looked for among the files named, beside the variant, then under ``library``.
 
     ``sets`` are ``NAME=VALUE`` strings as given on the command line.  Raises one
-    :class:`SpecError` with every problem in every file.
+    :class:`SpecError` with every problem in every file.  ``all_configs`` (``fusever
+    check``): every named configuration is checked too.  A configuration that makes
+    the spec invalid (``set W = 0`` for a width, ``depth -1``) is reported at its
+    ``set`` or ``depth`` line, naming the configuration, not at every use of the
+    constant.
     """
     lib = _Library()
     loaded: list[tuple[Path, s.SpecFile]] = []
@@ -138,14 +196,103 @@ def load_specs(
     out: list[TransitionSystem] = []
     errors = list(lib.errors)
     for path, spec in loaded:
-        pool = _candidates(spec, path, [spec, *(f for f in named if f is not spec)], lib)
+        pool = _candidates(spec, path, [spec, *(f for f in named if f is not spec)], lib, library)
         if _needs_broken(spec, pool, lib.broken):
             continue  # a base did not parse: its own errors say why
         try:
-            out.append(check(pool, sets, config))
+            ts = check(pool, sets, config, unmerge)
         except SpecError as e:
-            errors.extend(e.diagnostics)
+            if config is not None and _valid(pool, sets, None):
+                errors.extend(_blame(pool, sets, config, e))
+            else:
+                errors.extend(e.diagnostics)
+            continue
+        if all_configs and config is None:
+            for cname, _ in ts.configs:
+                try:
+                    check(pool, sets, cname)
+                except SpecError as e:
+                    errors.extend(_blame(pool, sets, cname, e))
+        too_many = _expansion(ts, {f.path: f.text for f in pool})
+        if too_many is not None:
+            errors.append(too_many)
+            continue
+        out.append(ts)
     errors.extend(d for d in lib.errors if d not in errors)
     if errors:
         raise SpecError(sorted_diagnostics(errors))
     return tuple(out)
+
+
+def _expansion(ts: TransitionSystem, texts: dict[str, str]) -> Diagnostic | None:
+    """The first quantifier or ``for all`` whose nesting expands past
+    :data:`MAX_INSTANCES` instances, as a located error (iterative: any depth)."""
+    roots: list[object] = [*ts.init, *ts.actions, *ts.properties]
+    todo: list[tuple[object, int]] = [(r, 1) for r in roots]
+    while todo:
+        node, n = todo.pop()
+        if isinstance(node, tuple):
+            todo.extend((x, n) for x in node)
+            continue
+        if not dataclasses.is_dataclass(node) or isinstance(node, type | s.Span):
+            continue
+        if isinstance(node, Quant | ForAll):
+            n *= max(1, len(elements(node.sort)))
+            if n > MAX_INSTANCES:
+                sp = node.span
+                line = source_line(texts.get(sp.file, ""), sp.line) or None
+                what = "quantifiers" if isinstance(node, Quant) else "`for all` loops"
+                return Diagnostic(
+                    sp,
+                    f"nested {what} expand to more than {MAX_INSTANCES} instances here; "
+                    "use smaller sorts or fewer nested binders",
+                    line,
+                )
+        todo.extend((getattr(node, f.name), n) for f in dataclasses.fields(node))
+    return None
+
+
+_PROBE = "__fusever_probe__"  # a configuration of one item, to find which item is wrong
+
+
+def _valid(pool: Sequence[s.SpecFile], sets: Sequence[str], config: str | None) -> bool:
+    try:
+        check(pool, sets, config)
+    except SpecError:
+        return False
+    return True
+
+
+def _blame(
+    pool: Sequence[s.SpecFile], sets: Sequence[str], cname: str, e: SpecError
+) -> list[Diagnostic]:
+    """The errors of configuration ``cname`` (the default one being valid), each at
+    the ``set``/``depth`` item that causes it (found by checking each item alone),
+    with where it fails as a note; at the ``config`` line when only items together
+    fail."""
+    found = [
+        (f, decl)
+        for f in pool
+        for decl in f.decls
+        if isinstance(decl, s.ConfigDecl) and decl.name == cname
+    ]
+    if not found:
+        return list(e.diagnostics)
+    home, decl = found[0]
+    out: list[Diagnostic] = []
+
+    def located(span: s.Span, why: Diagnostic) -> Diagnostic:
+        notes = () if why.span == span else (Note(why.span, "it fails here", why.line_text),)
+        line = source_line(home.text, span.line) or None
+        return Diagnostic(span, f"configuration `{cname}`: {why.message}", line, notes)
+
+    for item in decl.items:
+        probe = s.ConfigDecl(_PROBE, None, (item,), decl.span)
+        target = dataclasses.replace(pool[0], decls=(*pool[0].decls, probe))
+        try:
+            check([target, *pool[1:]], sets, _PROBE)
+        except SpecError as pe:
+            out.append(located(item.span, pe.diagnostics[0]))
+    if not out:
+        out.append(located(decl.span, e.diagnostics[0]))
+    return out

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import sys
 from pathlib import Path
 from typing import Any as TypingAny
 from typing import NoReturn
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -25,13 +26,24 @@ from lark.exceptions import (
 )
 from lark.lexer import PatternStr
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from fusever import syntax as s
 from fusever.diagnostics import Diagnostic, SpecError
 
-__all__ = ["parse_text", "source_line"]
+__all__ = ["MAX_NESTING", "parse_text", "source_line"]
 
 GRAMMAR = "fusever.lark"
+
+# How deeply a spec may nest (expressions, statements): every later pass (checker,
+# folder, encoder, interpreter, printers) walks the tree recursively, so a deeper one is
+# a located error here instead of a RecursionError anywhere after.  The passes need a
+# few Python frames a level; RECURSION_LIMIT leaves room for that (measured: 3,000
+# levels pass every stage at 30,000).  Long chains of an associative operator (+, *,
+# &&, ||) and of ==> are not nesting: they are rebuilt balanced (see _rebalance).
+MAX_NESTING = 1000
+RECURSION_LIMIT = 20_000
+CHAIN = 32  # chains of at least this many operands are rebalanced; shorter ones kept as written
 
 # Regex terminals of the grammar, in the words of an error message.  String
 # terminals ("{", ":=", "action" ...) are shown quoted, straight from the grammar.
@@ -77,10 +89,14 @@ def _parser() -> Lark:
 def parse_text(text: str, path: str) -> s.SpecFile:
     """Parse one spec file; raise :class:`SpecError` on a syntax error."""
     parser = _parser()
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
     try:
         tree = parser.parse(text)
     except UnexpectedInput as e:
         _syntax_error(e, text, path, parser)
+    _rebalance(tree)
+    _check_nesting(tree, text, path)
     try:
         spec = _Build(path).transform(tree)
     except VisitError as e:
@@ -191,6 +207,113 @@ def _with_line(d: Diagnostic, text: str) -> Diagnostic:
     return Diagnostic(d.span, d.message, source_line(text, d.span.line), d.notes)
 
 
+# ---- depth: long chains rebalanced, deep nesting a located error --------------------
+
+_ASSOCIATIVE = {"+", "*", "&&", "||"}  # (a op b) op c == a op (b op c), wrapping included
+
+
+def _op(t: TypingAny) -> str | None:
+    """The operator of a ``binop`` node, or None for anything else."""
+    if isinstance(t, Tree) and t.data == "binop" and len(t.children) == 3:
+        op = t.children[1]
+        return str(op) if isinstance(op, Token) else None
+    return None
+
+
+def _meta(first: TypingAny, last: TypingAny) -> Meta:
+    """A span from the start of ``first`` to the end of ``last`` (trees or tokens)."""
+    m = Meta()  # type: ignore[no-untyped-call]
+    a = first.meta if isinstance(first, Tree) else first
+    b = last.meta if isinstance(last, Tree) else last
+    if getattr(a, "line", None) is None or getattr(b, "end_line", None) is None:
+        return m
+    m.line, m.column = a.line, a.column
+    m.end_line, m.end_column = b.end_line, b.end_column
+    m.start_pos, m.end_pos = getattr(a, "start_pos", 0), getattr(b, "end_pos", 0)
+    m.empty = False
+    return m
+
+
+def _balanced(operands: list[TypingAny], op: Token) -> TypingAny:
+    """``operands`` joined by ``op`` as a balanced tree (recursion depth log2 of them)."""
+    if len(operands) == 1:
+        return operands[0]
+    mid = len(operands) // 2
+    left, right = _balanced(operands[:mid], op), _balanced(operands[mid:], op)
+    return Tree("binop", [left, op, right], _meta(operands[0], operands[-1]))
+
+
+def _folds_differently(op: str, operands: list[TypingAny]) -> bool:
+    """Whether regrouping a chain of ``op`` could change how it is checked: the checker
+    folds an all-literal sub-expression as an unbounded number that must fit its type
+    (``y + (200 + 100)`` is an error in u8, while ``y + 200 + 100`` wraps), so an
+    arithmetic chain with number literals in it keeps its shape (and a very long one is
+    then a nesting error, not a different meaning)."""
+    return op in ("+", "*") and any(isinstance(o, Tree) and o.data == "number" for o in operands)
+
+
+def _rebalance(tree: Tree[Token]) -> None:
+    """Rebuild long chains in place so that the tree stays shallow: a left-nested chain
+    of one associative operator (``a + b + ... + z``) as a balanced tree of it, and a
+    chain of implications ``a ==> b ==> ... ==> z`` as ``(a && b && ...) ==> z`` (the
+    same formula), its conjunction balanced.  Iterative: chains of any length.  A
+    balanced sum of constants is folded as a number that must fit its type, where the
+    chain would wrap at each step: a chain whose regrouped constants do not fit is then
+    a located error (see also :func:`_folds_differently`)."""
+    todo: list[Tree[Token]] = [tree]
+    while todo:
+        t = todo.pop()
+        op = _op(t)
+        if op in _ASSOCIATIVE:
+            operands: list[TypingAny] = []
+            cur: TypingAny = t
+            while _op(cur) == op:
+                assert isinstance(cur, Tree)
+                operands.append(cur.children[2])
+                cur = cur.children[0]
+            operands.append(cur)
+            operands.reverse()
+            if len(operands) >= CHAIN and not _folds_differently(op, operands):
+                token = t.children[1]
+                assert isinstance(token, Token)
+                top = _balanced(operands, token)
+                assert isinstance(top, Tree)
+                t.children = top.children
+            else:
+                operands = [c for c in t.children if not isinstance(c, Token)]
+        elif op == "==>":
+            antecedents: list[TypingAny] = []
+            cur = t
+            while _op(cur) == "==>":
+                assert isinstance(cur, Tree)
+                antecedents.append(cur.children[0])
+                cur = cur.children[2]
+            if len(antecedents) + 1 >= CHAIN:
+                token = t.children[1]
+                assert isinstance(token, Token)
+                conj = Token.new_borrow_pos("AND", "&&", token)
+                t.children = [_balanced(antecedents, conj), token, cur]
+            operands = [*antecedents, cur]
+        else:
+            operands = list(t.children)
+        todo.extend(c for c in operands if isinstance(c, Tree))
+
+
+def _check_nesting(tree: Tree[Token], text: str, path: str) -> None:
+    """A located error at the first node nested deeper than :data:`MAX_NESTING`."""
+    todo: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while todo:
+        t, depth = todo.pop()
+        if depth > MAX_NESTING:
+            meta = t.meta
+            line = getattr(meta, "line", 1) if not meta.empty else 1
+            col = getattr(meta, "column", 1) if not meta.empty else 1
+            span = s.Span(path, line, col, line, col + 1)
+            message = f"expression nests deeper than {MAX_NESTING} levels"
+            raise SpecError([Diagnostic(span, message, source_line(text, line))])
+        todo.extend((c, depth + 1) for c in t.children if isinstance(c, Tree))
+
+
 # ---- the tree builder ----------------------------------------------------------
 
 
@@ -230,7 +353,7 @@ _UNOPS = {op.value: op for op in s.UnOp}
 
 
 @v_args(meta=True, inline=True)
-class _Build(Transformer[Token, TypingAny]):
+class _Build(Transformer_NonRecursive[Token, TypingAny]):
     """Lark tree → syntax nodes.  Applied after parsing, so every rule has ``meta``."""
 
     def __init__(self, path: str) -> None:
@@ -272,9 +395,15 @@ class _Build(Transformer[Token, TypingAny]):
         return s.SortDecl(str(name), size, self._span(meta))
 
     @v_args(meta=True, inline=False)
-    def enum_decl(self, meta: Meta, children: list[Token]) -> s.EnumDecl:
-        name, *members = children
-        return s.EnumDecl(str(name), tuple(str(m) for m in members), self._span(meta))
+    def enum_decl(self, meta: Meta, children: list[TypingAny]) -> s.EnumDecl:
+        extend, name, *members = children
+        return s.EnumDecl(
+            str(name), tuple(str(m) for m in members), self._span(meta), extend=extend is not None,
+            name_span=self._token_span(name), member_spans=tuple(self._token_span(m) for m in members),
+        )  # fmt: skip
+
+    def extend(self, meta: Meta, _kw: Token) -> bool:
+        return True
 
     def var_decl(self, meta: Meta, kind: Tree[Token], name: Token, type_: s.TypeExpr) -> s.VarDecl:
         ghost = str(kind.children[0]) == "ghost"
@@ -287,6 +416,11 @@ class _Build(Transformer[Token, TypingAny]):
     def config_decl(self, meta: Meta, children: list[TypingAny]) -> s.ConfigDecl:
         name, desc, *items = children
         return s.ConfigDecl(str(name), _string(desc), tuple(items), self._span(meta))
+
+    @v_args(meta=True, inline=False)
+    def merge_decl(self, meta: Meta, children: list[TypingAny]) -> s.ConfigDecl:
+        name, desc, *items = children
+        return s.ConfigDecl(str(name), _string(desc), tuple(items), self._span(meta), merge=True)
 
     # ---- types
     def map_type(self, meta: Meta, index: tuple[s.ValueType, ...], value: s.ValueType) -> s.MapType:
@@ -342,6 +476,51 @@ class _Build(Transformer[Token, TypingAny]):
         return s.ActionDecl(
             name, tuple(params), actor, guard, body, replace, description, span=self._span(meta)
         )
+
+    def _token_span(self, token: Token) -> s.Span:
+        line, col = token.line or 0, token.column or 0
+        return s.Span(self.path, line, col, token.end_line or line, token.end_column or col)
+
+    # ---- definitions: named expressions and blocks
+    def def_decl(
+        self,
+        meta: Meta,
+        replace: _Replace | None,
+        name: Token,
+        params: tuple[s.Param, ...] | None,
+        result: s.TypeExpr,
+        body: s.Expr,
+    ) -> s.DefDecl:
+        return s.DefDecl(
+            str(name),
+            params,
+            result,
+            body,
+            replace is not None,
+            self._span(meta),
+            self._token_span(name),
+        )
+
+    def proc_decl(
+        self,
+        meta: Meta,
+        replace: _Replace | None,
+        name: Token,
+        params: tuple[s.Param, ...] | None,
+        body: _Block,
+    ) -> s.ProcDecl:
+        return s.ProcDecl(
+            str(name),
+            params or (),
+            tuple(body),
+            replace is not None,
+            self._span(meta),
+            self._token_span(name),
+        )
+
+    @v_args(meta=True, inline=False)
+    def params(self, meta: Meta, children: list[s.Param | None]) -> tuple[s.Param, ...]:
+        return tuple(p for p in children if p is not None)
 
     def param(self, meta: Meta, name: Token, type_: s.TypeExpr) -> s.Param:
         return s.Param(str(name), type_, self._span(meta))
@@ -418,7 +597,9 @@ class _Build(Transformer[Token, TypingAny]):
     def for_stmt(
         self, meta: Meta, var: Token, sort: Token, where: s.Expr | None, body: _Block
     ) -> s.ForAll:
-        return s.ForAll(str(var), str(sort), where, tuple(body), self._span(meta))
+        return s.ForAll(
+            str(var), str(sort), where, tuple(body), self._span(meta), self._token_span(var)
+        )
 
     def assume_stmt(self, meta: Meta, cond: s.Expr) -> s.Assume:
         return s.Assume(cond, self._span(meta))
@@ -430,6 +611,16 @@ class _Build(Transformer[Token, TypingAny]):
 
     def skip_stmt(self, meta: Meta) -> s.Skip:
         return s.Skip(self._span(meta))
+
+    @v_args(meta=True, inline=False)
+    def call_stmt(self, meta: Meta, children: list[TypingAny]) -> s.CallStmt:
+        name, *args = children
+        return s.CallStmt(
+            str(name),
+            tuple(a for a in args if a is not None),
+            self._span(meta),
+            self._token_span(name),
+        )
 
     # ---- expressions
     @v_args(meta=True, inline=False)
@@ -468,8 +659,13 @@ class _Build(Transformer[Token, TypingAny]):
     @v_args(meta=True, inline=False)
     def call(self, meta: Meta, children: list[TypingAny]) -> s.Call:
         name, *args = children
-        return s.Call(str(name), tuple(args), self._span(meta))
+        return s.Call(str(name), tuple(a for a in args if a is not None), self._span(meta))
 
 
 def _string(token: Token | None) -> str | None:
     return None if token is None else str(token)[1:-1]
+
+
+def grammar_text() -> str:
+    """The grammar's source (grammar/fusever.lark), for tools that read its words."""
+    return _grammar_text()

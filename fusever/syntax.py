@@ -33,6 +33,7 @@ def _span() -> Span:
 
 
 # ---- operators (shared with the checked transition system) -----------------
+# Their facts (typing, precedence, semantics) are in fusever/operators.py.
 
 
 class BinOp(enum.Enum):
@@ -48,11 +49,18 @@ class BinOp(enum.Enum):
     ADD = "+"
     SUB = "-"
     MUL = "*"
+    MOD = "%"
+    BAND = "&"
+    BOR = "|"
+    XOR = "^"
+    SHL = "<<"
+    SHR = ">>"
 
 
 class UnOp(enum.Enum):
     NOT = "!"
     NEG = "-"
+    BNOT = "~"
 
 
 class Quantifier(enum.Enum):
@@ -160,14 +168,32 @@ class Quant:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A builtin function: ``signed(e)``, ``unsigned(e)``, ``int(e)``."""
+    """A call: a builtin (``signed(e)``, ``unsigned(e)``, ``int(e)``) or a ``def``'s
+    name (inlined by :mod:`fusever.expand` before checking)."""
 
     func: str
     args: tuple[Expr, ...]
     span: Span = _span()
 
 
-Expr = Number | Bool | Ref | Unary | Binary | Ite | Quant | Call
+@dataclass(frozen=True, slots=True)
+class Ascribe:
+    """``expr`` must have type ``type``: made only by :mod:`fusever.expand`, around an
+    inlined ``def``'s body (its result type) and each argument (its parameter's type).
+    The checker checks it and leaves nothing of it in the transition system.
+    ``what`` names the value in an error (``argument `f` of `stale```); ``call`` is the
+    call site an inlined body came from (for a note), or None for an argument.  The
+    span is the call's (a body) or the argument's, so a problem with the value as a
+    whole is reported where it is used."""
+
+    expr: Expr
+    type: TypeExpr
+    what: str
+    call: Span | None = field(default=None, compare=False, repr=False)
+    span: Span = _span()
+
+
+Expr = Number | Bool | Ref | Unary | Binary | Ite | Quant | Call | Ascribe
 
 
 # ---- statements --------------------------------------------------------------
@@ -203,6 +229,7 @@ class ForAll:
     where: Expr | None
     body: tuple[Stmt, ...]
     span: Span = _span()
+    var_span: Span = _span()  # the loop variable's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +251,17 @@ class Skip:
     span: Span = _span()
 
 
-Stmt = Assign | If | ForAll | Assume | Choose | Skip
+@dataclass(frozen=True, slots=True)
+class CallStmt:
+    """``take_seq(d)``: a ``proc``'s body, inlined by :mod:`fusever.expand`."""
+
+    name: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+Stmt = Assign | If | ForAll | Assume | Choose | Skip | CallStmt
 
 
 # ---- declarations ------------------------------------------------------------
@@ -258,6 +295,9 @@ class EnumDecl:
     name: str
     members: tuple[str, ...]
     span: Span = _span()
+    extend: bool = False  # ``extend enum E { ... }``: members a variant adds to a base's enum
+    name_span: Span = _span()
+    member_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +342,32 @@ class ActionDecl:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class DefDecl:
+    """``def stale(f: File): bool = expr``: a named expression, inlined at every call.
+    ``params is None`` for ``def now: int = ...`` (used as a bare name)."""
+
+    name: str
+    params: tuple[Param, ...] | None
+    result: TypeExpr
+    body: Expr
+    replace: bool = False
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcDecl:
+    """``proc take_seq(d: Fud) { ... }``: a named block, inlined where it is called."""
+
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    replace: bool = False
+    span: Span = _span()
+    name_span: Span = _span()
+
+
 class PropKind(enum.Enum):
     INVARIANT = "invariant"
     TRANSITION = "transition"
@@ -337,7 +403,7 @@ class ObserveDecl:
 
 @dataclass(frozen=True, slots=True)
 class RemoveDecl:
-    what: str  # "action" | "property" | "observe"
+    what: str  # "action" | "property" | "observe" | "def" | "proc"
     name: str
     span: Span = _span()
 
@@ -357,6 +423,8 @@ class ConfigDecl:
     description: str | None
     items: tuple[SetDecl | DepthDecl, ...]
     span: Span = _span()
+    # ``merge name "desc" { ... }``: a step merge; the items give its unmerged form
+    merge: bool = False
 
 
 Decl = (
@@ -367,6 +435,8 @@ Decl = (
     | VarDecl
     | InitDecl
     | ActionDecl
+    | DefDecl
+    | ProcDecl
     | PropertyDecl
     | ObserveDecl
     | RemoveDecl

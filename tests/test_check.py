@@ -77,14 +77,18 @@ def test_deterministic() -> None:
 
 
 def test_constants_fold_and_settings_order() -> None:
-    t = sys_("spec s const B = A * 2 + 1 const A = if true then 3 else 4 const F = !(A > B) var x: u<B> init { x := B - A }")
+    t = sys_(
+        "spec s const B = A * 2 + 1 const A = if true then 3 else 4 const F = !(A > B) var x: u<B> init { x := B - A }"
+    )
     assert t.settings == (("B", 7), ("A", 3), ("F", True))
     assert t.var("x").type == ts.BitVecType(7)
     assert t.init == (ts.Assign("x", (), ts.Lit(4, ts.BitVecType(7))),)
 
 
 def test_literal_takes_the_other_operands_type() -> None:
-    t = sys_("spec s var x: u8 var y: i8 init { x := 0  y := -1 } action a() when x + 1 > 3 { y := y - 1 }")
+    t = sys_(
+        "spec s var x: u8 var y: i8 init { x := 0  y := -1 } action a() when x + 1 > 3 { y := y - 1 }"
+    )
     assert t.init[1] == ts.Assign("y", (), ts.Lit(255, ts.BitVecType(8, signed=True)))
     g = t.action("a").guard
     assert isinstance(g, ts.Binary) and g.rhs == ts.Lit(3, U8)
@@ -93,14 +97,18 @@ def test_literal_takes_the_other_operands_type() -> None:
 
 def test_literal_ranges() -> None:
     assert errors("spec s var x: u8 init { x := 256 }") == ["256 does not fit in u8 (0 .. 255)"]
-    assert errors("spec s var x: i8 init { x := -129 }") == ["-129 does not fit in i8 (-128 .. 127)"]
+    assert errors("spec s var x: i8 init { x := -129 }") == [
+        "-129 does not fit in i8 (-128 .. 127)"
+    ]
     assert errors("spec s sort S = 2 var m: S -> bool init { m[2] := true  m := false }") == [
         "2 is not an element of sort S (0 .. 1)"
     ]
 
 
 def test_builtins_and_int() -> None:
-    t = sys_("spec s var x: u8 ghost g: int init { x := 0  g := 0 } action a() { g := int(x) } invariant p: int(signed(x)) <= g")
+    t = sys_(
+        "spec s var x: u8 ghost g: int init { x := 0  g := 0 } action a() { g := int(x) } invariant p: int(signed(x)) <= g"
+    )
     (assign,) = t.action("a").body
     assert isinstance(assign, ts.Assign) and assign.value == ts.Cast(ts.Var("x", (), U8), ts.INT)
     assert errors("spec s var x: u8 init { x := 0 } action a() { x := signed(x) }") == [
@@ -112,9 +120,9 @@ def test_builtins_and_int() -> None:
 
 
 def test_type_errors() -> None:
-    assert errors("spec s var x: u8 var b: bool init { x := 0  b := true } action a() { b := x }") == [
-        "type mismatch: cannot assign u8 to `b` of type bool"
-    ]
+    assert errors(
+        "spec s var x: u8 var b: bool init { x := 0  b := true } action a() { b := x }"
+    ) == ["type mismatch: cannot assign u8 to `b` of type bool"]
     assert errors("spec s var x: u8 init { x := 0 } invariant p: x && true") == [
         "`&&` needs bool operands, found u8"
     ]
@@ -122,21 +130,32 @@ def test_type_errors() -> None:
         "`<` needs numbers or sort elements, found E"
     ]
     # sort elements are ordered but have no arithmetic
-    assert errors("spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall i: S. i + 1 > i") == [
-        "`+` needs numbers (u<W>, i<W> or int), found S"
-    ]
-    ordered = sys_("spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall i: S, j: S. i < j ==> m[i] || !m[j]")
+    assert errors(
+        "spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall i: S. i + 1 > i"
+    ) == ["`+` needs numbers (u<W>, i<W> or int), found S"]
+    ordered = sys_(
+        "spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall i: S, j: S. i < j ==> m[i] || !m[j]"
+    )
     assert ordered.properties[0].name == "p"
-    assert errors("spec s var x: u<0> init { x := 0 }") == ["bit width must be between 1 and 4096, not 0"]
+    assert errors("spec s var x: u<0> init { x := 0 }") == [
+        "bit width must be between 1 and 4096, not 0"
+    ]
     assert errors("spec s sort S = 1 var m: u8 -> S init { m := 0 }") == [
         "a map index must be finite (a sort, an enum or bool), not u8"
     ]
 
 
 def test_quantifiers_nest() -> None:
-    t = sys_("spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall a: S, b: S. m[a] == m[b]")
+    t = sys_(
+        "spec s sort S = 2 var m: S -> bool init { m := false } invariant p: forall a: S, b: S. m[a] == m[b]"
+    )
     q = t.property("p").expr
-    assert isinstance(q, ts.Quant) and q.var == "a" and isinstance(q.body, ts.Quant) and q.body.var == "b"
+    assert (
+        isinstance(q, ts.Quant)
+        and q.var == "a"
+        and isinstance(q.body, ts.Quant)
+        and q.body.var == "b"
+    )
 
 
 # ---- state, init, actions ----------------------------------------------------------
@@ -160,7 +179,9 @@ def test_init_blocks_concatenate_base_first() -> None:
 
 
 def test_choose_becomes_a_chosen_param_and_guard() -> None:
-    t = sys_("spec s var x: u8 init { x := 0 } action a() when x < 5 { choose v: u8 where v > x  x := v }")
+    t = sys_(
+        "spec s var x: u8 init { x := 0 } action a() when x < 5 { choose v: u8 where v > x  x := v }"
+    )
     a = t.action("a")
     assert a.params == (ts.Param("v", U8, chosen=True),)
     g = a.guard
@@ -181,16 +202,18 @@ def test_actor_and_default_guard() -> None:
 
 
 def test_ghost_rules() -> None:
-    ok = sys_("spec s var x: u8 ghost g: int init { x := 0  g := 0 } action a() { if x > 0 { g := g + int(x) } }")
+    ok = sys_(
+        "spec s var x: u8 ghost g: int init { x := 0  g := 0 } action a() { if x > 0 { g := g + int(x) } }"
+    )
     assert ok.var("g").ghost
-    assert errors("spec s var x: u8 ghost g: u8 sort S = 2 var m: S -> u8 init { x := 0 g := 0 m := 0 } "
-                  "action a() { for all i in S where g > 0 { m[i] := 1 } }") == [
-        "ghost state `g` flows into kernel state `m` through an enclosing condition"
-    ]
-    assert errors("spec s var x: u8 ghost g: bool init { x := 0 g := false } "
-                  "action a() { choose v: u8 where g  x := v }") == [
-        "ghost state `g` flows into the guard of action `a`"
-    ]
+    assert errors(
+        "spec s var x: u8 ghost g: u8 sort S = 2 var m: S -> u8 init { x := 0 g := 0 m := 0 } "
+        "action a() { for all i in S where g > 0 { m[i] := 1 } }"
+    ) == ["ghost state `g` flows into kernel state `m` through an enclosing condition"]
+    assert errors(
+        "spec s var x: u8 ghost g: bool init { x := 0 g := false } "
+        "action a() { choose v: u8 where g  x := v }"
+    ) == ["ghost state `g` flows into the guard of action `a`"]
     assert errors("spec s var x: u8 ghost g: u8 init { x := any g := 0 assume x == g }") == [
         "ghost state `g` flows into kernel state `x` through this `assume`"
     ]
@@ -218,7 +241,7 @@ def test_collects_every_error_in_order() -> None:
 
 def test_variant_expansion() -> None:
     v = sys_(
-        "variant v of base \"d\"\nset N = 3\nconst K = 1\nreplace action b() { x := x + K }\n"
+        'variant v of base "d"\nset N = 3\nconst K = 1\nreplace action b() { x := x + K }\n'
         "remove action a\nremove property q\ninvariant r: x != 200\ndepth 4",
         BASE,
     )
@@ -261,7 +284,11 @@ def test_set_errors_point_into_the_argument() -> None:
     with pytest.raises(SpecError) as e:
         sys_(BASE, sets=("W=yes",))
     (d,) = e.value.diagnostics
-    assert d.span is not None and (d.span.file, d.span.col, d.span.end_col) == ("<command line>", 3, 6)
+    assert d.span is not None and (d.span.file, d.span.col, d.span.end_col) == (
+        "<command line>",
+        3,
+        6,
+    )
     assert d.line_text == "W=yes"
 
 
@@ -308,7 +335,9 @@ def test_language_reference_shows_the_examples_as_they_are(name: str) -> None:
 
 # ---- configurations ------------------------------------------------------------------
 
-CONFIGURED = BASE + """
+CONFIGURED = (
+    BASE
+    + """
 config wide "a wider counter, deeper" {
     set W = 16
     set N = W - 13
@@ -316,6 +345,7 @@ config wide "a wider counter, deeper" {
 }
 config narrow { set W = 4 }
 """
+)
 
 
 def _width(system: ts.TransitionSystem) -> int:
@@ -364,8 +394,48 @@ def test_config_errors() -> None:
 
 
 def test_action_description_is_a_template_over_parameters() -> None:
-    system = sys_('spec s sort S = 2 var m: S -> bool init { m := false } action a(i: S) "set {i}" by cpu { m[i] := true }')
+    system = sys_(
+        'spec s sort S = 2 var m: S -> bool init { m := false } action a(i: S) "set {i}" by cpu { m[i] := true }'
+    )
     assert system.action("a").description == "set {i}"
-    assert errors('spec s sort S = 2 var m: S -> bool init { m := false } action a(i: S) "set {j}" { m[i] := true }') == [
-        "the description of action `a` names `{j}`, which is not a parameter"
+    assert errors(
+        'spec s sort S = 2 var m: S -> bool init { m := false } action a(i: S) "set {j}" { m[i] := true }'
+    ) == ["the description of action `a` names `{j}`, which is not a parameter"]
+
+
+# ---- enum members added by a variant ------------------------------------------------
+
+EBASE = """
+spec ebase
+enum Op { o_open, o_read }
+var last: Op
+init { last := o_open }
+action a(o: Op) { last := o }
+invariant p: last != o_read
+"""
+
+
+def test_a_variant_extends_a_base_enum_after_its_members() -> None:
+    t = sys_(
+        "variant v of ebase\nextend enum Op { o_write }\nextend enum Op { o_flush, }\n"
+        "action w() when last == o_write { last := o_flush }",
+        EBASE,
+    )
+    (op,) = t.enums
+    assert op.members == ("o_open", "o_read", "o_write", "o_flush")  # base values keep their place
+    assert len(list(ts.instances(t.action("a")))) == 4  # a base action's parameter ranges over all
+    vv = sys_(
+        "variant vv of v\nextend enum Op { o_sync }",
+        "variant v of ebase\nextend enum Op { o_write }",
+        EBASE,
+    )
+    assert vv.enums[0].members == ("o_open", "o_read", "o_write", "o_sync")
+
+
+def test_extend_enum_mistakes_are_located() -> None:
+    assert errors("variant v of ebase\nextend enum Op { o_read }", EBASE) == [
+        "enum `Op` already has a member `o_read` (from `ebase`)"
+    ]
+    assert errors("variant v of ebase\nextend enum Opx { z }", EBASE) == [
+        "base `ebase` has no enum `Opx` to extend; did you mean `Op`?"
     ]

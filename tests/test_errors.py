@@ -43,7 +43,7 @@ def _run(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     sets = [line[len(SET) :] for line in path.read_text().splitlines() if line.startswith(SET)]
     monkeypatch.chdir(HERE)
     try:
-        load_specs([path.name], sets)
+        load_specs([path.name], sets, all_configs=True)  # as `fusever check` does
     except SpecError as e:
         return render_diagnostics(e.diagnostics)
     return "(no error)"
@@ -75,3 +75,16 @@ def test_every_case_has_expectations() -> None:
     helpers = [p.name for p in HERE.glob("*.fv") if EXPECT not in p.read_text()]
     assert all(HERE.joinpath(h).read_text().startswith(HELPER) for h in helpers), helpers
     assert len(_cases()) >= 30
+
+
+def test_fusever_check_reports_a_broken_configuration_at_its_set_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fusever import cli
+
+    monkeypatch.chdir(HERE)
+    assert cli.main(["check", "config_bad_width.fv"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("config_bad_width.fv:13:25: error: configuration `zz`: bit width")
+    assert cli.main(["prove", "config_negative_depth.fv", "--config", "neg"]) == cli.EXIT_USAGE
+    assert "configuration `neg`: depth must be at least 1" in capsys.readouterr().err

@@ -12,7 +12,11 @@ from fusever.parse import parse_text
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted(
-    [*ROOT.glob("docs/examples/*.fv"), *ROOT.glob("tests/fixtures/*.fv"), *ROOT.glob("spec/**/*.fv")]
+    [
+        *ROOT.glob("docs/examples/*.fv"),
+        *ROOT.glob("tests/fixtures/*.fv"),
+        *ROOT.glob("spec/**/*.fv"),
+    ]
 )
 
 

@@ -56,9 +56,7 @@ def test_declarations() -> None:
         ghost=False,
     )
     assert d[4] == s.VarDecl("clock", s.NamedType("int"), ghost=True)
-    assert d[5] == s.InitDecl(
-        (s.Assign("seq", (), s.Any()), s.Assign("clock", (), s.Number(0)))
-    )
+    assert d[5] == s.InitDecl((s.Assign("seq", (), s.Any()), s.Assign("clock", (), s.Number(0))))
     assert d[-1] == s.DepthDecl(s.Ref("N"))
     assert d[-2] == s.RemoveDecl("property", "q")
 
@@ -95,7 +93,9 @@ def test_properties() -> None:
 def test_spans() -> None:
     spec = _spec()
     const = spec.decls[0]
-    assert const.span == s.Span("demo.fv", 3, 1, 3, 15)  # end exclusive: "const N = 0x10" is 14 long
+    assert const.span == s.Span(
+        "demo.fv", 3, 1, 3, 15
+    )  # end exclusive: "const N = 0x10" is 14 long
     go = spec.decls[6]
     assert isinstance(go, s.ActionDecl)
     assert (go.span.line, go.span.col, go.span.end_line) == (12, 1, 16)
@@ -116,9 +116,13 @@ def test_parser_is_built_once() -> None:
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [
-        ("spec s\nvar x: u8\ninit { x = 1 }", (3, 10), 'expected one of ":=", "[" but found "="'),
+        (
+            "spec s\nvar x: u8\ninit { x = 1 }",
+            (3, 10),
+            'expected one of "(", ":=", "[" but found "="',
+        ),
         ("spec s\nconst N 3", (2, 9), 'expected "=" but found number 3'),
-        ("spec s\naction a() { if x }", (2, 19), "but found \"}\""),
+        ("spec s\naction a() { if x }", (2, 19), 'but found "}"'),
         ("spec s\nvar x u8", (2, 7), 'expected ":" but found name `u8`'),
         ("spec s\nvar x: u8 #", (2, 11), 'unexpected character "#"'),
         ("spec", (1, 5), "expected a name but found the end of the file"),

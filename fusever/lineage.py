@@ -1,0 +1,453 @@
+"""The lineage pass: a variant and its bases merged into one spec, definitions inlined.
+
+It takes the parsed files (``files[0]`` the spec checked, the rest the specs its
+bases may come from) and gives a :class:`Merged`: every declaration of the spec's
+base chain, from the root spec down to the variant (``set``, ``replace``, ``remove``,
+``extend enum`` and new declarations applied; clashes with a base are errors), with
+the selected configuration's and step merge's ``set``s and depth applied, and every
+``def`` and ``proc`` call inlined by :mod:`fusever.expand`.  Names are entered here,
+not resolved: what a name means is :mod:`fusever.resolve`'s job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar, assert_never
+
+from fusever import syntax as s
+from fusever.diagnostics import Diagnostic, Note, did_you_mean
+from fusever.diags import Diags
+from fusever.expand import Expander
+
+__all__ = [
+    "SIZED_NAME",
+    "SUFFIX",
+    "Entry",
+    "Merged",
+    "apply_config",
+    "apply_merge",
+    "base_chain",
+    "inline_definitions",
+    "merge_chain",
+]
+
+SUFFIX = ".fv"
+SIZED_NAME = re.compile(r"[ui][0-9]+")  # u8, i32: a sized type's name
+
+
+T = TypeVar("T")
+_Named = TypeVar("_Named", s.ActionDecl, s.PropertyDecl, s.ObserveDecl, s.DefDecl, s.ProcDecl)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[T]):
+    decl: T
+    origin: str  # the spec that declared (or last replaced) it
+    span: s.Span  # the declared name
+
+
+@dataclass(slots=True)
+class Merged:
+    """A spec with its variants applied: what the resolution pass works from."""
+
+    consts: dict[str, Entry[s.Expr]]
+    kinds: dict[str, tuple[str, s.Span, str]]  # global name -> (kind, span, origin)
+    sorts: dict[str, Entry[s.SortDecl]]
+    enums: dict[str, Entry[s.EnumDecl]]
+    members: dict[str, str]  # enum member -> enum name
+    vars: dict[str, Entry[s.VarDecl]]
+    inits: list[s.InitDecl]
+    actions: dict[str, Entry[s.ActionDecl]]
+    properties: dict[str, Entry[s.PropertyDecl]]
+    depth: s.DepthDecl | None
+    configs: dict[str, Entry[s.ConfigDecl]] = dataclasses.field(default_factory=dict)
+    merges: dict[str, Entry[s.ConfigDecl]] = dataclasses.field(default_factory=dict)
+    # a merge's `depth`: how many more steps its unmerged form gets than the merged one
+    extra_depth: s.DepthDecl | None = None
+    observables: dict[str, Entry[s.ObserveDecl]] = dataclasses.field(default_factory=dict)
+    defs: dict[str, Entry[s.DefDecl]] = dataclasses.field(default_factory=dict)
+    procs: dict[str, Entry[s.ProcDecl]] = dataclasses.field(default_factory=dict)
+
+
+def base_chain(files: Sequence[s.SpecFile], d: Diags) -> list[s.SpecFile]:
+    """``files[0]`` and its bases, the root spec last."""
+    by_name: dict[str, list[s.SpecFile]] = {}
+    for f in files:
+        same = by_name.setdefault(f.name, [])
+        if all(g.path != f.path for g in same):
+            same.append(f)
+    chain = [files[0]]
+    while (base := chain[-1].base) is not None:
+        here = chain[-1]
+        where = d.name_span(here.span, base, skip=3) if here.span.line else None
+        found = by_name.get(base, [])
+        if not found:
+            d.error(
+                where,
+                f"unknown base spec `{base}` of variant `{here.name}`"
+                + did_you_mean(base, by_name),
+                (
+                    Note(
+                        None,
+                        f"a base is looked up by its spec name among the files named, the {SUFFIX} files beside the variant, then spec/",
+                    ),
+                ),
+            )
+            break
+        if len(found) > 1:
+            d.error(
+                where,
+                f"base spec `{base}` is defined in more than one file: "
+                + ", ".join(f.path for f in found),
+            )
+            break
+        nxt = found[0]
+        if any(c.name == nxt.name for c in chain):
+            names = [c.name for c in chain] + [nxt.name]
+            d.error(where, "variant cycle: " + " -> ".join(f"`{n}`" for n in names))
+            break
+        chain.append(nxt)
+    d.raise_if_any()
+    return chain
+
+
+def merge_chain(chain: Sequence[s.SpecFile], d: Diags) -> Merged:
+    m = Merged({}, {}, {}, {}, {}, {}, [], {}, {}, None)
+    for f in reversed(chain):
+        _expand_file(f, m, d)
+    return m
+
+
+def _first_here(d: Diags, span: s.Span) -> tuple[Note, ...]:
+    return (d.note(span, "first defined here"),)
+
+
+def _extend_enum(
+    decl: s.EnumDecl, f: s.SpecFile, m: Merged, d: Diags, claim: Callable[[str, str, s.Span], bool]
+) -> None:
+    """``extend enum E { x, y }``: a variant adds members to its base's enum ``E``, after
+    the base's own (so every base value keeps its position)."""
+    name = decl.name
+    at = decl.name_span
+    if f.base is None:
+        d.error(at, f"`extend enum` adds members to a base's enum, and spec `{f.name}` is not a variant; "
+                    f"list the members in `enum {name} {{ ... }}`")  # fmt: skip
+        return
+    if name not in m.enums:
+        kind = m.kinds.get(name)
+        d.error(
+            at,
+            f"base `{f.base}` has no enum `{name}` to extend"
+            + (f" (`{name}` is a {kind[0]})" if kind is not None else did_you_mean(name, m.enums)),
+            (d.note(kind[1], f"`{name}` is defined here"),) if kind is not None else (),
+        )
+        return
+    old = m.enums[name]
+    added: list[str] = []
+    for x, where in zip(decl.members, decl.member_spans, strict=True):
+        if m.members.get(x) == name and x in old.decl.members:
+            origin = m.kinds[x][2]
+            d.error(where, f"enum `{name}` already has a member `{x}` (from `{origin}`)",
+                    (d.note(m.kinds[x][1], f"`{x}` is a member of `{name}` here"),))  # fmt: skip
+        elif claim(x, "enum member", where):
+            added.append(x)
+    for x in added:
+        m.members[x] = name
+    members = (*old.decl.members, *added)
+    m.enums[name] = Entry(dataclasses.replace(old.decl, members=members), old.origin, old.span)
+
+
+def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
+    variant = f.base is not None
+    depth_here: s.DepthDecl | None = None
+
+    def claim(name: str, kind: str, span: s.Span) -> bool:
+        """Enter a global name; False (and an error) when it is already taken."""
+        if kind in ("sort", "enum") and _is_builtin_type(name):
+            d.error(span, f"`{name}` is a built-in type name; choose another name for this {kind}")
+            return False
+        if name in m.kinds:
+            old_kind, old_span, origin = m.kinds[name]
+            if origin != f.name:
+                hint = (
+                    f"; write `set {name} = ...` to change its value"
+                    if old_kind == "constant" and kind == "constant"
+                    else ""
+                )
+                d.error(
+                    span,
+                    f"`{name}` is already defined in base `{origin}` (as a {old_kind}){hint}",
+                    (d.note(old_span, f"`{name}` is defined here"),),
+                )
+            elif old_kind == kind:
+                d.error(span, f"duplicate {kind} `{name}`", _first_here(d, old_span))
+            else:
+                d.error(
+                    span,
+                    f"`{name}` is already defined (as a {old_kind})",
+                    _first_here(d, old_span),
+                )
+            return False
+        m.kinds[name] = (kind, span, f.name)
+        return True
+
+    for decl in f.decls:
+        match decl:
+            case s.ConstDecl(name=name, value=value, span=span):
+                at = d.name_span(span, name)
+                if claim(name, "constant", at):
+                    m.consts[name] = Entry(value, f.name, at)
+            case s.SetDecl(name=name, value=value, span=span):
+                at = d.name_span(span, name)
+                if not variant:
+                    d.error(
+                        at,
+                        f"`set` overrides a base constant, and spec `{f.name}` is not a variant; write `const {name} = ...`",
+                    )
+                elif name not in m.consts:
+                    d.error(
+                        at,
+                        f"base `{f.base}` has no constant `{name}` to set"
+                        + did_you_mean(name, m.consts),
+                    )
+                elif m.consts[name].origin == f.name:
+                    d.error(
+                        at,
+                        f"`{name}` is set more than once"
+                        if m.kinds[name][2] != f.name
+                        else f"`{name}` is declared in this variant; change its value there",
+                        _first_here(d, m.consts[name].span),
+                    )
+                else:
+                    m.consts[name] = Entry(value, f.name, at)
+            case s.SortDecl(name=name, span=span):
+                at = d.name_span(span, name)
+                if claim(name, "sort", at):
+                    m.sorts[name] = Entry(decl, f.name, at)
+            case s.EnumDecl(name=name, members=members, span=span, extend=True):
+                _extend_enum(decl, f, m, d, claim)
+            case s.EnumDecl(name=name, members=members, span=span):
+                at = decl.name_span
+                if claim(name, "enum", at):
+                    m.enums[name] = Entry(decl, f.name, at)
+                    for member, mspan in zip(members, decl.member_spans, strict=True):
+                        if claim(member, "enum member", mspan):
+                            m.members[member] = name
+            case s.VarDecl(name=name, ghost=ghost, span=span):
+                at = d.name_span(span, name)
+                if claim(name, "ghost variable" if ghost else "state variable", at):
+                    m.vars[name] = Entry(decl, f.name, at)
+            case s.InitDecl():
+                m.inits.append(decl)
+            case s.ActionDecl(name=name, replace=replace, span=span):
+                at = d.name_span(span, name, skip=2 if replace else 1)
+                _merge_named(m.actions, "action", "action", decl, name, replace, at, f, d)
+            case s.DefDecl(name=name, replace=replace, name_span=at):
+                if replace or name in m.defs:
+                    _merge_named(m.defs, "def", "def", decl, name, replace, at, f, d)
+                elif claim(name, "definition", at):
+                    m.defs[name] = Entry(decl, f.name, at)
+            case s.ProcDecl(name=name, replace=replace, name_span=at):
+                if replace or name in m.procs:
+                    _merge_named(m.procs, "proc", "proc", decl, name, replace, at, f, d)
+                elif claim(name, "procedure", at):
+                    m.procs[name] = Entry(decl, f.name, at)
+            case s.PropertyDecl(name=name, replace=replace, kind=kind, span=span):
+                at = d.name_span(span, name, skip=2 if replace else 1)
+                _merge_named(m.properties, "property", kind.value, decl, name, replace, at, f, d)
+            case s.ObserveDecl(name=name, replace=replace, span=span):
+                at = d.name_span(span, name, skip=2 if replace else 1)
+                _merge_named(m.observables, "observable", "observe", decl, name, replace, at, f, d)
+            case s.RemoveDecl(what=what, name=name, span=span):
+                at = d.name_span(span, name, skip=2)
+                table: (
+                    dict[str, Entry[s.ActionDecl]]
+                    | dict[str, Entry[s.PropertyDecl]]
+                    | dict[str, Entry[s.ObserveDecl]]
+                    | dict[str, Entry[s.DefDecl]]
+                    | dict[str, Entry[s.ProcDecl]]
+                )
+                match what:
+                    case "action":
+                        table = m.actions
+                    case "observe":
+                        table = m.observables
+                    case "def":
+                        table = m.defs
+                    case "proc":
+                        table = m.procs
+                    case _:
+                        table = m.properties
+                if not variant:
+                    d.error(
+                        at, f"`remove` is only allowed in a variant; spec `{f.name}` has no base"
+                    )
+                elif name not in table or table[name].origin == f.name:
+                    d.error(
+                        at,
+                        f"base `{f.base}` has no {'observable' if what == 'observe' else what} `{name}` to remove"
+                        + did_you_mean(name, [k for k, v in table.items() if v.origin != f.name]),
+                    )
+                else:
+                    del table[name]
+                    if what in ("def", "proc"):
+                        del m.kinds[name]  # the name is free again
+            case s.ConfigDecl(name=name, span=span, merge=is_merge):
+                at = d.name_span(span, name)
+                configs = m.merges if is_merge else m.configs
+                what = "merge" if is_merge else "configuration"
+                old_config = configs.get(name)
+                if old_config is None:
+                    configs[name] = Entry(decl, f.name, at)
+                elif old_config.origin != f.name:
+                    d.error(
+                        at,
+                        f"{what} `{name}` is already defined in base `{old_config.origin}`; name this one differently",
+                        (d.note(old_config.span, f"`{name}` is defined here"),),
+                    )
+                else:
+                    d.error(at, f"duplicate {what} `{name}`", _first_here(d, old_config.span))
+            case s.DepthDecl(span=span):
+                if depth_here is not None:
+                    d.error(span, "duplicate `depth`", _first_here(d, depth_here.span))
+                else:
+                    depth_here = decl
+                    m.depth = decl
+            case _:
+                assert_never(decl)
+
+
+def _merge_named(
+    table: dict[str, Entry[_Named]],
+    what: str,
+    keyword: str,
+    decl: _Named,
+    name: str,
+    replace: bool,
+    at: s.Span,
+    f: s.SpecFile,
+    d: Diags,
+) -> None:
+    old = table.get(name)
+    if replace and f.base is None:
+        d.error(at, f"`replace` is only allowed in a variant; spec `{f.name}` has no base")
+        replace = False  # check it as a new declaration
+    if replace:
+        if old is not None and old.origin == f.name:
+            d.error(at, f"duplicate {what} `{name}`", _first_here(d, old.span))
+        elif old is None:
+            d.error(
+                at,
+                f"base `{f.base}` has no {what} `{name}` to replace"
+                + did_you_mean(name, [k for k, v in table.items() if v.origin != f.name]),
+            )
+        else:
+            table[name] = Entry(decl, f.name, at)
+        return
+    if old is None:
+        table[name] = Entry(decl, f.name, at)
+    elif old.origin != f.name:
+        d.error(
+            at,
+            f"{what} `{name}` is already defined in base `{old.origin}`; write `replace {keyword} {name}`",
+            (d.note(old.span, f"`{name}` is defined here"),),
+        )
+    else:
+        d.error(at, f"duplicate {what} `{name}`", _first_here(d, old.span))
+
+
+def _is_builtin_type(name: str) -> bool:
+    return name in ("bool", "int") or SIZED_NAME.fullmatch(name) is not None
+
+
+def inline_definitions(m: Merged, d: Diags) -> dict[str, s.Expr]:
+    """Every def and proc call replaced by the body it names (:mod:`fusever.expand`),
+    in init, actions, properties and observables; a problem there stops the check.
+    Returns the bodies of the defs nothing calls, to be type-checked on their own."""
+    x = Expander(
+        {n: e.decl for n, e in m.defs.items()},
+        {n: e.decl for n, e in m.procs.items()},
+        {n: kind for n, (kind, _, _) in m.kinds.items()},
+    )
+    x.check_definitions()
+    m.inits = [dataclasses.replace(i, body=x.block(i.body)) for i in m.inits]
+    for name, a in m.actions.items():
+        m.actions[name] = dataclasses.replace(a, decl=x.action(a.decl))
+    for name, p in m.properties.items():
+        m.properties[name] = dataclasses.replace(
+            p, decl=dataclasses.replace(p.decl, expr=x.expr(p.decl.expr))
+        )
+    for name, o in m.observables.items():
+        binders = [b.name for b in o.decl.binders]
+        m.observables[name] = dataclasses.replace(
+            o, decl=dataclasses.replace(o.decl, expr=x.expr(o.decl.expr, binders))
+        )
+    for diag in x.diagnostics:
+        d.error(diag.span, diag.message, [d.note(n.span, n.message) for n in diag.notes])
+    if x.diagnostics:
+        d.raise_if_any()
+    return {n: body for n, body in x.bodies.items() if n not in x.used}
+
+
+def apply_config(m: Merged, config: str | None, spec: str, d: Diags) -> None:
+    """Check every configuration's names; apply the selected one's values and depth."""
+    _apply_named(m, m.configs, "configuration", "--config", config, spec, d, extra=False)
+
+
+def apply_merge(m: Merged, merge: str | None, spec: str, d: Diags) -> None:
+    """Check every merge's names; apply the selected one's values (its unmerged form)."""
+    _apply_named(m, m.merges, "merge", "--unmerge", merge, spec, d, extra=True)
+
+
+def _apply_named(
+    m: Merged,
+    table: dict[str, Entry[s.ConfigDecl]],
+    what: str,
+    flag: str,
+    chosen_name: str | None,
+    spec: str,
+    d: Diags,
+    *,
+    extra: bool,
+) -> None:
+    for cname, entry in table.items():
+        for item in entry.decl.items:
+            if isinstance(item, s.SetDecl) and item.name not in m.consts:
+                d.error(
+                    d.name_span(item.span, item.name),
+                    f"{what} `{cname}` sets unknown constant `{item.name}`"
+                    + did_you_mean(item.name, m.consts),
+                )
+    if chosen_name is None:
+        return
+    chosen = table.get(chosen_name)
+    if chosen is None:
+        known = ", ".join(f"`{n}`" for n in table) or "none"
+        d.items.append(
+            Diagnostic(
+                None,
+                f"{flag}: spec `{spec}` has no {what} `{chosen_name}`"
+                + did_you_mean(chosen_name, table)
+                + f" (it has: {known})",
+            )
+        )
+        return
+    seen: set[str] = set()
+    for item in chosen.decl.items:
+        match item:
+            case s.SetDecl(name=name, value=value, span=span):
+                at = d.name_span(span, name)
+                if name in seen:
+                    d.error(at, f"`{name}` is set more than once in {what} `{chosen_name}`")
+                elif name in m.consts:
+                    m.consts[name] = Entry(value, chosen.origin, at)
+                seen.add(name)
+            case s.DepthDecl() if extra:
+                m.extra_depth = item
+            case s.DepthDecl():
+                m.depth = item
+            case _:
+                assert_never(item)
