@@ -31,7 +31,7 @@ import z3
 from fusever import interpret
 from fusever.encode import Backend, EncodeOptions, Encoding, EncodingBug, Status
 from fusever.ts import IntType, Property, PropKind, Trace, TransitionSystem, Value
-from fusever.verdict import Options, Progress, Result, Verdict
+from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
 __all__ = ["BmcOutcome", "run", "select_properties"]
 
@@ -92,6 +92,16 @@ def run(
             break
         except _Widen:
             encode = replace(encode, ghost="bv", ghost_width=2 * enc.ghost_width)
+        except KeyboardInterrupt as e:
+            if isinstance(e, Interrupted):
+                raise
+            # what was decided stands (a trace is replayed before it is kept)
+            partial = tuple(
+                run.done.get(p.name)
+                or run._result(p, Verdict.UNKNOWN, bound=0, reason="interrupted")
+                for p in props
+            )
+            raise Interrupted(partial) from None
     results = tuple(run.done[p.name] for p in props)
     has_ints = any(isinstance(v.type, IntType) for v in ts.vars)
     width = enc.ghost_width if enc.ghost_bv and has_ints else None

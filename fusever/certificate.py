@@ -4,7 +4,9 @@ No engine reports ``proved (all depths)`` (or ``unreachable (all depths)``) befo
 certificate passes :func:`recheck`, which builds a fresh :class:`fusever.encode.Encoding`
 (ghost state as Z3 integers, so nothing is bounded), asks a fresh plain ``z3.Solver``
 (never the engine's incremental solver, never Bitwuzla), and needs every query to be
-``unsat``; ``sat``, ``unknown`` or a timeout is a failed re-check.
+``unsat``; ``sat`` is a failed re-check, while ``unknown`` or running out of time
+leaves it undecided (:class:`Recheck`): a timeout says nothing against the proof,
+and is reported as ``unknown``, never as a failure.
 
 - A **k-induction** certificate (``engine="kind"``) names ``k`` and the lemmas assumed.
   Re-checked: every lemma's own certificate first (in order, each assuming the ones
@@ -31,13 +33,15 @@ Cover goals are certified through their negation (:func:`negated`): "never cover
 
 from __future__ import annotations
 
+import enum
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import z3
 
-from fusever.encode import EncodeOptions, Encoding, ghost_bv_applicable
+from fusever.encode import EncodeOptions, Encoding, ghost_bv_applicable, stop_if_interrupted
 from fusever.ts import (
     BOOL,
     EnumType,
@@ -54,6 +58,7 @@ from fusever.ts import (
 
 __all__ = [
     "Certificate",
+    "Recheck",
     "as_dict",
     "distinct",
     "encode_options",
@@ -62,9 +67,28 @@ __all__ = [
     "ranges",
     "recheck",
     "recheck_many",
+    "recheck_status",
+    "recheck_statuses",
 ]
 
 Z = Any  # z3 terms carry no types mypy can use
+
+
+class Recheck(enum.Enum):
+    """How a certificate's re-check ended."""
+
+    PASSED = "passed"  # every query unsat: the proof stands
+    FAILED = "failed"  # a query sat, or the certificate does not fit the spec
+    UNDECIDED = "undecided"  # the solver said unknown or the deadline passed
+
+
+class _Undecided(Exception):
+    """A query (or building it) ran out of time or got ``unknown``."""
+
+
+def _tick(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise _Undecided
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +135,7 @@ def from_dict(data: dict[str, object]) -> Certificate:
     engine, spec, prop = text("engine"), text("spec"), text("property")
     if engine is None or spec is None or prop is None:
         raise ValueError("certificate: engine, spec and property are required")
+
     def number(key: str) -> int | None:
         v = data.get(key)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
@@ -192,10 +217,9 @@ def _holds(enc: Encoding, p: Property, k: int) -> Z:
     return enc.prop(p, k)
 
 
-def _unsat(
-    enc: Encoding, constraints: list[Z], deadline: float | None, bv: bool = False
-) -> bool:
-    """A fresh plain Z3 solver: True only on unsat (sat, unknown and timeout are False).
+def _unsat(enc: Encoding, constraints: list[Z], deadline: float | None, bv: bool = False) -> bool:
+    """A fresh plain Z3 solver: True on unsat, False on sat; unknown and a timeout
+    raise :class:`_Undecided`.
     ``bv``: all bit-vectors, so Z3's bit-blasting solver (the ``qfbv`` tactic), which is
     4x faster than its default solver here and just as plain."""
     s = z3.Tactic("qfbv", ctx=enc.ctx).solver() if bv else z3.Solver(ctx=enc.ctx)
@@ -203,10 +227,13 @@ def _unsat(
     if deadline is not None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return False
+            raise _Undecided
         s.set("timeout", max(1, int(remaining * 1000)))
     s.add(*constraints)
     r = s.check()
+    if r == z3.unknown:
+        stop_if_interrupted(str(s.reason_unknown()))
+        raise _Undecided
     return bool(r == z3.unsat)
 
 
@@ -215,30 +242,56 @@ def recheck(ts: TransitionSystem, cert: Certificate, deadline: float | None = No
     return recheck_many(ts, [cert], deadline)[0]
 
 
+def recheck_status(
+    ts: TransitionSystem, cert: Certificate, deadline: float | None = None
+) -> Recheck:
+    """:func:`recheck`, telling a failure from running out of time."""
+    return recheck_statuses(ts, [cert], deadline)[0]
+
+
 def recheck_many(
     ts: TransitionSystem, certs: list[Certificate], deadline: float | None = None
 ) -> tuple[bool, ...]:
-    """:func:`recheck` of each, in order; runs-end certificates with the same bound
-    share their queries (and are re-checked one by one only when the shared base
-    case fails)."""
-    out: dict[int, bool] = {}
+    """:func:`recheck` of each, in order (see :func:`recheck_statuses`)."""
+    return tuple(r is Recheck.PASSED for r in recheck_statuses(ts, certs, deadline))
+
+
+def _decide(query: Callable[..., bool], *args: Any) -> Recheck:
+    try:
+        return Recheck.PASSED if query(*args) else Recheck.FAILED
+    except _Undecided:
+        return Recheck.UNDECIDED
+
+
+def recheck_statuses(
+    ts: TransitionSystem, certs: list[Certificate], deadline: float | None = None
+) -> tuple[Recheck, ...]:
+    """How the re-check of each ended, in order; runs-end certificates with the same
+    bound share their queries (and are re-checked one by one only when the shared
+    base case fails)."""
+    out: dict[int, Recheck] = {}
     groups: dict[int, list[int]] = {}
     for i, cert in enumerate(certs):
         if cert.engine == "kind" and cert.longest is not None and cert.k is None:
             groups.setdefault(cert.longest, []).append(i)
         else:
-            out[i] = _recheck_one(ts, cert, deadline)
+            out[i] = _decide(_recheck_one, ts, cert, deadline)
     for longest, members in groups.items():
         props = [_named(ts, certs[i]) for i in members]
-        if any(p is None for p in props) or not _runs_end(ts, longest, deadline):
-            out.update((i, False) for i in members)
+        if any(p is None for p in props) or longest < 0:
+            out.update((i, Recheck.FAILED) for i in members)
+            continue
+        ends = _decide(_runs_end, ts, longest, deadline)
+        if ends is not Recheck.PASSED:
+            out.update((i, ends) for i in members)
             continue
         known = [p for p in props if p is not None]
-        if _none_violated(ts, known, longest, deadline):
-            out.update((i, True) for i in members)
+        together = _decide(_none_violated, ts, known, longest, deadline)
+        if together is not Recheck.FAILED:
+            out.update((i, together) for i in members)
         else:
             for i, p in zip(members, known, strict=True):
-                out[i] = _none_violated(ts, [p], longest, deadline)
+                out[i] = _decide(_none_violated, ts, [p], longest, deadline)
     return tuple(out[i] for i in range(len(certs)))
 
 
@@ -263,6 +316,7 @@ def _runs_end(ts: TransitionSystem, longest: int, deadline: float | None) -> boo
     enc = _bounded_encoding(kernel_projection(ts))
     cs = enc.init()
     for j in range(longest + 1):
+        _tick(deadline)
         cs.extend(enc.step(j))
     return _unsat(enc, [*cs, z3.Not(enc.stutter(longest + 1))], deadline, bv=enc.ghost_bv)
 
@@ -274,6 +328,7 @@ def _none_violated(
     enc = _bounded_encoding(ts)
     cs = enc.init()
     for j in range(longest):
+        _tick(deadline)
         cs.extend(enc.step(j))
     bad = [g for p in props for j in range(longest + 1) if (g := enc.goal(p, j)) is not None]
     if enc.ghost_bv:
@@ -331,6 +386,7 @@ def kind_obligations_hold(
     base = Encoding(ts, encode_options(ts, "off"))
     cs = base.init()
     for j in range(k - 1):
+        _tick(deadline)
         cs.extend(base.step(j))
     goals = [g for j in range(k) if (g := base.goal(p, j)) is not None]
     if goals and not _unsat(base, [*cs, z3.Or(*goals)], deadline):
@@ -340,6 +396,7 @@ def kind_obligations_hold(
     enc = Encoding(ts, encode_options(ts, por))
     cs = [*ranges(enc, 0)]
     for j in range(k):
+        _tick(deadline)
         cs.extend(enc.step(j))
         cs.extend(ranges(enc, j + 1))
     for j in range(k + 1):

@@ -34,9 +34,11 @@ from typing import Any, Literal
 import z3
 
 from fusever import bmc
-from fusever.certificate import Certificate, encode_options, negated, recheck
-from fusever.encode import Encoding
+from fusever.certificate import Certificate, Recheck, encode_options, negated, recheck_status
+from fusever.encode import Encoding, stop_if_interrupted
+from fusever.operators import TABLE as OPERATORS
 from fusever.ts import (
+    BinOp,
     BitVecType,
     BoolType,
     EnumType,
@@ -46,6 +48,7 @@ from fusever.ts import (
     SortType,
     TransitionSystem,
     Type,
+    UnOp,
     elements,
 )
 from fusever.verdict import Options, Progress, Result, Verdict
@@ -102,7 +105,8 @@ def run(
             assert inv is not None
             smt, text = inv
             cert = Certificate(ENGINE, ts.name, p.name, invariant=text, smtlib=smt)
-            if recheck(ts, cert, deadline):
+            status = recheck_status(ts, cert, deadline)
+            if status is Recheck.PASSED:
                 certs.append(cert)
                 verdict = Verdict.UNREACHABLE if p.kind is PropKind.COVER else Verdict.PROVED
                 shown = text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
@@ -112,7 +116,11 @@ def run(
                     )
                 )
                 continue
-            why = "the invariant's re-check failed"
+            why = (
+                "the invariant's re-check ran out of time (timeout; try a larger --timeout)"
+                if status is Recheck.UNDECIDED
+                else "the invariant's re-check failed"
+            )
             answer = "unknown"
         if answer == "fails":
             results.append(_bmc_trace(ts, p, options, depth, share, start))
@@ -132,8 +140,14 @@ def _result(
     reason: str | None = None,
 ) -> Result:
     return Result.about(
-        ts, p, verdict, engine=ENGINE, seconds=time.monotonic() - start, bound=bound,
-        complete=complete, reason=reason,
+        ts,
+        p,
+        verdict,
+        engine=ENGINE,
+        seconds=time.monotonic() - start,
+        bound=bound,
+        complete=complete,
+        reason=reason,
     )
 
 
@@ -229,6 +243,7 @@ def _solve(
     s.add(*cs)
     answer = horn_answer("solver", s.check())
     if answer == "unknown":
+        stop_if_interrupted(str(s.reason_unknown()))
         late = deadline is not None and time.monotonic() >= deadline
         return "unknown", None, "timeout" if late else f"chc: {s.reason_unknown()}"
     if answer == "fails":
@@ -251,33 +266,51 @@ def _solve(
 
 # ---- the invariant in spec syntax ---------------------------------------------------
 
-_INFIX = {
-    z3.Z3_OP_EQ: "==",
-    z3.Z3_OP_LE: "<=",
-    z3.Z3_OP_LT: "<",
-    z3.Z3_OP_GE: ">=",
-    z3.Z3_OP_GT: ">",
-    z3.Z3_OP_ULEQ: "<=",
-    z3.Z3_OP_ULT: "<",
-    z3.Z3_OP_UGEQ: ">=",
-    z3.Z3_OP_UGT: ">",
-    z3.Z3_OP_SLEQ: "<=",
-    z3.Z3_OP_SLT: "<",
-    z3.Z3_OP_SGEQ: ">=",
-    z3.Z3_OP_SGT: ">",
-    z3.Z3_OP_ADD: "+",
-    z3.Z3_OP_SUB: "-",
-    z3.Z3_OP_MUL: "*",
-    z3.Z3_OP_BADD: "+",
-    z3.Z3_OP_BSUB: "-",
-    z3.Z3_OP_BMUL: "*",
-    z3.Z3_OP_AND: "&&",
-    z3.Z3_OP_OR: "||",
-    z3.Z3_OP_IMPLIES: "==>",
+# Z3's operators as the spec's (their symbols from the operator table); Z3's int
+# ``mod`` is not the spec's ``%`` (that one is encoded as an if-then-else)
+_Z3_BINARY: dict[int, BinOp] = {
+    z3.Z3_OP_EQ: BinOp.EQ,
+    z3.Z3_OP_LE: BinOp.LE,
+    z3.Z3_OP_LT: BinOp.LT,
+    z3.Z3_OP_GE: BinOp.GE,
+    z3.Z3_OP_GT: BinOp.GT,
+    z3.Z3_OP_ULEQ: BinOp.LE,
+    z3.Z3_OP_ULT: BinOp.LT,
+    z3.Z3_OP_UGEQ: BinOp.GE,
+    z3.Z3_OP_UGT: BinOp.GT,
+    z3.Z3_OP_SLEQ: BinOp.LE,
+    z3.Z3_OP_SLT: BinOp.LT,
+    z3.Z3_OP_SGEQ: BinOp.GE,
+    z3.Z3_OP_SGT: BinOp.GT,
+    z3.Z3_OP_ADD: BinOp.ADD,
+    z3.Z3_OP_SUB: BinOp.SUB,
+    z3.Z3_OP_MUL: BinOp.MUL,
+    z3.Z3_OP_BADD: BinOp.ADD,
+    z3.Z3_OP_BSUB: BinOp.SUB,
+    z3.Z3_OP_BMUL: BinOp.MUL,
+    z3.Z3_OP_BUREM: BinOp.MOD,
+    z3.Z3_OP_BSREM: BinOp.MOD,
+    z3.Z3_OP_BAND: BinOp.BAND,
+    z3.Z3_OP_BOR: BinOp.BOR,
+    z3.Z3_OP_BXOR: BinOp.XOR,
+    z3.Z3_OP_BSHL: BinOp.SHL,
+    z3.Z3_OP_BLSHR: BinOp.SHR,
+    z3.Z3_OP_BASHR: BinOp.SHR,
+    z3.Z3_OP_AND: BinOp.AND,
+    z3.Z3_OP_OR: BinOp.OR,
+    z3.Z3_OP_IMPLIES: BinOp.IMPLIES,
 }
+_Z3_UNARY: dict[int, UnOp] = {
+    z3.Z3_OP_BNEG: UnOp.NEG,
+    z3.Z3_OP_UMINUS: UnOp.NEG,
+    z3.Z3_OP_BNOT: UnOp.BNOT,
+}
+_INFIX = {k: OPERATORS[op].symbol for k, op in _Z3_BINARY.items()}
+_PREFIX = {k: OPERATORS[op].symbol for k, op in _Z3_UNARY.items()}
 
 
-_SIGNED = {z3.Z3_OP_SLEQ, z3.Z3_OP_SLT, z3.Z3_OP_SGEQ, z3.Z3_OP_SGT}
+# signed readings: on an unsigned location they print as signed(...)
+_SIGNED = {z3.Z3_OP_SLEQ, z3.Z3_OP_SLT, z3.Z3_OP_SGEQ, z3.Z3_OP_SGT, z3.Z3_OP_BSREM, z3.Z3_OP_BASHR}
 
 
 def pretty(enc: Encoding, term: Z) -> str:
@@ -400,6 +433,8 @@ def _pretty(term: Z, types: dict[int, Type], names: dict[int, str], hint: Type |
             x, y = a.children()
             return f"{sub(x)} != {sub(y)}"
         return f"!{sub(a)}"
+    if k in _PREFIX and len(kids) == 1:
+        return f"{_PREFIX[k]}{sub(kids[0])}"
     if k == z3.Z3_OP_DISTINCT and len(kids) == 2:
         return f"{sub(kids[0])} != {sub(kids[1])}"
     if k == z3.Z3_OP_ITE:

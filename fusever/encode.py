@@ -44,6 +44,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
+import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -206,7 +207,27 @@ def _arith(f: Callable[[Z, Z], Z], grow: Callable[[int, int], int]) -> Callable[
     return op
 
 
-# THE operator table: (operand type, lhs, rhs) -> term.  Z3's ``<`` on bit-vectors is
+def _signed(
+    signed: Callable[[Z, Z], Z], unsigned: Callable[[Z, Z], Z]
+) -> Callable[[Type, Z, Z], Z]:
+    return lambda t, a, b: (
+        signed(a, b) if isinstance(t, BitVecType) and t.signed else unsigned(a, b)
+    )
+
+
+def _rem(t: Type, a: Z, b: Z) -> Z:
+    """Truncating division's remainder, ``a % 0 == a`` (SMT-LIB's bvurem and bvsrem)."""
+    if isinstance(t, BitVecType):
+        return z3.SRem(a, b) if t.signed else z3.URem(a, b)
+    if z3.is_bv(a):  # an exact int: signed, and never overflows at the common width
+        return z3.SRem(*_align(a, b))
+    m = a % b  # Z3's int mod: 0 <= m < |b| (b != 0)
+    trunc = z3.If(z3.Or(a >= 0, m == 0), m, m - z3.If(b >= 0, b, -b))
+    return z3.If(b == 0, a, trunc)
+
+
+# The solver terms of the operators (every other fact about them is in
+# fusever/operators.py): (operand type, lhs, rhs) -> term.  Z3's ``<`` on bit-vectors is
 # signed, so unsigned types use ULT/ULE/UGT/UGE.  Bit-vector arithmetic wraps; exact
 # ints grow (one bit for + and -, the sum of the widths for *).
 BINARY: dict[BinOp, Callable[[Type, Z, Z], Z]] = {
@@ -222,6 +243,12 @@ BINARY: dict[BinOp, Callable[[Type, Z, Z], Z]] = {
     BinOp.ADD: _arith(lambda a, b: a + b, lambda x, y: max(x, y) + 1),
     BinOp.SUB: _arith(lambda a, b: a - b, lambda x, y: max(x, y) + 1),
     BinOp.MUL: _arith(lambda a, b: a * b, lambda x, y: x + y),
+    BinOp.MOD: _rem,
+    BinOp.BAND: lambda t, a, b: a & b,
+    BinOp.BOR: lambda t, a, b: a | b,
+    BinOp.XOR: lambda t, a, b: a ^ b,
+    BinOp.SHL: lambda t, a, b: a << b,
+    BinOp.SHR: _signed(lambda a, b: a >> b, z3.LShR),
 }
 
 
@@ -234,6 +261,7 @@ def _neg(t: Type, a: Z) -> Z:
 UNARY: dict[UnOp, Callable[[Type, Z], Z]] = {
     UnOp.NOT: lambda t, a: z3.Not(a),
     UnOp.NEG: _neg,
+    UnOp.BNOT: lambda t, a: ~a,
 }
 
 
@@ -244,6 +272,17 @@ UNARY: dict[UnOp, Callable[[Type, Z], Z]] = {
 # translates them to Bitwuzla.  Seed and timeout are set here, in one place.
 
 Status = Literal["sat", "unsat", "unknown"]
+
+# What Z3 says when SIGINT reached it inside a check: it cancels the check and swallows
+# the signal (Python never sees it), so an unknown with this reason is the interrupt.
+INTERRUPTED = "interrupted from keyboard"
+
+
+def stop_if_interrupted(reason: str) -> None:
+    """Raise KeyboardInterrupt when a solver's unknown was an interrupt (SIGINT, or
+    SIGTERM forwarded as SIGINT by the CLI): the run stops, never reads it as a timeout."""
+    if reason == INTERRUPTED:
+        raise KeyboardInterrupt
 
 
 class Model:
@@ -297,6 +336,7 @@ class Z3Backend(Backend):
         if r == z3.unsat:
             return "unsat", ""
         reason = str(self.solver.reason_unknown())
+        stop_if_interrupted(reason)
         late = deadline is not None and time.monotonic() >= deadline
         return "unknown", "timeout" if late or reason in ("timeout", "canceled") else reason
 
@@ -360,6 +400,11 @@ class BitwuzlaBackend(Backend):
             z3.Z3_OP_BAND: bw.Kind.BV_AND,
             z3.Z3_OP_BOR: bw.Kind.BV_OR,
             z3.Z3_OP_BXOR: bw.Kind.BV_XOR,
+            z3.Z3_OP_BUREM: bw.Kind.BV_UREM,
+            z3.Z3_OP_BSREM: bw.Kind.BV_SREM,
+            z3.Z3_OP_BSHL: bw.Kind.BV_SHL,
+            z3.Z3_OP_BLSHR: bw.Kind.BV_SHR,
+            z3.Z3_OP_BASHR: bw.Kind.BV_ASHR,
         }
         self._indexed: dict[int, Any] = {
             z3.Z3_OP_SIGN_EXT: bw.Kind.BV_SIGN_EXTEND,
@@ -427,11 +472,31 @@ class BitwuzlaBackend(Backend):
 
     def check(self, assumption: Z, deadline: float | None) -> tuple[Status, str]:
         bw = self.bw
-        if deadline is not None:
-            if time.monotonic() >= deadline:
-                return "unknown", "timeout"
-            self.solver.configure_terminator(lambda: time.monotonic() >= deadline)
-        r = self.solver.check_sat(self.term(assumption))
+        if deadline is not None and time.monotonic() >= deadline:
+            return "unknown", "timeout"
+        # Bitwuzla runs Python only in its terminator, where a KeyboardInterrupt would be
+        # printed and lost; during the check SIGINT only sets a flag the terminator
+        # reads, and the interrupt is raised again once the check has stopped
+        interrupted = [False]
+
+        def on_sigint(signum: int, frame: object) -> None:
+            interrupted[0] = True
+
+        def terminate() -> bool:
+            return interrupted[0] or (deadline is not None and time.monotonic() >= deadline)
+
+        try:
+            old = signal.signal(signal.SIGINT, on_sigint)
+        except ValueError:  # not the main thread: no signals here anyway
+            old = None
+        try:
+            self.solver.configure_terminator(terminate)
+            r = self.solver.check_sat(self.term(assumption))
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+        if interrupted[0]:
+            raise KeyboardInterrupt
         if r == bw.Result.SAT:
             return "sat", ""
         if r == bw.Result.UNSAT:

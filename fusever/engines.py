@@ -3,6 +3,10 @@
 - ``bmc`` (:mod:`fusever.bmc`): bounded; shortest, replayed counterexamples.
 - ``kind`` (:mod:`fusever.kind`): k-induction, for all depths; BMC is its base case.
 - ``chc`` (:mod:`fusever.chc`): Z3's Spacer; an invariant in spec syntax.
+- ``explicit`` (:mod:`fusever.explicit`): breadth-first over the reachable states, for
+  configurations whose initial states can be enumerated; for all depths once the
+  reachable set is exhausted (the state count is the certificate, so no
+  :class:`~fusever.certificate.Certificate` is stored).
 - ``auto``: BMC for counterexamples and the unbounded engines for proofs, side by side
   in two processes (two cores), each property decided by a fixed rule so the verdict
   never depends on which process finished first: a violation or witness is BMC's
@@ -15,23 +19,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.context
+import os
 import queue
+import signal
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fusever import bmc, chc, kind
+from fusever import bmc, chc, explicit, kind
 from fusever.certificate import Certificate
 from fusever.encode import EncodingBug
 from fusever.ts import TransitionSystem
-from fusever.verdict import Options, Progress, Result, Verdict
+from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
-__all__ = ["ENGINES", "UNBOUNDED", "Outcome", "prove", "prove_certified"]
+__all__ = [
+    "ENGINES", "UNBOUNDED", "Disagreement", "Outcome", "child_process_setup", "cross_check",
+    "prove", "prove_certified", "worker_pool",
+]  # fmt: skip
 
-ENGINES = ("bmc", "kind", "chc", "auto")
+ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
 # what auto's unbounded side runs, in order, each on the properties still open, after
 # asking whether every run ends within the bound (kind.longest_run).  When they do,
 # kind alone: the base case to that length settles every property (every spec/
@@ -82,10 +95,45 @@ def prove_certified(
         case "chc":
             c = chc.run(ts, options, progress)
             return Outcome(c.results, c.certificates)
+        case "explicit":
+            found = explicit.run(ts, options, progress, state_limit=options.state_limit).results
+            if options.cross_check:
+                depth = ts.depth if options.depth is None else options.depth
+                bounded = bmc.run(ts, replace(options, engine="bmc", depth=depth)).results
+                cross_check(ts, found, bounded, depth)
+            return Outcome(found, ())
         case "auto":
             return _auto(ts, options, progress)
         case other:
             raise ValueError(f"unknown engine {other}; one of {', '.join(ENGINES)}")
+
+
+class Disagreement(Exception):
+    """Two engines disagree on a verdict: a bug in fusever, never a finding (exit 4)."""
+
+
+def cross_check(
+    ts: TransitionSystem, found: Sequence[Result], bounded: Sequence[Result], depth: int
+) -> None:
+    """Explicit's results (unbounded) against BMC's to ``depth``: a trace within the
+    depth must be BMC's too, at the same step; none within it, BMC must find none.
+    Unknowns on either side are skipped.  Raises :class:`Disagreement`."""
+    for e, b in zip(found, bounded, strict=True):
+        if Verdict.UNKNOWN in (e.verdict, b.verdict):
+            continue
+        if e.step is not None and e.step <= depth:
+            ok = (e.verdict, e.step) == (b.verdict, b.step)
+        else:
+            ok = b.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
+        if not ok:
+
+            def said(r: Result) -> str:
+                return r.verdict.value + ("" if r.step is None else f" at step {r.step}")
+
+            raise Disagreement(
+                f"{ts.key}: {e.property}: explicit says {said(e)}, "
+                f"bmc to depth {depth} says {said(b)}"
+            )
 
 
 def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
@@ -135,7 +183,12 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
 def _unknown(ts: TransitionSystem, name: str, start: float, reason: str) -> Result:
     p = ts.property(name)
     return Result.about(
-        ts, p, Verdict.UNKNOWN, engine="auto", seconds=time.monotonic() - start, bound=0,
+        ts,
+        p,
+        Verdict.UNKNOWN,
+        engine="auto",
+        seconds=time.monotonic() - start,
+        bound=0,
         reason=reason,
     )
 
@@ -153,8 +206,11 @@ def merge(
     bounded: dict[str, Result],
     proofs: dict[str, Result],
     timed_out: Callable[[str], Result],
+    within: int | None = None,
 ) -> tuple[Result, ...]:
-    """Auto's fixed rule, per property (see the module docstring)."""
+    """Auto's fixed rule, per property (see the module docstring).  With ``within``
+    (the user's ``--depth``), no trace longer than it is taken from the unbounded side:
+    BMC's bounded verdict to that depth stands instead."""
     out: list[Result] = []
     for n in names:
         b, u = bounded.get(n), proofs.get(n)
@@ -167,7 +223,7 @@ def merge(
             out.append(b)
         elif u is not None and _conclusive_proof(u):
             out.append(u)
-        elif u is not None and _conclusive_bmc(u):
+        elif u is not None and _conclusive_bmc(u) and (within is None or (u.step or 0) <= within):
             out.append(u)  # beyond BMC's bound: chc's failure, traced by its own BMC run
         elif b is not None:
             out.append(b)
@@ -178,9 +234,61 @@ def merge(
     return tuple(out)
 
 
+# auto's first try: the explicit engine, up to this many states; what it decides
+# (complete verdicts, shortest traces) stands, and only the rest goes to the SMT side
+AUTO_STATE_LIMIT = 500_000
+
+
 def _auto(
     ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None
 ) -> Outcome:
+    start = time.monotonic()
+    names = [p.name for p in bmc.select_properties(ts, options.properties)]
+    share = None if options.timeout is None else options.timeout / 3
+    # the user's --depth bounds the search for traces on every side (explicit stops
+    # there unless the reachable set ends first); a proof for all depths still counts
+    first = explicit.run(
+        ts, replace(options, engine="explicit", timeout=share), progress,
+        state_limit=options.state_limit or AUTO_STATE_LIMIT, bound=options.depth,
+    ).results  # fmt: skip
+    decided = {r.property: r for r in first if _decided(r)}
+    if len(decided) == len(names):
+        return Outcome(first, ())
+    left = (
+        None
+        if options.timeout is None
+        else max(0.001, options.timeout - (time.monotonic() - start))
+    )
+    rest = [n for n in names if n not in decided]
+    out = _auto_smt(ts, replace(options, properties=tuple(rest), timeout=left), progress)
+    # why the explicit search did not decide them (refused, its state limit, its share
+    # of the time) goes first in the reason of a result it left to the SMT side
+    not_explicit = {r.property: r.reason for r in first if r.verdict is Verdict.UNKNOWN}
+    smt = {
+        r.property: r
+        if r.complete
+        or r.verdict not in (Verdict.PROVED, Verdict.UNREACHABLE)
+        or not r.reason
+        or not not_explicit.get(r.property)
+        else replace(r, reason=f"explicit: {not_explicit[r.property]}; {r.reason}")
+        for r in out.results
+    }
+    by_name = {**decided, **smt}
+    return Outcome(tuple(by_name[n] for n in names), out.certificates)
+
+
+def _decided(r: Result) -> bool:
+    """What auto takes from explicit without asking the SMT side: a trace, or a verdict
+    for all depths (a bounded "holds", with --depth, may still be proved for all)."""
+    return r.verdict is not Verdict.UNKNOWN and (
+        r.complete or r.verdict in (Verdict.VIOLATED, Verdict.COVERED)
+    )
+
+
+def _auto_smt(
+    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None
+) -> Outcome:
+    """auto's SMT side: BMC for counterexamples beside the unbounded engines."""
     start = time.monotonic()
     names = [p.name for p in bmc.select_properties(ts, options.properties)]
     bmc_options = replace(options, engine="bmc")
@@ -201,10 +309,67 @@ def _auto(
             left = max(0.001, budget - (time.monotonic() - start))
             u = unbounded(ts, replace(options, properties=open_, timeout=left))
     else:
-        b, u = _side_by_side(ctx, ts, u_options, bmc_options, progress)
-    results = merge(names, b, {r.property: r for r in u.results}, timed_out)
+        try:
+            b, u = _side_by_side(ctx, ts, u_options, bmc_options, progress)
+        except _SidesInterrupted as e:
+            # the sides that finished (BMC, often) are what was decided; the rest open
+            def interrupted(n: str) -> Result:
+                return _unknown(ts, n, start, "interrupted")
+
+            b = {r.property: r for r in e.bmc.results}
+            unb = {r.property: r for r in e.unbounded.results}
+            merged = merge(names, b, unb, interrupted, within=options.depth)
+            raise Interrupted(merged) from None
+    unbounded_by_name = {r.property: r for r in u.results}
+    results = merge(names, b, unbounded_by_name, timed_out, within=options.depth)
+    results = tuple(_why_bounded(r, unbounded_by_name.get(r.property), budget) for r in results)
     proved = {r.property for r in results if _conclusive_proof(r)}
     return Outcome(results, tuple(c for c in u.certificates if c.property in proved))
+
+
+def _why_bounded(r: Result, unbounded: Result | None, budget: float) -> Result:
+    """A bounded "holds" (BMC's, where the unbounded engines did not decide) says so,
+    and what to try next: auto never lets a bound read like a proof."""
+    if r.complete or r.verdict not in (Verdict.PROVED, Verdict.UNREACHABLE):
+        return r
+    why = unbounded.reason if unbounded is not None and unbounded.reason else "no answer"
+    return replace(
+        r,
+        reason=f"BMC to depth {r.bound} only: k-induction and Spacer did not decide it within "
+        f"their budget of {budget:.3g} s ({why}); try a larger --timeout, or --engine kind / chc",
+    )
+
+
+PARTIAL_GRACE = 1.5  # seconds an interrupted side has to hand over what it decided
+
+
+def _collect_partial(procs: dict[str, Any], got: dict[str, Outcome], q: Any) -> None:
+    """After an interrupt: SIGINT to each side still running, so that it stops its
+    solver and hands over what it had decided (:class:`Interrupted`), for a moment;
+    whatever does not come by then is lost (the caller terminates the sides)."""
+    for name, p in procs.items():
+        if name not in got and p.is_alive() and p.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(p.pid, signal.SIGINT)
+    end = time.monotonic() + PARTIAL_GRACE
+    while len(got) < len(procs) and time.monotonic() < end:
+        try:
+            side, kind_, payload = q.get(timeout=max(0.05, end - time.monotonic()))
+        except queue.Empty:
+            if not any(p.is_alive() for n, p in procs.items() if n not in got):
+                return
+            continue
+        if kind_ == "results":
+            got[side] = payload
+        elif kind_ == "error" and isinstance(payload, Interrupted):
+            got[side] = Outcome(payload.results, ())
+
+
+class _SidesInterrupted(KeyboardInterrupt):
+    def __init__(self, bmc: Outcome, unbounded: Outcome) -> None:
+        super().__init__()
+        self.bmc = bmc
+        self.unbounded = unbounded
 
 
 def _context() -> multiprocessing.context.BaseContext | None:
@@ -236,6 +401,7 @@ def _side_by_side(
         None if bmc_options.timeout is None else time.monotonic() + bmc_options.timeout + GRACE
     )
     error: BaseException | None = None
+    interrupted = False
     try:
         while len(got) < len(procs):
             wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
@@ -253,6 +419,8 @@ def _side_by_side(
                 continue
             if kind_ == "error":
                 error = payload
+                if isinstance(payload, Interrupted):  # a side stopped by SIGINT: what it decided
+                    got[side] = Outcome(payload.results, ())
                 break
             got[side] = payload
             # one side settled everything: the other has nothing left to add
@@ -260,6 +428,9 @@ def _side_by_side(
                 break
             if side == "unbounded" and all(_conclusive_proof(r) for r in payload.results):
                 break
+    except KeyboardInterrupt:
+        interrupted = True
+        _collect_partial(procs, got, q)
     finally:
         for p in procs.values():
             if p.is_alive():
@@ -270,14 +441,49 @@ def _side_by_side(
                 p.kill()
                 p.join()
         q.close()
+    if interrupted or isinstance(error, KeyboardInterrupt):
+        raise _SidesInterrupted(
+            got.get("bmc", Outcome((), ())), got.get("unbounded", Outcome((), ()))
+        )
     if error is not None:
         raise error
     b = got.get("bmc", Outcome((), ()))
     return {r.property: r for r in b.results}, got.get("unbounded", Outcome((), ()))
 
 
+def child_process_setup() -> None:
+    """In a worker process: SIGTERM kills it at once (the parent's handler, inherited
+    by fork, would keep it solving), its signals no longer wake the parent's watcher,
+    and on Linux it dies with its parent, so no worker outlives an interrupted run."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(ValueError):  # not the main thread: nothing inherited
+        signal.set_wakeup_fd(-1)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers die with the run: an exception or an interrupt
+    in the body kills them at once (``shutdown`` alone waits for the running jobs,
+    which may solve for minutes), and each is set up by :func:`child_process_setup`."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=child_process_setup)
+    try:
+        yield pool
+    except BaseException:
+        for p in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError):
+                p.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _worker(side: str, ts: TransitionSystem, options: Options, q: Any) -> None:
     """One side of auto, in its own process: its results (or its exception) on ``q``."""
+    child_process_setup()
     try:
         if side == "bmc":
 

@@ -18,7 +18,8 @@ Semantics (the encoder in :mod:`fusever.encode` mirrors them):
   is, and a location init never assigns is free.  The checker guarantees that init
   right-hand sides never read state, so this is exactly the image of init.
 
-Operator semantics live in one table, :data:`BINARY` and :data:`UNARY`.
+Operator semantics live in the one operator table, :mod:`fusever.operators`
+(:data:`BINARY` and :data:`UNARY` are its views).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import assert_never
 
+from fusever.operators import TABLE, normalize, number
 from fusever.ts import (
     Action,
     Assign,
@@ -76,6 +78,7 @@ __all__ = [
     "holds",
     "initial_states",
     "is_initial",
+    "normalize",
     "random_run",
     "replay",
     "step",
@@ -92,24 +95,6 @@ class ReplayError(Exception):
 
 
 # ---- values --------------------------------------------------------------------
-
-
-def normalize(t: Type, v: Value) -> Value:
-    """``v`` as a value of ``t``: bit-vectors wrap to ``[0, 2**width)``."""
-    match t:
-        case BitVecType(width=w):
-            assert isinstance(v, int) and not isinstance(v, bool), v
-            return v % (1 << w)
-        case IntType():
-            assert isinstance(v, int) and not isinstance(v, bool), v
-            return v
-        case BoolType():
-            assert isinstance(v, bool), v
-            return v
-        case SortType() | EnumType():
-            return v
-        case _:
-            assert_never(t)
 
 
 def in_type(t: Type, v: Value) -> bool:
@@ -129,78 +114,21 @@ def in_type(t: Type, v: Value) -> bool:
             assert_never(t)
 
 
-def _num(t: Type, v: Value) -> int:
-    """The number a comparison sees: signed bit-vectors in two's complement, enums by position."""
-    match t:
-        case BitVecType(width=w, signed=s):
-            assert isinstance(v, int)
-            return v - (1 << w) if s and v >= (1 << (w - 1)) else v
-        case IntType() | SortType():
-            assert isinstance(v, int)
-            return v
-        case EnumType(members=members):
-            assert isinstance(v, str)
-            return members.index(v)
-        case BoolType():
-            assert isinstance(v, bool)
-            return int(v)
-        case _:
-            assert_never(t)
+def _binary(f: Callable[[Type, Sequence[Value]], Value]) -> Callable[[Type, Value, Value], Value]:
+    return lambda t, a, b: f(t, (a, b))
 
 
-def _arith(f: Callable[[int, int], int]) -> Callable[[Type, Value, Value], Value]:
-    def op(t: Type, a: Value, b: Value) -> Value:
-        assert isinstance(a, int) and isinstance(b, int)
-        return normalize(t, f(a, b))
-
-    return op
+def _unary(f: Callable[[Type, Sequence[Value]], Value]) -> Callable[[Type, Value], Value]:
+    return lambda t, a: f(t, (a,))
 
 
-def _cmp(f: Callable[[int, int], bool]) -> Callable[[Type, Value, Value], Value]:
-    return lambda t, a, b: f(_num(t, a), _num(t, b))
-
-
-def _bool2(f: Callable[[bool, bool], bool]) -> Callable[[Type, Value, Value], Value]:
-    def op(t: Type, a: Value, b: Value) -> Value:
-        assert isinstance(a, bool) and isinstance(b, bool)
-        return f(a, b)
-
-    return op
-
-
-# THE operator table: (operand type, lhs, rhs) -> value.  Arithmetic wraps on
-# bit-vectors (normalize by the operand type, which is also the result type);
-# comparisons are signed on a signed bit-vector.
+# The operators' semantics, from the one operator table (fusever/operators.py):
+# (operand type, operands) -> value.  Arithmetic wraps on bit-vectors (the operand
+# type is also the result type); comparisons are signed on a signed bit-vector.
 BINARY: dict[BinOp, Callable[[Type, Value, Value], Value]] = {
-    BinOp.IMPLIES: _bool2(lambda a, b: (not a) or b),
-    BinOp.OR: _bool2(lambda a, b: a or b),
-    BinOp.AND: _bool2(lambda a, b: a and b),
-    BinOp.EQ: lambda t, a, b: a == b,
-    BinOp.NE: lambda t, a, b: a != b,
-    BinOp.LT: _cmp(lambda a, b: a < b),
-    BinOp.LE: _cmp(lambda a, b: a <= b),
-    BinOp.GT: _cmp(lambda a, b: a > b),
-    BinOp.GE: _cmp(lambda a, b: a >= b),
-    BinOp.ADD: _arith(lambda a, b: a + b),
-    BinOp.SUB: _arith(lambda a, b: a - b),
-    BinOp.MUL: _arith(lambda a, b: a * b),
+    op: _binary(TABLE[op].concrete) for op in BinOp
 }
-
-
-def _not(t: Type, a: Value) -> Value:
-    assert isinstance(a, bool)
-    return not a
-
-
-def _neg(t: Type, a: Value) -> Value:
-    assert isinstance(a, int) and not isinstance(a, bool)
-    return normalize(t, -a)
-
-
-UNARY: dict[UnOp, Callable[[Type, Value], Value]] = {
-    UnOp.NOT: _not,
-    UnOp.NEG: _neg,
-}
+UNARY: dict[UnOp, Callable[[Type, Value], Value]] = {op: _unary(TABLE[op].concrete) for op in UnOp}
 
 
 def _cast(src: Type, dst: Type, v: Value) -> Value:
@@ -210,7 +138,7 @@ def _cast(src: Type, dst: Type, v: Value) -> Value:
             assert isinstance(v, int)
             return normalize(dst, v)
         case IntType():
-            return _num(src, v)
+            return number(src, v)
         case _:
             assert src == dst, (src, dst)
             return v

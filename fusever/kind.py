@@ -52,12 +52,13 @@ import z3
 from fusever import bmc
 from fusever.certificate import (
     Certificate,
+    Recheck,
     distinct,
     encode_options,
     negated,
     ranges,
-    recheck,
-    recheck_many,
+    recheck_status,
+    recheck_statuses,
 )
 from fusever.encode import Backend, EncodeOptions, Encoding, Status
 from fusever.ts import Property, PropKind, TransitionSystem, kernel_projection
@@ -92,9 +93,7 @@ class Longest:
     reason: str
 
 
-def longest_run(
-    ts: TransitionSystem, bound: int, deadline: float | None, seed: int
-) -> Longest:
+def longest_run(ts: TransitionSystem, bound: int, deadline: float | None, seed: int) -> Longest:
     """The smallest ``n <= bound`` such that no run of ``ts`` has ``n + 1`` steps.
 
     One incremental solver over the kernel projection: at depth ``k`` is there a run
@@ -206,14 +205,15 @@ def run(
         upto = proved_lemmas.index(p.name) if p.kind is PropKind.LEMMA else len(lemmas)
         used = tuple((lm.name, k) for lm, k in lemmas[:upto])
         cert = Certificate(ENGINE, ts.name, p.name, k=step.k, lemmas=used, por=POR)
-        if not recheck(ts, cert, deadline):
+        status = recheck_status(ts, cert, deadline)
+        if status is not Recheck.PASSED:
             results.append(
                 replace(
                     r,
                     engine=ENGINE,
                     seconds=round(time.monotonic() - start, 3),
                     verdict=Verdict.UNKNOWN,
-                    reason=f"k-inductive at k={step.k}, but the certificate's re-check failed",
+                    reason=f"k-inductive at k={step.k}, but " + _recheck_why(status),
                 )
             )
             continue
@@ -252,14 +252,16 @@ def _complete(
         if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and r.bound >= longest
     ]  # fmt: skip
     certs = [Certificate(ENGINE, ts.name, r.property, longest=longest) for r in held]
-    passed = dict(zip([c.property for c in certs], recheck_many(ts, certs, deadline), strict=True))
+    statuses = recheck_statuses(ts, certs, deadline)
+    passed = dict(zip([c.property for c in certs], statuses, strict=True))
     results: list[Result] = []
     for r in base:
         seconds = round(time.monotonic() - start, 3)
-        ok = passed.get(r.property)
-        if ok is None:
+        status = passed.get(r.property)
+        if status is None:
             results.append(replace(r, engine=ENGINE, seconds=seconds))
             continue
+        ok = status is Recheck.PASSED
         what = "reaches it" if r.verdict is Verdict.UNREACHABLE else "breaks it"
         results.append(
             replace(
@@ -271,12 +273,21 @@ def _complete(
                 reason=(
                     f"every run ends within {longest} steps, and none {what}"
                     if ok
-                    else f"every run ends within {longest} steps, but the certificate's "
-                    "re-check failed"
+                    else f"every run ends within {longest} steps, but " + _recheck_why(status)
                 ),
             )
         )
-    return KindOutcome(tuple(results), tuple(c for c in certs if passed[c.property]))
+    return KindOutcome(
+        tuple(results), tuple(c for c in certs if passed[c.property] is Recheck.PASSED)
+    )
+
+
+def _recheck_why(status: Recheck) -> str:
+    """Why a proof found is not reported: a failed re-check is a doubt about the proof,
+    an undecided one only a budget spent (rerun with a larger ``--timeout``)."""
+    if status is Recheck.UNDECIDED:
+        return "the certificate's re-check ran out of time (timeout; try a larger --timeout)"
+    return "the certificate's re-check failed"
 
 
 def _base_holds(

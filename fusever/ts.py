@@ -24,10 +24,12 @@ a scalar variable has the single index ``()``.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from fusever import __version__
 from fusever.syntax import NOWHERE, BinOp, PropKind, Quantifier, Span, UnOp
 
 __all__ = [
@@ -325,6 +327,8 @@ class TransitionSystem:
     depth: int
     config: str | None = None  # the configuration applied (``--config``), None for the default
     configs: tuple[tuple[str, str | None], ...] = ()  # every configuration: name, description
+    merges: tuple[tuple[str, str | None], ...] = ()  # every step merge: name, description
+    unmerged: str | None = None  # the step merge whose unmerged form this is (None: as written)
     observables: tuple[Observable, ...] = ()  # what ``fusever diff`` compares, in spec order
 
     @property
@@ -467,4 +471,28 @@ def kernel_projection(ts: TransitionSystem) -> TransitionSystem:
         depth=ts.depth,
         config=ts.config,
         configs=ts.configs,
+        merges=ts.merges,
+        unmerged=ts.unmerged,
     )
+
+
+def fingerprint(ts: TransitionSystem) -> str:
+    """What a spec configuration means: a hash of the checked transition system (names,
+    types, init, actions, properties, settings, depth; no file path and no source
+    positions, which are left out of its ``repr``, and no descriptions: the words of a
+    spec, an action, a property, an observable or a merge change no verdict) and
+    fusever's version.  A recorded certificate or merge check stands for the
+    configuration while this is unchanged."""
+    meaning = repr(
+        replace(
+            ts,
+            path="",
+            description=None,
+            configs=(),
+            actions=tuple(replace(a, description=None) for a in ts.actions),
+            properties=tuple(replace(p, description=None) for p in ts.properties),
+            observables=tuple(replace(o, description=None) for o in ts.observables),
+            merges=tuple((name, None) for name, _ in ts.merges),
+        )
+    )
+    return hashlib.sha256(f"fusever {__version__}\n{meaning}".encode()).hexdigest()[:32]

@@ -16,7 +16,9 @@ class Verdict(enum.Enum):
     PROVED = "proved"  # invariant/transition: no violation (``complete`` says for all depths)
     VIOLATED = "violated"  # invariant/transition: a replayed counterexample
     COVERED = "covered"  # cover goal: a replayed witness
-    UNREACHABLE = "unreachable"  # cover goal: no witness (within ``bound``, or ever if ``complete``)
+    UNREACHABLE = (
+        "unreachable"  # cover goal: no witness (within ``bound``, or ever if ``complete``)
+    )
     UNKNOWN = "unknown"  # timeout or the solver gave up
 
 
@@ -93,6 +95,8 @@ class Options:
     timeout: float | None = None  # seconds for the whole spec; past it, open properties are unknown
     engine: str = "bmc"
     seed: int = 0  # the solver's random seed: fixed, so runs are deterministic
+    state_limit: int | None = None  # explicit engine: states visited at most (None: its default)
+    cross_check: bool = False  # explicit engine: also BMC to the depth; a disagreement is a bug
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +107,16 @@ class Progress:
     depth: int
     seconds: float
     open_properties: int
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped an engine: ``results`` holds what it had decided, and
+    ``unknown`` with reason ``interrupted`` for the rest (one per selected property).
+    Still a KeyboardInterrupt, so whoever does not look at the results stops too."""
+
+    def __init__(self, results: tuple[Result, ...]) -> None:
+        super().__init__(results)
+        self.results = results
+
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[tuple[Result, ...]]]:
+        return (Interrupted, (self.results,))

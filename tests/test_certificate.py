@@ -63,3 +63,19 @@ def test_certificates_round_trip_through_plain_data() -> None:
         certificate.from_dict({"engine": "kind", "spec": "s"})
     with pytest.raises(ValueError):
         certificate.from_dict({"engine": "kind", "spec": "s", "property": "p", "k": "2"})
+
+
+def test_a_recheck_past_its_deadline_is_undecided_not_failed() -> None:
+    import time
+
+    ts = spec("k2")
+    (cert,) = kind.run(ts, Options()).certificates
+    past = time.monotonic() - 1
+    assert certificate.recheck_status(ts, cert, past) is certificate.Recheck.UNDECIDED
+    assert certificate.recheck_status(ts, cert) is certificate.Recheck.PASSED
+    assert certificate.recheck_status(ts, replace(cert, k=1)) is certificate.Recheck.FAILED
+    ends = Certificate("kind", ts.name, cert.property, longest=3)
+    assert certificate.recheck_statuses(ts, [ends], past) == (certificate.Recheck.UNDECIDED,)
+    assert certificate.recheck_statuses(ts, [replace(ends, longest=-1)]) == (
+        certificate.Recheck.FAILED,
+    )

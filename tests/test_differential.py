@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import replace
+from typing import Any
 
 import tsbuild as B
 import z3
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from fusever import bmc, interpret
 from fusever.encode import EncodeOptions, Encoding
+from fusever.operators import TABLE, kind
 from fusever.ts import (
     BOOL,
     BinOp,
@@ -30,6 +32,8 @@ from fusever.ts import (
     Stmt,
     TransitionSystem,
     Type,
+    Unary,
+    UnOp,
     Value,
     keys,
 )
@@ -57,6 +61,11 @@ def lits(t: Type) -> st.SearchStrategy[Value]:
     if t == E:
         return st.sampled_from(E.members)
     return st.integers(-3, 3)
+
+
+def typed_ops(ops: type[BinOp] | type[UnOp], t: Type) -> list[Any]:
+    """The operators (from the operator table) that take and give ``t``."""
+    return [op for op in ops if kind(t) in TABLE[op].operands and not TABLE[op].boolean]
 
 
 @st.composite
@@ -90,10 +99,11 @@ def expr(draw: st.DrawFn, t: Type, env: Locals, depth: int) -> Expr:
     if t in (U3, I3, INT):
         kind = draw(st.integers(0, 4))
         if kind <= 1:
-            op = draw(st.sampled_from([BinOp.ADD, BinOp.SUB, BinOp.MUL]))
+            op = draw(st.sampled_from(typed_ops(BinOp, t)))
             return B.b(op, draw(sub(t)), draw(sub(t)))
         if kind == 2:
-            return B.neg(draw(sub(t)))
+            uop = draw(st.sampled_from(typed_ops(UnOp, t)))
+            return Unary(uop, draw(sub(t)), t)
         if kind == 3:
             if t == INT:
                 return B.to_int(draw(sub(draw(st.sampled_from([U3, I3])))))

@@ -131,7 +131,9 @@ def test_a_runs_end_certificate_is_re_checked_on_its_own() -> None:
     good = certificate.Certificate("kind", ts.name, "never9", longest=3)
     assert certificate.recheck(ts, good)
     # a run of three steps exists; a property broken within the runs
-    assert not certificate.recheck(ts, certificate.Certificate("kind", ts.name, "never9", longest=2))
+    assert not certificate.recheck(
+        ts, certificate.Certificate("kind", ts.name, "never9", longest=2)
+    )
     assert not certificate.recheck(ts, certificate.Certificate("kind", ts.name, "not7", longest=3))
     both = [good, certificate.Certificate("kind", ts.name, "not7", longest=3)]
     assert certificate.recheck_many(ts, both) == (True, False)

@@ -1,0 +1,241 @@
+"""The explicit-state engine: known answers, refusals, limits, determinism, and the
+two-engines-one-verdict check against BMC on the specs under spec/.
+
+Agreement (issue 11, item 5): at a bound K, explicit's search to K steps and BMC to
+depth K must give every goal the same verdict and the same (shortest) step.  The fast
+test runs a representative set of spec configurations (one per variant, covering
+serialized and concurrent writers, a narrow wrapping counter, the create path and a
+daemon without OPEN); ``FUSEVER_SLOW=1`` runs every spec x configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from unbounded import by_name, spec
+
+from fusever import bmc, cli, engines, explicit, interpret, load
+from fusever.verdict import Options, Result, Verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "spec").glob("*.fv"))
+BOUND = 8  # deep enough for fuse_v2's no_early_return (step 8) and every cover but one
+SLOW = bool(os.environ.get("FUSEVER_SLOW"))
+
+FAST = (
+    ("fuse_v2", None),
+    ("fuse_v2", "w4"),
+    ("fuse_pre", None),
+    ("fuse_v1", "create"),
+    ("fuse_connseq", "three_writers"),
+    ("fuse_wrapsafe", "no_open"),
+)
+
+
+def _every_configuration() -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for path in SPECS:
+        (ts,) = load.load_specs([path])
+        out += [(path.stem, None), *((path.stem, c) for c, _ in ts.configs)]
+    return out
+
+
+def _load(name: str, config: str | None):  # type: ignore[no-untyped-def]
+    (ts,) = load.load_specs([ROOT / "spec" / f"{name}.fv"], config=config)
+    return ts
+
+
+def _agree(name: str, config: str | None, bound: int) -> None:
+    ts = _load(name, config)
+    ex = explicit.run(ts, Options(), bound=bound, state_limit=1_000_000)
+    if all(r.verdict is Verdict.UNKNOWN for r in ex.results):
+        reason = ex.results[0].reason or ""
+        assert "does not apply" in reason, reason
+        return  # explicit refuses (a free 64-bit start): nothing to compare
+    bm = bmc.run(ts, Options(depth=bound)).results
+    for e, b in zip(ex.results, bm, strict=True):
+        assert e.property == b.property
+        assert e.verdict is not Verdict.UNKNOWN, e
+        assert (e.verdict, e.step) == (b.verdict, b.step), (ts.key, e.property, e.reason, b.reason)
+        if e.trace is not None:
+            assert len(e.trace) - 1 == e.step
+            interpret.replay(ts, e.trace, ts.property(e.property))
+
+
+@pytest.mark.parametrize(("name", "config"), FAST, ids=lambda x: str(x))
+def test_explicit_and_bmc_agree(name: str, config: str | None) -> None:
+    _agree(name, config, BOUND)
+
+
+@pytest.mark.skipif(not SLOW, reason="every spec x configuration: FUSEVER_SLOW=1")
+@pytest.mark.parametrize(
+    ("name", "config"), _every_configuration() if SLOW else [], ids=lambda x: str(x)
+)
+def test_explicit_and_bmc_agree_everywhere(name: str, config: str | None) -> None:
+    _agree(name, config, BOUND)
+
+
+def test_exhausted_means_proved_for_all_depths_with_the_state_count() -> None:
+    r = by_name(explicit.run(spec("ends"), Options()).results)
+    assert r["never9"].verdict is Verdict.PROVED and r["never9"].complete
+    assert r["ghost_small"].verdict is Verdict.PROVED and r["ghost_small"].complete
+    assert "4 states" in (r["never9"].reason or "")
+    assert r["not7"].verdict is Verdict.VIOLATED and r["not7"].step == 3
+    assert r["done"].verdict is Verdict.COVERED and r["done"].step == 3
+    assert r["beyond"].verdict is Verdict.UNREACHABLE and r["beyond"].complete
+
+
+def test_a_violation_is_a_shortest_replayed_trace() -> None:
+    ts = spec("ends")
+    r = by_name(explicit.run(ts, Options()).results)["not7"]
+    assert r.trace is not None and len(r.trace) == 4
+    interpret.replay(ts, r.trace, ts.property("not7"))
+
+
+def test_a_free_wide_start_is_refused_cleanly() -> None:
+    ts = _load("fuse_v2", "w64_free")
+    for r in explicit.run(ts, Options()).results:
+        assert r.verdict is Verdict.UNKNOWN and not r.complete
+        assert "starts free over u64" in (r.reason or ""), r.reason
+
+
+def test_a_choice_over_a_wide_type_is_refused_cleanly() -> None:
+    (ts,) = load.load_specs([ROOT / "tests" / "fixtures" / "rich.fv"])
+    results = explicit.run(ts, Options()).results
+    assert results and all(r.verdict is Verdict.UNKNOWN for r in results)
+    assert "does not apply" in (results[0].reason or "")
+
+
+def test_past_the_state_limit_open_goals_are_unknown() -> None:
+    ts = _load("fuse_v2", None)
+    r = by_name(explicit.run(ts, Options(), state_limit=500).results)
+    assert r["monotonic"].verdict is Verdict.UNKNOWN
+    assert "state limit 500" in (r["monotonic"].reason or "")
+    assert r["monotonic_cover"].verdict is Verdict.COVERED  # found before the limit
+
+
+def test_the_deadline_is_honoured() -> None:
+    ts = _load("fuse_v2", "two_fuds")
+    out = explicit.run(ts, Options(timeout=0.5))
+    assert out.seconds < 5
+    assert any(r.verdict is Verdict.UNKNOWN and "timeout" in (r.reason or "") for r in out.results)
+
+
+def test_deterministic() -> None:
+    ts = _load("fuse_pre", None)
+
+    def key(rs: tuple[Result, ...]) -> list[object]:
+        return [(r.property, r.verdict, r.step, r.trace) for r in rs]
+
+    a = explicit.run(ts, Options(), bound=BOUND).results
+    b = explicit.run(ts, Options(), bound=BOUND).results
+    assert key(a) == key(b)
+
+
+def test_through_engines_prove() -> None:
+    ts = spec("ends")
+    r = by_name(engines.prove(ts, Options(engine="explicit")))
+    assert r["never9"].engine == "explicit" and r["never9"].complete
+
+
+def test_the_incremental_order_normalisation_is_the_full_one() -> None:
+    """Along a breadth-first walk of fuse_v2 (three_writers), every post-state normalised
+    from its canonical pre-state equals the full normalisation: so the reduced search is
+    a function of the state alone (canonical), whichever path reached it."""
+    ts = _load("fuse_v2", "three_writers")
+    system = explicit.compile_system(ts)
+    o = system.order
+    todo = [c for c, _ in system.initial()]
+    seen = set(todo)
+    checked = 0
+    while todo and checked < 3000:
+        s = todo.pop(0)
+        for inst in system.insts:
+            g = inst.guard
+            if not (g if isinstance(g, int) else g(s, s)):
+                continue
+            m = list(s)
+            inst.body(m)
+            full = list(m)
+            for j in system.dead:
+                full[j] = 0
+            for grp in o.slots:
+                explicit._layer(full, o.cmax[grp], o.slots[grp], o.near[grp])
+            t = inst.canon(list(m), s)
+            assert t == tuple(full), (inst.action, inst.args)
+            checked += 1
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    assert checked >= 3000
+
+
+@pytest.mark.parametrize(("name", "config"), [("fuse_v2", None), ("fuse_v1", "no_open")], ids=str)
+def test_searching_again_without_settled_goals_changes_no_verdict(
+    name: str, config: str | None
+) -> None:
+    """Once goals are settled, what only they read leaves the cone of influence and the
+    search starts again on a smaller quotient: the verdicts and steps stay the same."""
+    ts = _load(name, config)
+    again = explicit.run(ts, Options())
+    once = explicit.run(ts, Options(), restart=False)
+    assert again.exhausted and once.exhausted
+    assert [(r.verdict, r.step, r.complete) for r in again.results] == [
+        (r.verdict, r.step, r.complete) for r in once.results
+    ]
+    assert again.states < once.states
+
+
+def test_a_ghost_int_with_arithmetic_is_kept_as_values_and_the_limit_says_why(
+    tmp_path: Path,
+) -> None:
+    spec_file = tmp_path / "inf.fv"
+    spec_file.write_text(
+        'spec inf "a ghost counter doing arithmetic"\n'
+        "var x: bool\nghost t: int\n"
+        "init { x := false  t := 0 }\n"
+        "action tick() by cpu when true { t := t * 2 + 1  x := !x }\n"
+        "invariant small: t >= 0\ndepth 4\n"
+    )
+    (ts,) = load.load_specs([spec_file])
+    (r,) = explicit.run(ts, Options(), state_limit=200).results
+    assert r.verdict is Verdict.UNKNOWN and not r.complete
+    assert "state limit 200 passed" in (r.reason or "")
+    assert "ghost t kept as values" in (r.reason or "") and "may be infinite" in (r.reason or "")
+
+
+def test_a_disagreement_between_the_engines_is_raised() -> None:
+    ts = spec("ends")
+    found = explicit.run(ts, Options()).results
+    bounded = bmc.run(ts, Options(depth=4)).results
+    engines.cross_check(ts, found, bounded, 4)  # they agree
+    wrong = tuple(replace(r, step=2) if r.property == "not7" else r for r in bounded)
+    with pytest.raises(engines.Disagreement, match="not7: explicit says violated at step 3"):
+        engines.cross_check(ts, found, wrong, 4)
+
+
+def test_cli_cross_check(capsys: pytest.CaptureFixture[str]) -> None:
+    fixture = str(ROOT / "tests" / "fixtures" / "unbounded_ends.fv")
+    code = cli.main(["prove", fixture, "--engine", "explicit", "--cross-check"])
+    out = capsys.readouterr().out
+    assert code == 1 and "violated at step 3" in out  # not7: a finding, not a disagreement
+    assert cli.main(["prove", fixture, "--engine", "bmc", "--cross-check"]) == 2
+
+
+def test_cli_disagreement_exits_4(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = bmc.run
+
+    def off_by_one(ts, options, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(ts, options, *args, **kwargs)
+        bent = tuple(replace(r, step=2) if r.property == "not7" else r for r in out.results)
+        return replace(out, results=bent)
+
+    monkeypatch.setattr(bmc, "run", off_by_one)
+    fixture = str(ROOT / "tests" / "fixtures" / "unbounded_ends.fv")
+    assert cli.main(["prove", fixture, "--engine", "explicit", "--cross-check"]) == 4
+    assert "Disagreement" in capsys.readouterr().err
