@@ -45,19 +45,21 @@ This module is plain data and files; running the engines is the CLI's business.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from fusever import __version__, report
+from fusever import __version__, check, files, report
 from fusever.certificate import Certificate, as_dict, from_dict
 from fusever.diagnostics import Diagnostic, SpecError
+from fusever.merges import MergeCheck
+from fusever.provenance import engine_fingerprint
 from fusever.ts import PropKind, TransitionSystem, config_key
+from fusever.ts import fingerprint as ts_fingerprint
 from fusever.verdict import Result, Verdict
 
 HEADER = (
@@ -65,6 +67,10 @@ HEADER = (
     "# `fusever regress` re-runs this configuration and fails when a verdict changes.\n"
 )
 SUFFIX = ".toml"
+FORMAT = 1  # the proofs file format this fusever reads and writes (`format = 1`)
+# The deepest configuration a proofs file may record (a spec's own limit): a bound on
+# what `regress` will search again, so a corrupt or forged `depth` cannot run for ever.
+MAX_DEPTH = check.MAX_DEPTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +84,13 @@ class RecordedProperty:
     actions: tuple[str, ...] = ()
     instance: str = ""  # where a violation fails, e.g. "f=0" (informational, like actions)
     certificate: Certificate | None = None  # why it holds for all depths (re-checkable)
+    reason: str = ""  # why unknown (never written: an unknown is never recorded as such)
 
     @property
     def phrase(self) -> str:
-        return report.verdict_phrase(self.verdict, self.complete, self.bound, self.step)
+        return report.verdict_phrase(
+            self.verdict, self.complete, self.bound, self.step, self.reason or None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +103,25 @@ class Recording:
     properties: tuple[RecordedProperty, ...]
     config: str | None = None
     fingerprint: str = ""  # of the transition system checked (see fingerprint())
+    # of the engine's code and the solvers (fusever.provenance.engine_fingerprint)
+    engine_fingerprint: str = ""
 
     @property
     def key(self) -> str:
         return config_key(self.spec, self.config)
 
+    def decided_by(self, ts: TransitionSystem) -> bool:
+        """Whether running the recorded engine again on ``ts`` is the computation that
+        gave these verdicts: the same transition system and the same engine code."""
+        return bool(self.fingerprint and self.engine_fingerprint) and (
+            self.fingerprint == fingerprint(ts)
+            and self.engine_fingerprint == engine_fingerprint(self.engine)
+        )
+
 
 def fingerprint(ts: TransitionSystem) -> str:
-    """What a certificate depends on: the checked transition system (names, types,
-    init, actions, properties, settings, depth; no file path and no source positions,
-    which are left out of its ``repr``) and fusever's version."""
-    meaning = repr(replace(ts, path="", configs=()))
-    return hashlib.sha256(f"fusever {__version__}\n{meaning}".encode()).hexdigest()[:32]
+    """What a certificate depends on: :func:`fusever.ts.fingerprint`."""
+    return ts_fingerprint(ts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +132,13 @@ class Change:
     property: str | None
     message: str
     fatal: bool = True
+    # undecided now (a timeout), so neither a match nor a change: exit 3 unless fatal
+    undecided: bool = False
 
     def __str__(self) -> str:
         where = f"{self.spec}/{self.property}" if self.property else self.spec
+        if self.undecided:
+            return f"undecided: {where}: {self.message}"
         return f"{where}: {self.message}" if self.fatal else f"note: {where}: {self.message}"
 
 
@@ -146,12 +166,27 @@ def record(
         cert = certs.get(r.property) if r.complete else None
         props.append(
             RecordedProperty(
-                r.property, r.kind, r.verdict, r.complete, r.bound, r.step, actions,
-                instance, cert,
+                r.property,
+                r.kind,
+                r.verdict,
+                r.complete,
+                r.bound,
+                r.step,
+                actions,
+                instance,
+                cert,
             )
         )
     return Recording(
-        ts.name, ts.path, engine, depth, ts.settings, tuple(props), ts.config, fingerprint(ts)
+        ts.name,
+        ts.path,
+        engine,
+        depth,
+        ts.settings,
+        tuple(props),
+        ts.config,
+        fingerprint(ts),
+        engine_fingerprint(engine),
     )
 
 
@@ -159,7 +194,7 @@ def record(
 
 
 def dumps(rec: Recording) -> str:
-    doc: dict[str, Any] = {"spec": rec.spec}
+    doc: dict[str, Any] = {"format": FORMAT, "spec": rec.spec}
     if rec.config is not None:
         doc["config"] = rec.config
     doc |= {
@@ -167,6 +202,7 @@ def dumps(rec: Recording) -> str:
         "engine": rec.engine,
         "depth": rec.depth,
         **({"fingerprint": rec.fingerprint} if rec.fingerprint else {}),
+        **({"engine_fingerprint": rec.engine_fingerprint} if rec.engine_fingerprint else {}),
         "settings": dict(rec.settings),
         "properties": {},
     }
@@ -207,6 +243,15 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
     """Parse a proofs file; a malformed one is a :class:`SpecError` (exit 2)."""
     try:
         doc = tomllib.loads(text)
+        version = doc.get("format", FORMAT)
+        if version != FORMAT:
+            raise _Malformed(
+                f"format {version!r}, but this fusever ({__version__}) reads format {FORMAT}; "
+                "run `fusever regress --record` to write it again"
+            )
+        depth = _get(doc, "depth", int)
+        if not 0 <= depth <= MAX_DEPTH:
+            raise _Malformed(f"`depth` {depth} is not between 0 and {MAX_DEPTH}")
         settings = _get(doc, "settings", dict)
         props = []
         for name, entry in _get(doc, "properties", dict).items():
@@ -228,6 +273,7 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             if cert is not None:
                 spec_name = _get(doc, "spec", str)
                 certificate = from_dict({**cert, "spec": spec_name, "property": name})
+                _check_bounds(certificate, depth, name)
             props.append(
                 RecordedProperty(
                     certificate=certificate,
@@ -250,29 +296,80 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         fp = doc.get("fingerprint", "")
         if not isinstance(fp, str):
             raise _Malformed("`fingerprint` is not a string")
+        efp = doc.get("engine_fingerprint", "")
+        if not isinstance(efp, str):
+            raise _Malformed("`engine_fingerprint` is not a string")
         return Recording(
             spec=_get(doc, "spec", str),
             file=_get(doc, "file", str),
             engine=_get(doc, "engine", str),
-            depth=_get(doc, "depth", int),
+            depth=depth,
             settings=tuple(settings.items()),
             properties=tuple(props),
             config=config,
             fingerprint=fp,
+            engine_fingerprint=efp,
         )
+    except RecursionError as e:  # tomllib recurses into nested arrays and tables
+        raise SpecError(
+            [Diagnostic(None, f"{path}: malformed proofs file: nested too deeply")]
+        ) from e
     except (tomllib.TOMLDecodeError, _Malformed, ValueError) as e:
         raise SpecError([Diagnostic(None, f"{path}: malformed proofs file: {e}")]) from e
 
 
-def read_dir(directory: Path) -> dict[str, Recording]:
+def _check_bounds(cert: Certificate, depth: int, name: str) -> None:
+    """A certificate's numbers against its configuration's depth: an engine never
+    writes a ``longest`` past the depth nor a ``k`` past one more than it (the base
+    case is BMC to ``k - 1``), so anything else is corrupt, and re-checking it could
+    run for ever."""
+    where = f"`properties.{name}.certificate`"
+    if cert.longest is not None and not 0 <= cert.longest <= depth:
+        raise _Malformed(f"{where}: `longest` {cert.longest} is not between 0 and depth {depth}")
+    # (a k of 0 is no proof, but harmless: its re-check fails and the search runs)
+    if cert.k is not None and not 0 <= cert.k <= depth + 1:
+        raise _Malformed(f"{where}: `k` {cert.k} is not between 0 and depth + 1 = {depth + 1}")
+    for lemma, k in cert.lemmas:
+        if not 0 <= k <= depth + 1:
+            raise _Malformed(f"{where}: lemma `{lemma}` has k {k}, not between 0 and {depth + 1}")
+
+
+def spec_of(path: Path) -> str:
+    """The spec a proofs file is about, by its name (``spec.toml``, ``spec.config.toml``)."""
+    return path.name.split(".")[0]
+
+
+def read_dir(directory: Path, specs: Iterable[str] | None = None) -> dict[str, Recording]:
     """Every recording under ``directory``, by key (``spec`` or ``spec.config``; empty
-    when the directory does not exist)."""
+    when the directory does not exist); with ``specs``, only those specs' files are
+    read, so a corrupt file of another spec is no concern of this run.  A file that
+    cannot be read or parsed (binary, a directory, a symlink loop, another format) is a
+    :class:`SpecError` naming it; every such file is reported at once."""
     out: dict[str, Recording] = {}
     if not directory.is_dir():
         return out
+    wanted = None if specs is None else set(specs)
+    errors: list[Diagnostic] = []
     for path in sorted(directory.glob(f"*{SUFFIX}")):
-        rec = loads(path.read_text(encoding="utf-8"), str(path))
+        if wanted is not None and spec_of(path) not in wanted:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            errors.append(Diagnostic(None, f"{path}: malformed proofs file: not UTF-8 text"))
+            continue
+        except (OSError, RuntimeError) as e:  # a directory, a symlink loop, no permission
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            errors.append(Diagnostic(None, f"{path}: cannot read the proofs file: {why}"))
+            continue
+        try:
+            rec = loads(text, str(path))
+        except SpecError as e:
+            errors.extend(e.diagnostics)
+            continue
         out[rec.key] = rec
+    if errors:
+        raise SpecError(errors)
     return out
 
 
@@ -281,20 +378,32 @@ def write_dir(
 ) -> list[Path]:
     """Write one file per recording and remove generated files of specs that are gone;
     with ``only`` (spec names), remove only those specs' stale files.  Returns the
-    files written."""
+    files written.  Each file is written whole (a temporary name, then a rename), so
+    an interrupted run leaves every file either as it was or as it is now; two
+    ``--record`` runs at once end with each file whole, from the one that wrote it
+    last (last writer wins, file by file)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for rec in recordings:
         path = directory / f"{rec.key}{SUFFIX}"
-        path.write_text(dumps(rec), encoding="utf-8")
+        files.write_atomic(path, dumps(rec))  # whole: an interrupt leaves the old file
         written.append(path)
     specs = None if only is None else set(only)
     for stale in sorted(directory.glob(f"*{SUFFIX}")):
-        if specs is not None and stale.name.split(".")[0] not in specs:
+        if specs is not None and spec_of(stale) not in specs:
             continue
-        if stale not in written and stale.read_text(encoding="utf-8").startswith(HEADER):
+        if stale not in written and _generated(stale):
             stale.unlink()
     return written
+
+
+def _generated(path: Path) -> bool:
+    """Whether ``path`` is a file this module wrote (its header), read defensively."""
+    try:
+        with path.open("rb") as f:
+            return f.read(len(HEADER.encode())) == HEADER.encode()
+    except OSError:
+        return False
 
 
 # ---- comparing ---------------------------------------------------------------------
@@ -326,7 +435,10 @@ def compare(recorded: Recording, now: Recording) -> list[Change]:
             new.bound,
             new.step,
         )
-        if not same:
+        if new.verdict is Verdict.UNKNOWN and old.verdict is not Verdict.UNKNOWN:
+            message = f'recorded "{old.phrase}" now "{new.phrase}"'
+            out.append(Change(spec, name, message, fatal=False, undecided=True))
+        elif not same:
             out.append(Change(spec, name, f'recorded "{old.phrase}" now "{new.phrase}"'))
         elif old.actions != new.actions:
             out.append(
@@ -369,20 +481,257 @@ def _actions_text(actions: Sequence[str]) -> str:
 
 
 def render(
-    changes: Sequence[Change], checked: int, directory: Path = Path("proofs"), rechecked: int = 0
+    changes: Sequence[Change],
+    checked: int,
+    directory: Path = Path("proofs"),
+    rechecked: int = 0,
+    kept: int = 0,
 ) -> str:
     """The diff, fatal changes first, then notes, then a summary line (with how many
-    proofs for all depths were re-checked from their certificates, not searched)."""
+    proofs for all depths were re-checked from their certificates, not searched, and
+    how many configurations kept their verdicts: unchanged since recorded)."""
     fatal = [c for c in changes if c.fatal]
-    notes = [c for c in changes if not c.fatal]
-    lines = [str(c) for c in fatal] + [str(c) for c in notes]
+    undecided = [c for c in changes if c.undecided]
+    notes = [c for c in changes if not c.fatal and not c.undecided]
+    lines = [str(c) for c in fatal] + [str(c) for c in undecided] + [str(c) for c in notes]
     if fatal:
         lines.append(
             f"{len(fatal)} change(s) against {directory}/ in {checked} spec configuration(s); "
             "if deliberate, run `fusever regress --record` and review the diff"
         )
+    elif undecided:
+        lines.append(
+            f"{len(undecided)} verdict(s) undecided against {directory}/ in {checked} spec "
+            "configuration(s): a budget ran out (try a larger --timeout)"
+        )
     else:
         lines.append(f"ok: {checked} spec configuration(s) match {directory}/")
     if rechecked:
         lines.append(f"({rechecked} proof(s) for all depths re-checked from their certificates)")
+    if kept:
+        lines.append(
+            f"({kept} of {checked} configuration(s) not run again: the same transition system "
+            "and the same engine code as when recorded, so the same verdicts; --rerun runs them)"
+        )
     return "\n".join(lines) + "\n"
+
+
+# ---- step merges: proofs/merges/<spec>[.<config>].toml ---------------------------------
+
+MERGES_DIR = "merges"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedMerge:
+    """One merge in one configuration, as ``fusever merges`` last found it."""
+
+    name: str
+    verdict: str  # agree, disagree, unknown, unused
+    engine: str = ""
+    complete: bool = False
+    merged_bound: int = 0
+    unmerged_bound: int = 0
+    changes: tuple[str, ...] = ()  # "SERIAL: true -> false"
+    disagreements: tuple[
+        str, ...
+    ] = ()  # "no_stale_escape: merged proved, unmerged violated at step 10"
+    fingerprint: str = ""  # of both forms when checked (fusever.merges.fingerprint)
+
+    @property
+    def phrase(self) -> str:
+        if self.verdict in ("unused", "unknown"):
+            return self.verdict
+        reach = (
+            "for all depths"
+            if self.complete
+            else f"to depths {self.merged_bound} / {self.unmerged_bound}"
+        )
+        return f"{self.verdict} ({reach})"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRecording:
+    spec: str
+    config: str | None
+    merges: tuple[RecordedMerge, ...]
+
+    @property
+    def key(self) -> str:
+        return config_key(self.spec, self.config)
+
+
+def record_merges(spec: str, config: str | None, checks: Sequence[MergeCheck]) -> MergeRecording:
+    """What ``fusever merges`` found in one configuration, as stored in proofs/merges/."""
+    out = []
+    for c in checks:
+        out.append(
+            RecordedMerge(
+                name=c.merge,
+                verdict=c.verdict,
+                engine=c.engine if c.used else "",
+                complete=bool(c.complete) if c.used else False,
+                merged_bound=c.merged_bound,
+                unmerged_bound=c.unmerged_bound,
+                changes=tuple(
+                    f"{k}: {report.value_text(a)} -> {report.value_text(b)}"
+                    for k, a, b in c.changes
+                ),
+                disagreements=tuple(
+                    f"{r.name}: merged {report.verdict_phrase(r.merged, False, c.merged_bound, r.merged_step)}, "
+                    f"unmerged {report.verdict_phrase(r.unmerged, False, c.unmerged_bound, r.unmerged_step)}"
+                    for r in c.disagreements
+                ),
+                fingerprint=c.fingerprint,
+            )
+        )
+    return MergeRecording(spec, config, tuple(out))
+
+
+def dumps_merges(rec: MergeRecording) -> str:
+    doc: dict[str, Any] = {"spec": rec.spec}
+    if rec.config is not None:
+        doc["config"] = rec.config
+    doc["merges"] = {}
+    for m in rec.merges:
+        entry: dict[str, Any] = {"verdict": m.verdict}
+        if m.fingerprint:
+            entry["fingerprint"] = m.fingerprint
+        if m.verdict != "unused":
+            entry |= {
+                "engine": m.engine,
+                "complete": m.complete,
+                "merged_bound": m.merged_bound,
+                "unmerged_bound": m.unmerged_bound,
+                "changes": list(m.changes),
+            }
+        if m.disagreements:
+            entry["disagreements"] = list(m.disagreements)
+        doc["merges"][m.name] = entry
+    return HEADER + "\n" + tomli_w.dumps(doc)
+
+
+def loads_merges(text: str, path: str = "<proofs>") -> MergeRecording:
+    try:
+        doc = tomllib.loads(text)
+        out = []
+        for name, entry in _get(doc, "merges", dict).items():
+            if not isinstance(entry, dict):
+                raise _Malformed(f"`merges.{name}` is not a table")
+            verdict = _get(entry, "verdict", str)
+            if verdict not in ("agree", "disagree", "unknown", "unused"):
+                raise _Malformed(
+                    f"`merges.{name}.verdict` is not agree, disagree, unknown or unused"
+                )
+            used = verdict != "unused"
+            fp = entry.get("fingerprint", "")
+            if not isinstance(fp, str):
+                raise _Malformed(f"`merges.{name}.fingerprint` is not a string")
+            lists = {}
+            for key in ("changes", "disagreements"):
+                value = entry.get(key, [])
+                if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                    raise _Malformed(f"`merges.{name}.{key}` is not a list of strings")
+                lists[key] = tuple(value)
+            out.append(
+                RecordedMerge(
+                    name=name,
+                    verdict=verdict,
+                    engine=_get(entry, "engine", str) if used else "",
+                    complete=_get(entry, "complete", bool) if used else False,
+                    merged_bound=_get(entry, "merged_bound", int) if used else 0,
+                    unmerged_bound=_get(entry, "unmerged_bound", int) if used else 0,
+                    changes=lists["changes"],
+                    disagreements=lists["disagreements"],
+                    fingerprint=fp,
+                )
+            )
+        config = doc.get("config")
+        if config is not None and not isinstance(config, str):
+            raise _Malformed("`config` is not a string")
+        return MergeRecording(_get(doc, "spec", str), config, tuple(out))
+    except RecursionError as e:
+        raise SpecError(
+            [Diagnostic(None, f"{path}: malformed merges file: nested too deeply")]
+        ) from e
+    except (tomllib.TOMLDecodeError, _Malformed, ValueError) as e:
+        raise SpecError([Diagnostic(None, f"{path}: malformed merges file: {e}")]) from e
+
+
+def read_merges(directory: Path) -> dict[str, MergeRecording]:
+    out: dict[str, MergeRecording] = {}
+    sub = directory / MERGES_DIR
+    if not sub.is_dir():
+        return out
+    for path in sorted(sub.glob(f"*{SUFFIX}")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, RuntimeError) as e:  # RuntimeError: a symlink loop
+            raise SpecError([Diagnostic(None, f"{path}: cannot read: {e}")]) from e
+        rec = loads_merges(text, str(path))
+        out[rec.key] = rec
+    return out
+
+
+def write_merges(directory: Path, recordings: Iterable[MergeRecording]) -> list[Path]:
+    """One file per configuration that declares merges (no directory when none does)."""
+    sub = directory / MERGES_DIR
+    written = []
+    for rec in recordings:
+        if not rec.merges:
+            continue
+        sub.mkdir(parents=True, exist_ok=True)
+        path = sub / f"{rec.key}{SUFFIX}"
+        files.write_atomic(path, dumps_merges(rec))  # a unique temporary name, then a rename
+        written.append(path)
+    return written
+
+
+def compare_merges(
+    recorded: MergeRecording | None, now: MergeRecording, proofs: Recording | None
+) -> list[Change]:
+    """A merge's verdict that changed, and any "holds" that rests on a merge that does
+    not agree (a merge whose check fails or is missing cannot carry a proof)."""
+    spec = now.key
+    out: list[Change] = []
+    if recorded is None and not now.merges:
+        return out
+    before = {m.name: m for m in recorded.merges} if recorded is not None else {}
+    for m in now.merges:
+        old = before.get(m.name)
+        if old is None:
+            # checked here and now all the same: only the rule below can fail on it
+            out.append(
+                Change(spec, f"merge {m.name}", f'not recorded, now "{m.phrase}"', fatal=False)
+            )
+        elif (old.verdict, old.complete, old.merged_bound, old.unmerged_bound, old.engine) != (
+            m.verdict,
+            m.complete,
+            m.merged_bound,
+            m.unmerged_bound,
+            m.engine,
+        ):
+            out.append(Change(spec, f"merge {m.name}", f'recorded "{old.phrase}" now "{m.phrase}"'))
+    for name in before:
+        if name not in {m.name for m in now.merges}:
+            out.append(Change(spec, f"merge {name}", "recorded, but the merge is gone"))
+    bad = [m for m in now.merges if m.verdict not in ("agree", "unused")]
+    if proofs is not None and bad:
+        holding = [
+            p.name for p in proofs.properties if p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
+        ]
+        if holding:
+            out.append(
+                Change(
+                    spec,
+                    None,
+                    f"{len(holding)} recorded verdict(s) that hold ({', '.join(holding[:3])}"
+                    + (", ..." if len(holding) > 3 else "")
+                    + ") rest on merge(s) that do not agree: "
+                    + "; ".join(
+                        f"{m.name} {m.phrase}"
+                        + (f" [{m.disagreements[0]}]" if m.disagreements else "")
+                        for m in bad
+                    ),
+                )
+            )
+    return out

@@ -8,12 +8,32 @@ from pathlib import Path
 
 import pytest
 from report_fakes import fake_results, fake_ts, result
-from test_cli import FakeEngine, Run, run  # noqa: F401  (the `run` fixture)
+from test_cli import FakeEngine, Run
 
 from fusever import cli, regress
 from fusever.diagnostics import SpecError
 from fusever.ts import PropKind, Step, Trace
 from fusever.verdict import Verdict
+
+REGRESS_SUMMARY = re.compile(r"^regress in \d+\.\d s; exit (\d): .+$")
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``fusever`` as test_cli runs it, with regress's last line (its summary: time,
+    exit code and what it means) checked and taken off, so the tests compare the rest."""
+
+    def go(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        if argv and argv[0] == "regress" and code != cli.EXIT_USAGE:
+            *lines, last = out.splitlines(keepends=True)
+            m = REGRESS_SUMMARY.match(last.rstrip("\n"))
+            assert m is not None and int(m.group(1)) == code, last
+            out = "".join(lines)
+        return code, out, err
+
+    return go
 
 
 def recording() -> regress.Recording:
@@ -150,21 +170,51 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     return fake
 
 
-def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Path) -> None:  # noqa: F811
+def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Path) -> None:
     code, out, _ = run("regress", "--record")
     assert code == 0
     assert out.endswith("recorded 1 spec configuration(s) in proofs/\n")
     assert (tmp_path / "proofs" / "counter.toml").is_file()
-    assert run("regress") == (0, "ok: 1 spec configuration(s) match proofs/\n", "")
-    # the recorded depth and engine (auto, the default) are what regress runs
-    assert project.options[-1][1].depth == 10 and project.options[-1][1].engine == "auto"
+    ran = len(project.options)
+    # nothing changed since recorded (system and engine code): nothing runs again
+    assert run("regress") == (0, KEPT_ONE, "")
+    assert len(project.options) == ran
+    assert run("regress", "--rerun") == (0, "ok: 1 spec configuration(s) match proofs/\n", "")
+    # the recorded depth and engine (explicit, the default) are what regress runs
+    assert project.options[-1][1].depth == 10 and project.options[-1][1].engine == "explicit"
 
 
-def test_regress_fails_on_a_changed_verdict(project: FakeEngine, run: Run) -> None:  # noqa: F811
+KEPT_ONE = (
+    "ok: 1 spec configuration(s) match proofs/\n"
+    "(1 of 1 configuration(s) not run again: the same transition system and the same engine "
+    "code as when recorded, so the same verdicts; --rerun runs them)\n"
+)
+
+
+def test_regress_runs_again_when_the_engines_code_or_the_spec_changed(
+    project: FakeEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("regress", "--record")[0] == 0
+    fixed = (result("no_wrap", PropKind.INVARIANT, Verdict.PROVED), *fake_results()[1:])
+    project.results["counter"] = fixed  # what a changed engine would now find
+    assert run("regress")[0] == 0  # the same code: the same computation, not run
+    real = regress.engine_fingerprint
+    monkeypatch.setattr(regress, "engine_fingerprint", lambda e, *x: "changed" + real(e, *x))
+    code, out, _ = run("regress")
+    assert code == 1 and out.startswith('counter/no_wrap: recorded "violated at step 3" now')
+    monkeypatch.setattr(regress, "engine_fingerprint", real)
+    # a spec that means something else: its fingerprint changes, and it runs again
+    (ts,) = project.systems
+    project.systems = (replace(ts, depth=ts.depth + 1),)
+    code, out, _ = run("regress")
+    assert code == 1 and out.startswith('counter/no_wrap: recorded "violated at step 3" now')
+
+
+def test_regress_fails_on_a_changed_verdict(project: FakeEngine, run: Run) -> None:
     assert run("regress", "--record")[0] == 0
     fixed = (result("no_wrap", PropKind.INVARIANT, Verdict.PROVED), *fake_results()[1:])
     project.results["counter"] = fixed
-    code, out, _ = run("regress")
+    code, out, _ = run("regress", "--rerun")
     assert code == 1
     assert out.splitlines() == [
         'counter/no_wrap: recorded "violated at step 3" now "proved (10 steps)"',
@@ -173,19 +223,19 @@ def test_regress_fails_on_a_changed_verdict(project: FakeEngine, run: Run) -> No
     ]
 
 
-def test_regress_only_notes_another_trace(project: FakeEngine, run: Run) -> None:  # noqa: F811
+def test_regress_only_notes_another_trace(project: FakeEngine, run: Run) -> None:
     assert run("regress", "--record")[0] == 0
     first, *rest = fake_results()
     assert first.trace is not None
     steps = list(first.trace.steps)
     steps[1] = Step("inc", (("d", 0),), steps[1].state)
     project.results["counter"] = (replace(first, trace=Trace(tuple(steps))), *rest)
-    code, out, _ = run("regress")
+    code, out, _ = run("regress", "--rerun")
     assert code == 0
     assert out.splitlines()[0].startswith("note: counter/no_wrap: same verdict, another trace")
 
 
-def test_regress_without_proofs_fails(project: FakeEngine, run: Run) -> None:  # noqa: F811
+def test_regress_without_proofs_fails(project: FakeEngine, run: Run) -> None:
     code, out, _ = run("regress", "--proofs", "elsewhere")
     assert code == 1
     assert out.splitlines()[0] == "counter: no recorded proofs (run `fusever regress --record`)"
@@ -193,7 +243,7 @@ def test_regress_without_proofs_fails(project: FakeEngine, run: Run) -> None:  #
 
 def test_regress_with_no_specs_and_no_proofs_passes(
     project: FakeEngine,
-    run: Run,  # noqa: F811
+    run: Run,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cli, "_discover", lambda d: [])
@@ -208,13 +258,14 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 def test_real_record_regress_and_a_changed_spec(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    run: Run,  # noqa: F811
+    run: Run,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "spec").mkdir()
     for name in ("counter.fv", "lost_update.fv"):
         (tmp_path / "spec" / name).write_text((EXAMPLES / name).read_text())
-    code, out, _ = run("regress", "--record")
+    # recorded by k-induction, which leaves certificates (auto's explicit search does not)
+    code, out, _ = run("regress", "--record", "--engine", "kind")
     assert code == 0, out
     assert sorted(p.name for p in (tmp_path / "proofs").iterdir()) == [
         "counter.toml",
@@ -223,7 +274,7 @@ def test_real_record_regress_and_a_changed_spec(
     counter = regress.loads((tmp_path / "proofs" / "counter.toml").read_text())
     assert [(p.name, p.phrase) for p in counter.properties] == [
         ("no_wrap", "violated at step 8"),
-        ("counts_up", "proved (all depths)"),  # auto, the default engine
+        ("counts_up", "proved (all depths)"),
         ("wraps", "covered at step 8"),
     ]
     assert counter.properties[0].actions == ("tick()",) * 8
@@ -242,19 +293,21 @@ def test_real_record_regress_and_a_changed_spec(
     path.write_text(re.sub(r"(?m)^k = 1$", "k = 0", path.read_text()))
     assert regress.loads(path.read_text()).properties[1].certificate == replace(cert, k=0)
     code, out, _ = run("regress")
-    assert (code, out) == (0, "ok: 2 spec configuration(s) match proofs/\n")
+    assert code == 0 and out.startswith("ok: 2 spec configuration(s) match proofs/\n")
+    assert "re-checked from their certificates" not in out  # counter's was searched
+    assert "(1 of 2 configuration(s) not run again" in out  # lost_update has none
 
-    # a deliberate change: a wider counter no longer wraps within the depth, but auto's
-    # unbounded side finds the wrap past it (and BMC traces it)
+    # a deliberate change: a wider counter no longer wraps within the depth (kind, the
+    # recorded engine, searches to the recorded depth)
     spec = tmp_path / "spec" / "counter.fv"
     spec.write_text(spec.read_text().replace("const W = 3", "const W = 4"))
     code, out, _ = run("regress")
     assert code == 1
     assert out.splitlines()[:4] == [
         "counter: settings recorded W=3, START=0 now W=4, START=0",
-        'counter/no_wrap: recorded "violated at step 8" now "violated at step 16"',
+        'counter/no_wrap: recorded "violated at step 8" now "proved (10 steps)"',
         # ticks == 8 && n == 0 is the 3-bit wrap: a 4-bit counter is at 8 then
-        'counter/wraps: recorded "covered at step 8" now "unreachable (all depths)"',
+        'counter/wraps: recorded "covered at step 8" now "unreachable within 10"',
         "3 change(s) against proofs/ in 2 spec configuration(s); "
         "if deliberate, run `fusever regress --record` and review the diff",
     ]
@@ -263,3 +316,105 @@ def test_real_record_regress_and_a_changed_spec(
     code, out, _ = run("regress")
     assert code == 1
     assert "lost_update: recorded proofs, but the spec is gone (spec/lost_update.fv)" in out
+
+
+# ---- corrupt proofs/ files: a clear error naming the file, never a traceback ----------
+
+
+def _recorded_text() -> str:
+    return regress.dumps(recording())
+
+
+def _with_certificate(body: str) -> str:
+    return _recorded_text().replace(
+        "[properties.monotonic]\n",
+        "[properties.monotonic.certificate]\n" + body + "\n[properties.monotonic]\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_with_certificate('engine = "kind"\nlongest = -1\n'), "`longest` -1 is not between 0"),
+        (_with_certificate('engine = "kind"\nlongest = 100000000\n'), "`longest` 100000000"),
+        (_with_certificate('engine = "kind"\nk = 999999999999\n'), "`k` 999999999999"),
+        (_with_certificate('engine = "kind"\nk = -3\n'), "`k` -3"),
+        (_recorded_text().replace("depth = 10", "depth = 1000000000"), "`depth` 1000000000"),
+        (_recorded_text().replace("format = 1", "format = 99"), "format 99, but this fusever"),
+        (_recorded_text().replace("format = 1", 'format = "x"'), "format 'x'"),
+        ("a = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_corrupt_numbers_and_versions_name_the_file(text: str, message: str) -> None:
+    with pytest.raises(SpecError) as e:
+        regress.loads(text, "proofs/counter.toml")
+    (d,) = e.value.diagnostics
+    assert d.message.startswith("proofs/counter.toml: malformed proofs file: ")
+    assert message in d.message
+
+
+def test_a_file_without_format_is_format_1() -> None:
+    text = _recorded_text()
+    assert text.count("format = 1\n") == 1
+    assert regress.loads(text.replace("format = 1\n", "")) == recording()
+
+
+def _corrupt_dir(directory: Path) -> None:
+    directory.mkdir(exist_ok=True)
+    (directory / "binary.toml").write_bytes(bytes(range(256)) * 4)
+    (directory / "adir.toml").mkdir()
+    (directory / "loop.toml").symlink_to(directory / "loop.toml")
+
+
+def test_read_dir_reports_every_unreadable_file(tmp_path: Path) -> None:
+    _corrupt_dir(tmp_path)
+    (tmp_path / "counter.toml").write_text(_recorded_text())
+    with pytest.raises(SpecError) as e:
+        regress.read_dir(tmp_path)
+    messages = sorted(d.message for d in e.value.diagnostics)
+    assert messages[0].startswith(f"{tmp_path / 'adir.toml'}: cannot read the proofs file: ")
+    assert messages[1] == f"{tmp_path / 'binary.toml'}: malformed proofs file: not UTF-8 text"
+    assert messages[2].startswith(f"{tmp_path / 'loop.toml'}: cannot read the proofs file: ")
+    # restricted to one spec, the others' files are not read at all
+    assert list(regress.read_dir(tmp_path, {"counter"})) == ["counter"]
+
+
+def test_regress_of_one_spec_ignores_another_specs_corrupt_file(
+    project: FakeEngine,
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    assert run("regress", "--record")[0] == 0
+    _corrupt_dir(tmp_path / "proofs")
+    code, out, err = run("regress")
+    assert code == 2 and out == ""
+    assert "binary.toml: malformed proofs file: not UTF-8 text" in err
+    assert "Traceback" not in err
+    assert run("regress", "counter.fv") == (0, KEPT_ONE, "")
+
+
+def test_a_recheck_out_of_time_is_undecided_not_failed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run: Run,
+) -> None:
+    from fusever import certificate
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "counter.fv").write_text((EXAMPLES / "counter.fv").read_text())
+    assert run("regress", "--record", "--engine", "kind")[0] == 0
+
+    def out_of_time(*args: object) -> bool:
+        raise certificate._Undecided
+
+    monkeypatch.setattr(certificate, "_recheck_one", out_of_time)
+    code, out, _ = run("regress", "--timeout", "5")
+    assert code == 3, out
+    assert out.splitlines() == [
+        'undecided: counter/counts_up: recorded "proved (all depths)" now "unknown (the '
+        "certificate's re-check ran out of time after 5 s; try --timeout)\"",
+        "1 verdict(s) undecided against proofs/ in 1 spec configuration(s): a budget ran out "
+        "(try a larger --timeout)",
+    ]
+    assert "failed" not in out

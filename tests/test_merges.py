@@ -1,0 +1,201 @@
+"""Step merges checked against their unmerged forms (fusever/merges.py, `fusever merges`,
+regress's rule that a "holds" never rests on a merge that does not agree)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fusever import cli, merges, regress
+from fusever.load import load_specs
+from fusever.ts import PropKind
+from fusever.verdict import Options, Verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTER = ROOT / "tests" / "fixtures" / "merge_counter.fv"
+SPEC = ROOT / "spec"
+
+
+def test_a_merge_that_hides_a_lost_update_disagrees() -> None:
+    c = merges.check(COUNTER, None, "atomic_inc", Options(engine="bmc"))
+    assert c.used and c.changes == (("SPLIT", False, True),)
+    assert c.verdict == "disagree"
+    (row,) = c.disagreements
+    assert row.name == "no_lost_update"
+    assert (row.merged, row.unmerged) == (Verdict.PROVED, Verdict.VIOLATED)
+    # the unmerged form gets the merge's extra steps on top of the configuration's depth
+    assert (c.merged_bound, c.unmerged_bound) == (4, 6)
+
+
+def test_the_same_merge_agrees_under_the_lock() -> None:
+    c = merges.check(COUNTER, "locked", "atomic_inc", Options(engine="bmc"))
+    assert c.verdict == "agree"
+    assert all(r.agree for r in c.rows)
+    # both property rows and every observation goal were compared
+    assert {r.name for r in c.rows} >= {"no_lost_update", "both_done"}
+    assert sum(r.name.startswith(merges.OBSERVATION) for r in c.rows) == 4
+
+
+def test_a_merge_that_changes_nothing_is_unused() -> None:
+    c = merges.check(COUNTER, "split", "atomic_inc", Options(engine="bmc"))
+    assert not c.used and c.verdict == "unused" and c.rows == ()
+
+
+def test_unknown_on_either_side_is_no_agreement() -> None:
+    row = merges.Row("p", PropKind.INVARIANT, Verdict.PROVED, Verdict.UNKNOWN)
+    c = merges.MergeCheck("s", None, "m", None, (("X", False, True),), rows=(row,))
+    assert not row.agree and c.verdict == "unknown"
+
+
+def test_observation_goals_enumerate_joint_valuations() -> None:
+    (ts,) = load_specs([COUNTER])
+    covers = merges.observation_covers(ts)
+    assert len(covers) == 4 and all(c.kind is PropKind.COVER for c in covers)
+    assert covers[0].name == "observation {finished[0]=false, finished[1]=false}"
+
+
+def test_the_check_catches_connseqs_serial_merge_with_two_fuds() -> None:
+    """Issue 10: fuse_connseq recorded "holds" with two fuds under the one-step write.
+    The merge check finds that the unmerged form (writes serialized per fud only)
+    lets a stale open escape, so that "holds" can no longer be recorded."""
+    c = merges.check(
+        SPEC / "fuse_connseq.fv",
+        None,
+        "serial_write",
+        Options(engine="explicit", properties=("no_stale_escape",)),
+        sets=["FUDS=2"],
+        observations=False,
+    )
+    assert c.verdict == "disagree" and c.complete  # for all depths, both forms exhausted
+    (row,) = c.rows
+    assert (row.merged, row.unmerged) == (Verdict.PROVED, Verdict.VIOLATED)
+    assert row.unmerged_step == 11
+    # BMC shows it too once the merged bound reaches the unmerged counterexample's length
+    b = merges.check(
+        SPEC / "fuse_connseq.fv", None, "serial_write",
+        Options(engine="bmc", depth=11, properties=("no_stale_escape",)),
+        sets=["FUDS=2"], observations=False,
+    )  # fmt: skip
+    assert b.verdict == "disagree" and not b.complete
+
+
+def test_a_bounded_check_counts_only_what_its_bounds_show() -> None:
+    past = merges.Row(
+        "p", PropKind.INVARIANT, Verdict.PROVED, Verdict.VIOLATED, None, 9, 8, complete=False
+    )
+    within = merges.Row(
+        "p", PropKind.INVARIANT, Verdict.PROVED, Verdict.VIOLATED, None, 8, 8, complete=False
+    )
+    lost = merges.Row(
+        "p", PropKind.COVER, Verdict.COVERED, Verdict.UNREACHABLE, 3, None, 8, complete=False
+    )
+    assert past.agree and not within.agree and not lost.agree
+    assert not merges.Row(
+        "p", PropKind.INVARIANT, Verdict.PROVED, Verdict.VIOLATED, None, 9, 8
+    ).agree
+
+
+def test_regress_refuses_a_holds_resting_on_a_disagreeing_merge(tmp_path: Path) -> None:
+    c = merges.check(COUNTER, None, "atomic_inc", Options(engine="bmc"))
+    rec = regress.record_merges("merge_counter", None, [c])
+    assert regress.loads_merges(regress.dumps_merges(rec)) == rec
+    (ts,) = load_specs([COUNTER])
+    from fusever import engines
+
+    proofs = regress.record(ts, engines.prove(ts, Options(engine="bmc")), "bmc", ts.depth)
+    changes = regress.compare_merges(rec, rec, proofs)
+    assert any(ch.fatal and "rest on merge(s) that do not agree" in ch.message for ch in changes)
+    # with the lock the merge agrees, and nothing is said
+    (locked,) = load_specs([COUNTER], config="locked")
+    ok = regress.record_merges(
+        "merge_counter",
+        "locked",
+        [merges.check(COUNTER, "locked", "atomic_inc", Options(engine="bmc"))],
+    )
+    proofs_locked = regress.record(
+        locked, engines.prove(locked, Options(engine="bmc")), "bmc", locked.depth
+    )
+    assert regress.compare_merges(ok, ok, proofs_locked) == []
+
+
+def test_a_changed_merge_verdict_is_a_change() -> None:
+    agree = regress.MergeRecording(
+        "s", None, (regress.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
+    )
+    now = regress.MergeRecording(
+        "s", None, (regress.RecordedMerge("m", "disagree", "bmc", False, 4, 6),)
+    )
+    (change,) = [c for c in regress.compare_merges(agree, now, None) if c.property == "merge m"]
+    assert change.fatal and 'recorded "agree (to depths 4 / 6)"' in change.message
+
+
+def test_cli_merges(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["merges", str(COUNTER)])
+    out = capsys.readouterr().out
+    assert code == cli.EXIT_FINDING
+    assert "merge_counter.locked  atomic_inc  agree" in out
+    assert "no_lost_update: merged proved (4 steps), unmerged violated at step 4" in out
+    assert cli.main(["merges", str(COUNTER), "--config", "locked"]) == cli.EXIT_OK
+    capsys.readouterr()
+    assert cli.main(["merges", str(COUNTER), "--merge", "atomic"]) == cli.EXIT_USAGE
+    assert "did you mean `atomic_inc`" in capsys.readouterr().err
+
+
+def test_unmerge_unknown_is_a_located_usage_error() -> None:
+    from fusever.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as e:
+        load_specs([COUNTER], unmerge="atomic")
+    assert "--unmerge: spec `merge_counter` has no merge `atomic`" in str(
+        e.value.diagnostics[0].message
+    )
+
+
+def test_regress_records_merges_and_keeps_them_while_both_forms_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "spec").mkdir()
+    spec = tmp_path / "spec" / "merge_counter.fv"
+    # the lock on by default: the merge agrees in every configuration that uses it
+    spec.write_text(COUNTER.read_text().replace("const LOCKED = false", "const LOCKED = true"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["regress", "--record", "--engine", "explicit"]) == cli.EXIT_OK
+    stored = regress.read_merges(Path("proofs"))
+    assert stored["merge_counter"].merges[0].verdict == "agree"
+    assert stored["merge_counter.split"].merges[0].verdict == "unused"
+    capsys.readouterr()
+    assert cli.main(["regress"]) == cli.EXIT_OK
+    assert "ok: 3 spec configuration(s) match proofs/" in capsys.readouterr().out
+    # the lock dropped: the merge's forms changed, so it is checked again, disagrees,
+    # and the recorded "holds" of no_lost_update rests on it
+    spec.write_text(COUNTER.read_text())
+    assert cli.main(["regress"]) == cli.EXIT_FINDING
+    out = capsys.readouterr().out
+    assert (
+        'merge_counter/merge atomic_inc: recorded "agree (for all depths)" now "disagree (for all depths)"'
+        in out
+    )
+    assert "rest on merge(s) that do not agree: atomic_inc disagree" in out
+
+
+def test_a_merge_recorded_by_bmc_is_checked_again_explicit_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once recorded with BMC, a merge check went on inheriting BMC, to the whole
+    configuration's depth; where a merge's declared extra steps are too few, that
+    reads a merged failure the unmerged form reaches only later as a disagreement
+    (fuse_v2.w4's serial_write).  Checked again, it starts from explicit."""
+    (tmp_path / "spec").mkdir()
+    spec = tmp_path / "spec" / "merge_counter.fv"
+    spec.write_text(COUNTER.read_text().replace("const LOCKED = false", "const LOCKED = true"))
+    monkeypatch.chdir(tmp_path)
+    assert (
+        cli.main(["regress", "--record", "--engine", "explicit", "--merge-engine", "bmc"])
+        == cli.EXIT_OK
+    )
+    (first,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
+    assert (first.engine, first.complete) == ("bmc", False)
+    assert cli.main(["regress", "--record", "--merges-only"]) == cli.EXIT_OK
+    (again,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
+    assert (again.verdict, again.engine, again.complete) == ("agree", "explicit", True)
