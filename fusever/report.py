@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,9 +16,51 @@ from typing import TextIO, assert_never
 
 from fusever import __version__
 from fusever.diagnostics import Diagnostic, Note
+from fusever.explain import Change, Failure, Read, TraceFacts, facts
 from fusever.syntax import Span
-from fusever.ts import Key, PropKind, State, Step, Trace, TransitionSystem, Value
+from fusever.template import TemplateError
+from fusever.template import parse as parse_template
+from fusever.template import render as render_template
+from fusever.ts import Key, PropKind, State, Step, Trace, TransitionSystem, Value, keys
 from fusever.verdict import Progress, Result, Verdict
+
+# Bounds on what a diagnostic echoes (a 200 KB identifier was printed whole, twice):
+LINE_CHARS = 160  # the source line: a window of this many characters around the caret
+WORD_CHARS = 60  # a word of a message (a name, a number, a token) longer than this is cut
+MESSAGE_CHARS = 600  # a whole message (a long "description" is many short words)
+MAX_ERRORS = 50  # per file; the rest are counted
+ELLIPSIS = "…"
+_LONG_WORD = re.compile(rf"\S{{{WORD_CHARS + 2},}}")
+
+
+def _short_words(message: str) -> str:
+    """``message`` with every over-long word cut to :data:`WORD_CHARS` and an ellipsis
+    (a closing backtick or quote kept, so the quoting still reads)."""
+
+    def cut(m: re.Match[str]) -> str:
+        word = m.group(0)
+        tail = word[-1] if word[-1] in "`'\"" else ""
+        return word[:WORD_CHARS] + ELLIPSIS + tail
+
+    short = _LONG_WORD.sub(cut, message)
+    return short if len(short) <= MESSAGE_CHARS else short[:MESSAGE_CHARS] + ELLIPSIS
+
+
+def _window(span: Span, line_text: str) -> tuple[Span, str]:
+    """A long source line cut to :data:`LINE_CHARS` around the span's start, with an
+    ellipsis at each cut end, and the span moved to match (its column only)."""
+    if len(line_text) <= LINE_CHARS:
+        return span, line_text
+    col = max(span.col - 1, 0)
+    start = max(0, min(col - LINE_CHARS // 4, len(line_text) - LINE_CHARS))
+    end = start + LINE_CHARS
+    head = ELLIPSIS if start > 0 else ""
+    tail = ELLIPSIS if end < len(line_text) else ""
+    shift = start - len(head)
+    width = span.end_col - span.col if span.end_line == span.line else 1
+    new_col = span.col - shift
+    moved = Span(span.file, span.line, new_col, span.line, new_col + max(1, min(width, end - col)))
+    return moved, head + line_text[start:end] + tail
 
 
 def _caret(span: Span, line_text: str) -> str:
@@ -32,10 +75,11 @@ def _caret(span: Span, line_text: str) -> str:
 
 def _located(span: Span | None, kind: str, message: str, line_text: str | None) -> list[str]:
     where = f"{span.file}:{span.line}:{span.col}: " if span is not None else "fusever: "
-    out = [f"{where}{kind}: {message}"]
+    out = [f"{where}{kind}: {_short_words(message)}"]
     if span is not None and line_text is not None:
-        out.append(f"  {line_text}")
-        out.append(f"  {_caret(span, line_text)}")
+        shown, text = _window(span, line_text)
+        out.append(f"  {text}")
+        out.append(f"  {_caret(shown, text)}")
     return out
 
 
@@ -50,8 +94,56 @@ def _note(n: Note) -> list[str]:
     return _located(n.span, "note", n.message, n.line_text)
 
 
+def diagnostics_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """Diagnostics for editors and scripts (``fusever check --format json``): each
+    with its file, 1-based line and column, end (exclusive), severity, message and
+    notes, in the order :func:`render_diagnostics` prints them."""
+
+    def where(span: Span | None) -> dict[str, object]:
+        if span is None or span.line == 0:
+            return {
+                "file": None,
+                "line": None,
+                "column": None,
+                "end_line": None,
+                "end_column": None,
+            }
+        return {
+            "file": span.file, "line": span.line, "column": span.col,
+            "end_line": span.end_line, "end_column": span.end_col,
+        }  # fmt: skip
+
+    doc = {
+        "fusever": __version__,
+        "diagnostics": [
+            {
+                **where(d.span),
+                "severity": "error",
+                "message": d.message,
+                "notes": [{**where(n.span), "message": n.message} for n in d.notes],
+            }
+            for d in diagnostics
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
 def render_diagnostics(ds: Iterable[Diagnostic]) -> str:
-    return "\n".join(render_diagnostic(d) for d in ds)
+    """Every diagnostic, at most :data:`MAX_ERRORS` per file, then a count of the rest."""
+    shown: dict[str | None, int] = {}
+    hidden: dict[str | None, int] = {}
+    out = []
+    for d in ds:
+        file = d.span.file if d.span is not None else None
+        if shown.get(file, 0) >= MAX_ERRORS:
+            hidden[file] = hidden.get(file, 0) + 1
+            continue
+        shown[file] = shown.get(file, 0) + 1
+        out.append(render_diagnostic(d))
+    for file, n in hidden.items():
+        where = f"{file}: " if file is not None else "fusever: "
+        out.append(f"{where}note: {n} more error(s) not shown (the first {MAX_ERRORS} are above)")
+    return "\n".join(out)
 
 
 # ---- values and locations ------------------------------------------------------
@@ -178,6 +270,56 @@ def instance_text(instance: Iterable[tuple[str, Value]]) -> str:
     return ", ".join(f"{k}={value_text(v)}" for k, v in instance)
 
 
+def description_text(step: Step, ts: TransitionSystem | None) -> str | None:
+    """The action's own description with its ``{param}`` holes filled; None without one."""
+    if step.action is None or ts is None:
+        return None
+    try:
+        template = ts.action(step.action).description
+    except KeyError:
+        return None
+    if template is None:
+        return None
+    args = {k: value_text(v) for k, v in step.args}
+    return render_description(template, args)
+
+
+def render_description(text: str, args: Mapping[str, str]) -> str:
+    """A description template (fusever/template.py) with its holes filled from ``args``
+    (each parameter's value as text); a malformed one (the checker rejects those) as written."""
+    try:
+        pieces = parse_template(text)
+    except TemplateError:
+        return text
+    return render_template(pieces, args.get)
+
+
+def read_text(r: Read) -> str:
+    """``open_seq[0] = 1``; ``x'`` for a post-state read."""
+    name = f"{r.name}'" if r.primed else r.name
+    return f"{location_text(name, r.key)} = {value_text(r.value)}"
+
+
+def change_text(c: Change) -> str:
+    was = "?" if c.old is None else value_text(c.old)
+    return f"{location_text(c.name, c.key)}: {was} → {value_text(c.new)}"
+
+
+def failure_text(f: Failure, ghosts: bool = True) -> str:
+    """The failing instance and the values that break it, on one line:
+    ``no_stale_escape fails for f=0, n=0: linked[0] = true, ... hold, yet fail[0] = false``."""
+    del ghosts  # the values that break a property are shown, ghost or not
+    what = "holds" if f.kind is PropKind.COVER else "fails"
+    head = f"{f.property} {what}"
+    if f.instance:
+        head += f" for {instance_text(f.instance)}"
+    conclusion = ", ".join(read_text(r) for r in f.conclusion)
+    if f.premise:
+        premise = ", ".join(read_text(r) for r in f.premise)
+        return f"{head}: {premise}, but {conclusion}"
+    return f"{head}: {conclusion}" if conclusion else head
+
+
 # ---- the result table and step tables --------------------------------------------
 
 
@@ -187,6 +329,26 @@ _RIGHT = (False, False, False, True, True)
 
 def _result_row(r: Result) -> tuple[str, str, str, str, str]:
     return (r.key, r.property, verdict_text(r), str(r.bound), f"{r.seconds:.2f}")
+
+
+TABLE_WIDTH = 80
+
+
+def result_table(results: Sequence[Result], width: int = TABLE_WIDTH) -> list[str]:
+    """The result table; past ``width`` columns, each spec configuration becomes a
+    heading over its properties' rows instead of a column: names are never cut."""
+    rows = [_result_row(r) for r in results]
+    table = _plain_table(_HEADER, rows, _RIGHT)
+    if max(map(len, table)) <= width:
+        return table
+    grouped: list[tuple[str, ...]] = []
+    current: str | None = None
+    for row in rows:
+        if not grouped or row[0] != current:
+            current = row[0]
+            grouped.append((current, "", "", ""))
+        grouped.append((f"  {row[1]}", *row[2:]))
+    return _plain_table(("spec / property", *_HEADER[2:]), grouped, _RIGHT[1:])
 
 
 def _plain_table(
@@ -247,6 +409,91 @@ def trace_rows(trace: Trace, ts: TransitionSystem | None) -> list[tuple[str, str
     return rows
 
 
+def _wrap_items(items: Sequence[str], width: int) -> list[str]:
+    """Items joined with ``, ``, a line broken before one that would pass ``width``."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += f", {item}"
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(item)
+    return lines
+
+
+def initial_items(reads: Sequence[Read], ts: TransitionSystem) -> list[str]:
+    """One item per variable: ``opc = [0: o_idle, 1: o_idle]`` when every location is
+    shown, else its locations one by one (``f_fud[0] = 1``)."""
+    by_var: dict[str, list[Read]] = {}
+    for r in reads:
+        by_var.setdefault(r.name, []).append(r)
+    items: list[str] = []
+    for name, rs in by_var.items():
+        try:
+            size = len(keys(ts.var(name).index))
+        except KeyError:
+            size = -1
+        if rs[0].key == () or len(rs) != size:
+            items += [read_text(r) for r in rs]
+        else:
+            inner = ", ".join(f"{key_text(r.key)}: {value_text(r.value)}" for r in rs)
+            items.append(f"{name} = [{inner}]")
+    return items
+
+
+# a step with at most this many changes is one line
+COMPACT_CHANGES = 2
+_INIT_WIDTH = 60
+
+
+def trace_facts(r: Result, ts: TransitionSystem) -> TraceFacts:
+    assert r.trace is not None
+    return facts(ts, r.trace, r.property, r.instance)
+
+
+def compact_rows(
+    r: Result, ts: TransitionSystem, ghosts: bool = False
+) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+    """The compact step table and the lines under it: step 0 shows only the initial
+    locations that matter (later read or changed, or unlike the spec's default), ghost
+    state only with ``ghosts``, a step of one or two changes on one line; the last line
+    is the failing instance with its values."""
+    assert r.trace is not None
+    tf = trace_facts(r, ts)
+    rows: list[tuple[str, str, str, str]] = []
+    hidden_ghost = 0
+    for st, step in zip(tf.steps, r.trace.steps, strict=True):
+        if st.index == 0:
+            shown = [x for x in tf.initial if ghosts or not x.ghost]
+            hidden_ghost += len(tf.initial) - len(shown)
+            cell = "\n".join(_wrap_items(initial_items(shown, ts), _INIT_WIDTH))
+        else:
+            changed = [c for c in st.changes if ghosts or not c.ghost]
+            hidden_ghost += len(st.changes) - len(changed)
+            texts = [change_text(c) for c in changed]
+            sep = ", " if len(texts) <= COMPACT_CHANGES else "\n"
+            cell = sep.join(texts) or "(no change)"
+        rows.append(
+            (str(st.index), actor_text(step, ts), action_call(step.action, step.args), cell)
+        )
+    footer: list[str] = []
+    if r.description:
+        footer.append(f"{r.property}: {r.description}")
+    notes = []
+    if tf.hidden_initial:
+        notes.append(f"{tf.hidden_initial} initial values as by default")
+    if hidden_ghost:
+        notes.append(f"{hidden_ghost} ghost values (--ghosts)")
+    if notes:
+        footer.append(f"not shown: {', '.join(notes)}; --full shows every value")
+    if tf.failure is not None:
+        footer.append(failure_text(tf.failure))
+    elif r.instance:
+        footer.append(f"{r.property} fails for {instance_text(r.instance)}")
+    return rows, footer
+
+
 _TRACE_HEADER = ("step", "actor", "action", "changed")
 _TRACE_RIGHT = (True, False, False, False)
 
@@ -277,26 +524,46 @@ def render_text(
     witnesses: bool = False,
     tty: bool = False,
     width: int = 100,
+    full: bool = False,
+    ghosts: bool = False,
 ) -> str:
     """The result table, then a step table for each violation (and each cover witness
     with ``witnesses``).  ``specs`` (by name) supplies actor labels and variable order.
+    A trace is compact (:func:`compact_rows`) when its spec is known, unless ``full``
+    (every location of the initial state, every change, ghost state included).
     ``tty`` renders with rich (colour, box tables); otherwise plain aligned text, the
     same bytes run after run."""
     specs = specs or {}
     if tty:
-        return _render_rich(results, specs, witnesses, width)
-    out = _plain_table(_HEADER, [_result_row(r) for r in results], _RIGHT)
+        return _render_rich(results, specs, witnesses, width, full, ghosts)
+    out = result_table(results)
     out += _proof_lines(results)
     for r in results:
         if not _shows_trace(r, witnesses):
             continue
-        assert r.trace is not None
         out += ["", _trace_title(r)]
-        out += _plain_table(
-            _TRACE_HEADER, trace_rows(r.trace, specs.get(r.key)), _TRACE_RIGHT, "  "
-        )
-        out += [f"  {line}" for line in _trace_footer(r)]
+        rows, footer = _trace_table(r, specs.get(r.key), full, ghosts)
+        out += _plain_table(_TRACE_HEADER, rows, _TRACE_RIGHT, "  ")
+        out += [f"  {line}" for line in footer]
     return "\n".join(out) + "\n"
+
+
+def render_trace_text(
+    r: Result, ts: TransitionSystem | None, *, full: bool = False, ghosts: bool = False
+) -> str:
+    """One trace as ``prove`` prints it under the table: title, steps, footer."""
+    rows, footer = _trace_table(r, ts, full, ghosts)
+    out = [_trace_title(r), *_plain_table(_TRACE_HEADER, rows, _TRACE_RIGHT, "  ")]
+    return "\n".join([*out, *(f"  {line}" for line in footer)]) + "\n"
+
+
+def _trace_table(
+    r: Result, ts: TransitionSystem | None, full: bool, ghosts: bool
+) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+    assert r.trace is not None
+    if full or ts is None:
+        return trace_rows(r.trace, ts), _trace_footer(r)
+    return compact_rows(r, ts, ghosts)
 
 
 _STYLE = {
@@ -312,14 +579,23 @@ def _proof_lines(results: Sequence[Result]) -> list[str]:
     """Why each result for all depths holds: the k, the lemmas, the invariant, or the
     length every run ends within (the engine's reason, re-checked before it got here)."""
     out: list[str] = []
+    bounded: list[str] = []
     for r in results:
         if r.complete and r.reason:
             out.append(f"  {r.key} {r.property} ({r.engine}): {r.reason}")
-    return ["", "for all depths, because:", *out] if out else []
+        elif r.reason and r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE):
+            bounded.append(f"  {r.key} {r.property}: {r.reason}")
+    lines = ["", "for all depths, because:", *out] if out else []
+    return lines + (["", "to a bound only, because:", *bounded] if bounded else [])
 
 
 def _render_rich(
-    results: Sequence[Result], specs: Mapping[str, TransitionSystem], witnesses: bool, width: int
+    results: Sequence[Result],
+    specs: Mapping[str, TransitionSystem],
+    witnesses: bool,
+    width: int,
+    full: bool = False,
+    ghosts: bool = False,
 ) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -340,13 +616,13 @@ def _render_rich(
     for r in results:
         if not _shows_trace(r, witnesses):
             continue
-        assert r.trace is not None
+        rows, footer = _trace_table(r, specs.get(r.key), full, ghosts)
         steps = Table(*_TRACE_HEADER, title=_trace_title(r), title_justify="left")
         steps.columns[0].justify = "right"
-        for row in trace_rows(r.trace, specs.get(r.key)):
+        for row in rows:
             steps.add_row(*(Text(cell) for cell in row))
         console.print(steps)
-        for line in _trace_footer(r):
+        for line in footer:
             console.print(Text(f"  {line}"))
     return buffer.getvalue()
 
@@ -374,17 +650,90 @@ class ProgressView:
             f"{p.spec}: depth {p.depth}, {p.seconds:.1f} s, {p.open_properties} open"
         )
 
-    def done(self, finished: int, total: int) -> None:
+    def done(self, finished: int, total: int, last: str = "", running: Sequence[str] = ()) -> None:
         elapsed = time.monotonic() - self._started
-        self._status.update(f"{finished}/{total} specs checked, {elapsed:.1f} s")
+        self._status.update(progress_text(finished, total, elapsed, last, running))
+
+
+def _clock(seconds: float) -> str:
+    s = round(seconds)
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+def progress_text(
+    finished: int, total: int, elapsed: float, last: str = "", running: Sequence[str] = (),
+    width: int = 20,
+) -> str:  # fmt: skip
+    """The status line of a run of many jobs (regress, explore, prove of several specs):
+    a bar, done / total, the time so far and an estimate of what is left (the mean time
+    per finished job times the jobs left; none before the first finishes), the jobs
+    running and the last one finished."""
+    filled = width * finished // total if total else width
+    bar = "#" * filled + "-" * (width - filled)
+    parts = [f"[{bar}] {finished}/{total}", f"{_clock(elapsed)} elapsed"]
+    if 0 < finished < total:
+        parts.append(f"about {_clock(elapsed / finished * (total - finished))} left")
+    if running:
+        parts.append("running " + ", ".join(running))
+    if last:
+        parts.append(f"last {last}")
+    return " | ".join(parts)
 
 
 def render_checked(systems: Iterable[TransitionSystem]) -> str:
-    """``fusever check``: one line per spec that parsed and checked."""
+    """``fusever check``: one line per spec configuration that parsed and checked."""
     return "".join(
-        f"ok: {ts.name} ({len(ts.actions)} actions, {len(ts.properties)} properties)\n"
+        f"ok: {ts.key} ({len(ts.actions)} actions, {len(ts.properties)} properties)\n"
         for ts in systems
     )
+
+
+# ---- the last line of every command -------------------------------------------------
+
+EXIT_MEANINGS = {
+    0: "all as expected",
+    1: "a finding: a property violated or a cover goal unreachable",
+    2: "a spec or usage error",
+    3: "undecided: a timeout or an unknown answer",
+    4: "an internal error",
+}
+
+
+def summary_line(results: Sequence[Result], seconds: float, code: int) -> str:
+    """``6 proved, 4 violated, 6 covered, 0 unknown in 12.3 s; exit 1: a finding: ...``:
+    the counts by verdict (bounded ones counted with their verdict and marked),
+    the wall time and what the exit code means."""
+    count = {v: sum(r.verdict is v for r in results) for v in Verdict}
+    bounded = sum(
+        r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and not r.complete for r in results
+    )
+    parts = [
+        f"{count[Verdict.PROVED]} proved",
+        f"{count[Verdict.VIOLATED]} violated",
+        f"{count[Verdict.COVERED]} covered",
+    ]
+    if count[Verdict.UNREACHABLE]:
+        parts.append(f"{count[Verdict.UNREACHABLE]} unreachable")
+    parts.append(f"{count[Verdict.UNKNOWN]} unknown")
+    scope = f" ({bounded} only to the bound)" if bounded else ""
+    return exit_summary(f"{', '.join(parts)}{scope}", seconds, code)
+
+
+def exit_summary(what: str, seconds: float, code: int, meaning: str | None = None) -> str:
+    """``<what> in 1.2 s; exit 0: all as expected``: a command's last line."""
+    meaning = meaning or EXIT_MEANINGS.get(code, "unknown code")
+    return f"{what} in {seconds:.1f} s; exit {code}: {meaning}\n"
+
+
+def checked_summary(specs: int, seconds: float) -> str:
+    return exit_summary(f"{specs} spec(s) parsed and checked", seconds, 0)
+
+
+def wrote_lines(paths: Sequence[str]) -> str:
+    """What ``--trace-dir`` wrote: one line per file."""
+    return "".join(f"wrote {p}\n" for p in paths)
 
 
 # ---- JSON (design.md, "The JSON report") -------------------------------------------
@@ -430,15 +779,27 @@ def trace_json(trace: Trace) -> list[dict[str, object]]:
     return steps
 
 
+def outcome(r: Result) -> str:
+    """The verdict with its scope in one word, for scripts: ``proved`` and
+    ``unreachable`` only for all depths, ``proved_to_bound`` and
+    ``unreachable_to_bound`` for a bounded search (README, "JSON")."""
+    if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and not r.complete:
+        return f"{r.verdict.value}_to_bound"
+    return r.verdict.value
+
+
 def result_json(r: Result) -> dict[str, object]:
-    # exactly design.md's keys: a configuration is identified by its `settings`
+    # design.md's keys, plus `config` (the configuration's name, null for the default)
+    # and `outcome` (the verdict qualified by its scope)
     return {
         "spec": r.spec,
+        "config": r.config,
         "file": r.file,
         "settings": dict(r.settings),
         "property": r.property,
         "kind": r.kind.value,
         "verdict": r.verdict.value,
+        "outcome": outcome(r),
         "complete": r.complete,
         "bound": r.bound,
         "step": r.step,
@@ -458,28 +819,54 @@ def render_json(results: Sequence[Result]) -> str:
 # ---- JUnit XML -----------------------------------------------------------------
 
 
+def case_seconds(results: Sequence[Result]) -> dict[int, float]:
+    """Each result's own share of its spec's run, by ``id``: an engine checks a spec's
+    properties together and a result's ``seconds`` is when it was decided, so a
+    property's share is the time since the one decided before it.  The shares of a
+    spec add up to its run, not to the sum of overlapping times."""
+    out: dict[int, float] = {}
+    by_spec: dict[str, list[Result]] = {}
+    for r in results:
+        by_spec.setdefault(r.key, []).append(r)
+    for rs in by_spec.values():
+        before = 0.0
+        for r in sorted(rs, key=lambda x: x.seconds):
+            out[id(r)] = max(r.seconds - before, 0.0)
+            before = max(before, r.seconds)
+    return out
+
+
 def render_junit(
-    results: Sequence[Result], specs: Mapping[str, TransitionSystem] | None = None
+    results: Sequence[Result],
+    specs: Mapping[str, TransitionSystem] | None = None,
+    seconds: float | None = None,
 ) -> str:
     """One ``<testsuite>`` per spec, one ``<testcase>`` per property.  A finding (a
     violation, an unreachable cover goal) is a ``<failure>`` with its step table; an
-    unknown verdict is an ``<error>``."""
+    unknown verdict is an ``<error>``.  A case's time is its own share of the spec's
+    run (:func:`case_seconds`), a suite's the spec's run, the whole ``seconds`` (the
+    command's wall time) when given."""
     specs = specs or {}
     by_spec: dict[str, list[Result]] = {}
     for r in results:
         by_spec.setdefault(r.key, []).append(r)
+    shares = case_seconds(results)
 
-    def counts(rs: Sequence[Result]) -> dict[str, str]:
+    def counts(rs: Sequence[Result], time: float) -> dict[str, str]:
         return {
             "tests": str(len(rs)),
             "failures": str(sum(is_finding(r) for r in rs)),
             "errors": str(sum(r.verdict is Verdict.UNKNOWN for r in rs)),
-            "time": f"{sum(r.seconds for r in rs):.3f}",
+            "time": f"{time:.3f}",
         }
 
-    root = ET.Element("testsuites", {"name": "fusever", **counts(results)})
+    def run_time(rs: Sequence[Result]) -> float:
+        return max((r.seconds for r in rs), default=0.0)
+
+    total = seconds if seconds is not None else sum(run_time(rs) for rs in by_spec.values())
+    root = ET.Element("testsuites", {"name": "fusever", **counts(results, total)})
     for spec, rs in by_spec.items():
-        suite = ET.SubElement(root, "testsuite", {"name": spec, **counts(rs)})
+        suite = ET.SubElement(root, "testsuite", {"name": spec, **counts(rs, run_time(rs))})
         if rs[0].settings:
             props = ET.SubElement(suite, "properties")
             for name, value in rs[0].settings:
@@ -488,16 +875,20 @@ def render_junit(
             case = ET.SubElement(
                 suite,
                 "testcase",
-                {"classname": spec, "name": r.property, "file": r.file, "time": f"{r.seconds:.3f}"},
+                {
+                    "classname": spec,
+                    "name": r.property,
+                    "file": r.file,
+                    "time": f"{shares[id(r)]:.3f}",
+                },
             )
             text = verdict_text(r)
             if is_finding(r):
                 failure = ET.SubElement(case, "failure", {"message": text, "type": r.verdict.value})
-                if r.trace is not None:
-                    lines = _plain_table(
-                        _TRACE_HEADER, trace_rows(r.trace, specs.get(spec)), _TRACE_RIGHT
-                    )
-                    failure.text = "\n".join([*lines, *_trace_footer(r)])
+                if r.trace is not None:  # compact, as prove prints it
+                    rows, footer = _trace_table(r, specs.get(spec), False, False)
+                    lines = _plain_table(_TRACE_HEADER, rows, _TRACE_RIGHT)
+                    failure.text = "\n".join([*lines, *footer])
             elif r.verdict is Verdict.UNKNOWN:
                 ET.SubElement(case, "error", {"message": text, "type": "unknown"})
             else:
@@ -553,7 +944,7 @@ def itf_trace(r: Result, ts: TransitionSystem | None = None) -> dict[str, object
         "description": f"fusever {__version__}: {r.key} / {r.property}: {verdict_text(r)}",
         "fusever": {
             "spec": r.spec,
-        "config": r.config,
+            "config": r.config,
             "property": r.property,
             "verdict": r.verdict.value,
             "step": r.step,

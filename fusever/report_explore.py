@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from fusever import __version__, report
 from fusever.diff import DiffResult, LockstepStep, observe
 from fusever.explore import Matrix, Row
+from fusever.merges import MergeCheck
 from fusever.mutate import MutantResult, score
 from fusever.ts import State, Step, TransitionSystem, Value
 from fusever.verdict import Result, Verdict
@@ -21,8 +22,10 @@ __all__ = [
     "matrix_json",
     "mutants_json",
     "render_diff",
+    "render_matrix_compact",
     "render_matrix_markdown",
     "render_matrix_text",
+    "render_merges",
     "render_mutants",
     "table",
 ]
@@ -89,8 +92,38 @@ def lockstep_rows(
     return rows
 
 
-def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem) -> str:
-    """``fusever diff``'s text output."""
+def lockstep_lines(
+    steps: Sequence[LockstepStep], a: TransitionSystem, b: TransitionSystem, width: int = 80
+) -> list[str]:
+    """The lockstep trace for a terminal: a line per step (number, actor, action), then
+    indented what both specs changed, what only A and only B changed, wrapped to
+    ``width``."""
+    out: list[str] = []
+    for step, actor, call, both, only_a, only_b in lockstep_rows(steps, a, b):
+        head, *rest = call.split("\n")
+        out.append(f"{step:>4}  {actor}  {head}" if step != "0" else f"{step:>4}  init")
+        out.extend(f"        {line}" for line in rest)
+        for label, text in (("both", both), ("only A", only_a), ("only B", only_b)):
+            if step == "0" and label == "both":
+                text = text.removeprefix("observed: ")
+                label = "observed"
+            if text:
+                out.extend(_wrap_indented(f"{label}: " + "; ".join(text.split("\n")), width, 6, 8))
+    return out
+
+
+def _wrap_indented(text: str, width: int, first: int, rest: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(
+        text, width, initial_indent=" " * first, subsequent_indent=" " * (rest + 2),
+        break_on_hyphens=False, break_long_words=False,
+    )  # fmt: skip
+
+
+def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem, wide: bool = False) -> str:
+    """``fusever diff``'s text output (``wide``: the trace as a table, a column per
+    kind of change; otherwise a line per step and its changes below, for 80 columns)."""
     lock = d.lock
     out = [f"{d.spec_a} (A) vs {d.spec_b} (B), in lockstep: same actions, same arguments"]
     out.append("compared: " + ", ".join(lock.observables))
@@ -114,6 +147,8 @@ def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem) -> str:
         out.append(
             "a step enabled in one spec only counts as a difference (--enabled both: it does not)"
         )
+    if not wide:  # the header wrapped to 80 columns, continuation lines indented
+        out = [w for line in out for w in _wrap_indented(line, 80, 0, 0) or [""]]
     out.append("")
     match d.verdict:
         case Verdict.VIOLATED:
@@ -130,11 +165,17 @@ def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem) -> str:
                 f"only A ({a.key})",
                 f"only B ({b.key})",
             )
-            out.extend(
-                table(
-                    header, lockstep_rows(d.steps, a, b), [True, False, False, False, False, False]
+            if wide:
+                out.extend(
+                    table(
+                        header,
+                        lockstep_rows(d.steps, a, b),
+                        [True, False, False, False, False, False],
+                    )
                 )
-            )
+            else:
+                out.append(f"A is {a.key}, B is {b.key}")
+                out.extend(lockstep_lines(d.steps, a, b))
             out.append("")
             if d.blocked is not None:
                 side = "A" if d.blocked == "a" else "B"
@@ -148,6 +189,8 @@ def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem) -> str:
         case Verdict.PROVED:
             scope = "at any depth" if d.complete else f"up to {d.bound} steps"
             out.append(f"no difference {scope} ({d.engine}, {d.seconds:.2f} s)")
+            if not d.complete and d.reason:
+                out.append(f"  a bound only: {d.reason}")
         case _:
             out.append(
                 f"undecided at depth {d.bound}: {d.reason or 'unknown'} ({d.engine}, {d.seconds:.2f} s)"
@@ -168,6 +211,7 @@ def render_mutants(
     """``fusever mutate``'s text output: one row per mutant, the score, the survivors."""
     killed, counted, ratio = score(results)
     equivalent = [r for r in results if r.status == "equivalent"]
+    unexercised = [r for r in results if r.status == "unexercised"]
     unknown = [r for r in results if r.status == "unknown"]
     survivors = [r for r in results if r.status == "survived"]
     out = [
@@ -184,6 +228,8 @@ def render_mutants(
             verdict = f"SURVIVED (differs after {r.step} steps)"
         elif r.status == "equivalent":
             verdict = "equivalent" + (f" ({r.reason})" if r.reason else "")
+        elif r.status == "unexercised":
+            verdict = "not exercised by this configuration" + (f" ({r.reason})" if r.reason else "")
         else:
             verdict = f"unknown ({r.reason})"
         rows.append(
@@ -192,9 +238,10 @@ def render_mutants(
     out.extend(table(("mutant", "where", "action", "kind", "mutation", "verdict"), rows))
     out.append("")
     pct = "n/a" if ratio is None else f"{100 * ratio:.0f}%"
+    dead = f", {len(unexercised)} not exercised by this configuration" if unexercised else ""
     out.append(
         f"score: {killed}/{counted} killed = {pct}  "
-        f"({len(equivalent)} equivalent and {len(unknown)} undecided left out)"
+        f"({len(equivalent)} equivalent{dead} and {len(unknown)} undecided left out)"
     )
     if survivors:
         out.append("")
@@ -266,7 +313,89 @@ def _cells(matrix: Matrix, row: Row) -> list[Result | None]:
     return [by.get(p) for p in matrix.properties]
 
 
+def short_cell(r: Result | None) -> str:
+    """A matrix cell in at most 5 characters (see :data:`LEGEND`)."""
+    if r is None:
+        return "-"
+    match r.verdict:
+        case Verdict.PROVED:
+            return "ok" if r.complete else f"<={r.bound}"
+        case Verdict.VIOLATED:
+            return f"X{r.step}"
+        case Verdict.COVERED:
+            return f"c{r.step}"
+        case Verdict.UNREACHABLE:
+            return "NEVER" if r.complete else f"N<={r.bound}"
+        case _:
+            return "?"
+
+
+LEGEND = (
+    "ok: holds for all depths; <=N: holds to depth N; XN: violated, shortest trace N steps; "
+    "cN: covered at step N; NEVER: a cover goal never reached (N<=N: not within N steps); "
+    "?: undecided"
+)
+WIDTH = 80  # the compact layout's target
+
+
+def _groups(names: Sequence[str], label: int, width: int = WIDTH) -> list[list[int]]:
+    """The property columns split into groups whose tables fit ``width`` (a label
+    column of ``label`` characters, then at most 5 per cell and 2 between cells)."""
+    per = max(1, (width - label) // 7)
+    idx = list(range(len(names)))
+    return [idx[i : i + per] for i in range(0, len(idx), per)] or [[]]
+
+
+def render_matrix_compact(matrix: Matrix, trace_dir: str | None = None) -> str:
+    """The matrix for an 80-column terminal: properties numbered (a key below), cells
+    abbreviated (a legend), and the columns split into tables that fit."""
+    notes: list[str] = []
+    labels = []
+    cells: list[list[str]] = []
+    for row in matrix.rows:
+        spec, config = _row_label(row)
+        labels.append(f"{spec}.{config}" if config != "default" else spec)
+        line = []
+        for r in _cells(matrix, row):
+            text = short_cell(r)
+            f = _trace_file(r, trace_dir) if r is not None else None
+            if f is not None:
+                notes.append(f)
+            line.append(text)
+        cells.append(line)
+    label = max([len(x) for x in labels] + [len("configuration")])
+    out = [
+        f"explore {matrix.base}: {len(matrix.rows)} spec configuration(s) x "
+        f"{len(matrix.properties)} properties",
+        "",
+    ]
+    for group in _groups(matrix.properties, label):
+        header = ("configuration", *(f"{i + 1}" for i in group))
+        rows = [(lab, *(c[i] for i in group)) for lab, c in zip(labels, cells, strict=True)]
+        out.extend(table(header, rows, [False] + [True] * len(group)))
+        out.append("")
+    out.extend(f"{i + 1:>3}  {name}" for i, name in enumerate(matrix.properties))
+    out.append("")
+    out.extend(_wrap(LEGEND, WIDTH))
+    cached = sum(r.cached for r in matrix.rows)
+    out.append(
+        f"{matrix.seconds:.1f} s wall, {cached} row(s) from the cache; "
+        f"depth: {matrix.depth if matrix.depth is not None else 'each spec' + chr(39) + 's own'}, "
+        f"engine: {matrix.engine}"
+    )
+    if notes:
+        out.append(f"traces of the violations: {len(notes)} file(s) in {trace_dir}")
+    return "\n".join(out) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, break_on_hyphens=False)
+
+
 def render_matrix_text(matrix: Matrix, trace_dir: str | None = None) -> str:
+    """The wide matrix (``--wide``): a column per property, cells in words."""
     notes: list[str] = []
     rows = []
     for row in matrix.rows:
@@ -350,3 +479,57 @@ def matrix_json(matrix: Matrix, trace_dir: str | None = None) -> str:
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- fusever merges --------------------------------------------------------------------
+
+
+def render_merges(checks: Sequence[MergeCheck]) -> str:
+    """One row per merge and configuration, then each disagreement's properties."""
+    rows = []
+    for c in checks:
+        if c.used:
+            reach = "all depths" if c.complete else f"{c.merged_bound} / {c.unmerged_bound}"
+        else:
+            reach = ""
+        rows.append(
+            [
+                (c.spec if c.config is None else f"{c.spec}.{c.config}"),
+                c.merge,
+                c.verdict,
+                reach,
+                c.engine if c.used else "",
+                f"{c.seconds:.1f}" if c.used else "",
+            ]
+        )
+    lines = table(
+        ["spec", "merge", "verdict", "depths", "engine", "seconds"],
+        rows,
+        [False, False, False, False, False, True],
+    )
+    for c in checks:
+        if c.verdict in ("disagree", "unknown"):
+            where = c.spec if c.config is None else f"{c.spec}.{c.config}"
+            lines.append("")
+            lines.append(
+                f"{where} / merge {c.merge}: {c.verdict}"
+                + (f" ({c.description})" if c.description else "")
+            )
+            lines.append(
+                "  unmerged form: "
+                + ", ".join(f"{k} = {report.value_text(b)}" for k, _, b in c.changes)
+            )
+            for r in c.disagreements:
+                a = report.verdict_phrase(r.merged, False, c.merged_bound, r.merged_step)
+                b = report.verdict_phrase(r.unmerged, False, c.unmerged_bound, r.unmerged_step)
+                lines.append(f"  {r.name}: merged {a}, unmerged {b}")
+    used = [c for c in checks if c.used]
+    agree = sum(c.verdict == "agree" for c in used)
+    lines.append("")
+    lines.append(
+        f"{len(used)} merge check(s): {agree} agree, "
+        f"{sum(c.verdict == 'disagree' for c in used)} disagree, "
+        f"{sum(c.verdict == 'unknown' for c in used)} undecided; "
+        f"{len(checks) - len(used)} not used by their configuration"
+    )
+    return "\n".join(lines) + "\n"

@@ -57,7 +57,7 @@ def test_text_table_is_aligned_and_plain_when_not_a_terminal() -> None:
 
 
 def test_violation_step_table_shows_actor_action_and_what_changed() -> None:
-    text = report.render_text(fake_results(), {"counter": fake_ts()})
+    text = report.render_text(fake_results(), {"counter": fake_ts()}, full=True)
     assert "counter / no_wrap: violated at step 3" in text
     rows = [line.strip() for line in text.splitlines()]
     assert "1  daemon 1  inc(d=1)         x: 0 → 1" in rows
@@ -98,8 +98,8 @@ def test_json_matches_the_documented_shape() -> None:
     assert doc["fusever"] == __version__
     first = doc["results"][0]
     assert list(first) == [
-        "spec", "file", "settings", "property", "kind", "verdict", "complete",
-        "bound", "step", "engine", "seconds", "reason", "trace",
+        "spec", "config", "file", "settings", "property", "kind", "verdict", "outcome",
+        "complete", "bound", "step", "engine", "seconds", "reason", "trace",
     ]  # fmt: skip
     assert first["settings"] == {"FUDS": 2, "W": 3}
     assert (first["kind"], first["verdict"], first["step"]) == ("invariant", "violated", 3)
@@ -214,4 +214,110 @@ def test_progress_view_shows_depth_and_time() -> None:
         view.update(Progress("counter", 7, 1.25, 2))
         assert "counter: depth 7, 1.2 s, 2 open" in str(view._status.status)
         view.done(1, 3)
-        assert str(view._status.status).startswith("1/3 specs checked")
+        assert "] 1/3 | 0:00 elapsed" in str(view._status.status)
+
+
+def test_json_names_the_configuration_and_qualifies_bounded_verdicts() -> None:
+    from dataclasses import replace
+
+    proved = result("p", PropKind.INVARIANT, Verdict.PROVED)
+    rs = (
+        replace(proved, config="two_fuds"),
+        replace(proved, complete=True),
+        result("c", PropKind.COVER, Verdict.UNREACHABLE),
+        result("v", PropKind.INVARIANT, Verdict.VIOLATED, step=2),
+    )
+    got = [
+        (r["config"], r["verdict"], r["outcome"])
+        for r in json.loads(report.render_json(rs))["results"]
+    ]
+    assert got == [
+        ("two_fuds", "proved", "proved_to_bound"),
+        (None, "proved", "proved"),
+        (None, "unreachable", "unreachable_to_bound"),
+        (None, "violated", "violated"),
+    ]
+
+
+def test_junit_case_times_are_shares_of_the_spec_run() -> None:
+    rs = (
+        result("a", PropKind.INVARIANT, Verdict.PROVED, seconds=3.0),
+        result("b", PropKind.INVARIANT, Verdict.VIOLATED, step=1, seconds=1.0),
+        result("c", PropKind.COVER, Verdict.COVERED, step=1, seconds=1.5),
+    )
+    root = ET.fromstring(report.render_junit(rs, seconds=3.2))
+    (suite,) = root.findall("testsuite")
+    times = {c.get("name"): c.get("time") for c in suite.findall("testcase")}
+    assert times == {"b": "1.000", "c": "0.500", "a": "1.500"}
+    assert suite.get("time") == "3.000"  # the spec's run, not 5.5 s of overlapping times
+    assert root.get("time") == "3.200"  # the command's wall time
+
+
+def test_result_table_fits_80_columns_without_cutting_names() -> None:
+    long = result(
+        "stale_open_failed_nodeid", PropKind.COVER, Verdict.UNREACHABLE, spec="fuse_connseq"
+    )
+    from dataclasses import replace
+
+    rs = (replace(long, config="three_writers"), result("p", PropKind.INVARIANT, Verdict.PROVED))
+    lines = report.render_text(rs).splitlines()
+    assert max(map(len, lines)) <= 80
+    assert lines[0].split() == ["spec", "/", "property", "verdict", "depth", "seconds"]
+    assert lines[2] == "fuse_connseq.three_writers"
+    assert lines[3].split() == [
+        "stale_open_failed_nodeid",
+        "unreachable",
+        "within",
+        "10",
+        "10",
+        "0.25",
+    ]
+    assert lines[4] == "counter"
+    # short names keep the depth column
+    assert report.render_text(fake_results()).splitlines()[0].split()[3] == "depth"
+
+
+def test_summary_line_counts_verdicts_and_says_what_the_exit_code_means() -> None:
+    line = report.summary_line(fake_results(), 12.34, 1)
+    assert line == (
+        "1 proved, 1 violated, 1 covered, 0 unknown (1 only to the bound) in 12.3 s; "
+        "exit 1: a finding: a property violated or a cover goal unreachable\n"
+    )
+
+
+def test_diagnostics_are_bounded() -> None:
+    from fusever.diagnostics import Diagnostic
+    from fusever.syntax import Span
+
+    name = "y" * 200_000
+    line = "invariant p: x == " + name
+    d = Diagnostic(Span("s.fv", 4, 19, 4, 19 + len(name)), f"unknown name `{name}`", line)
+    out = report.render_diagnostic(d)
+    assert len(out) < 3 * (report.LINE_CHARS + report.WORD_CHARS + 40)
+    first = out.splitlines()[0]
+    assert first.endswith("…`") and first.startswith("s.fv:4:19: error: unknown name `yyy")
+    # the window follows the caret to the end of a long line
+    late = Diagnostic(Span("s.fv", 1, 100_000, 1, 100_001), "here", "x" * 200_000)
+    _, text, caret = report.render_diagnostic(late).splitlines()
+    assert text.startswith("  …") and text.endswith("…")
+    assert len(caret) <= len(text) and caret.rstrip().endswith("^")
+    spaced = Diagnostic(None, "a " * 10_000)
+    assert len(report.render_diagnostic(spaced)) < 700
+    many = [Diagnostic(Span("s.fv", i + 1, 1, i + 1, 2), f"e{i}") for i in range(70)]
+    out = report.render_diagnostics(many)
+    assert out.count("error: e") == report.MAX_ERRORS
+    assert out.endswith(
+        f"s.fv: note: 20 more error(s) not shown (the first {report.MAX_ERRORS} are above)"
+    )
+
+
+def test_the_progress_line_of_many_jobs_estimates_what_is_left() -> None:
+    from fusever.report import progress_text
+
+    assert progress_text(0, 105, 3.2) == "[--------------------] 0/105 | 0:03 elapsed"
+    # 25 jobs in 100 s: 4 s each, 75 left
+    assert progress_text(25, 100, 100.0, "fuse_v2.w4", ["fuse_le", "fuse_le.create"]) == (
+        "[#####---------------] 25/100 | 1:40 elapsed | about 5:00 left"
+        " | running fuse_le, fuse_le.create | last fuse_v2.w4"
+    )
+    assert progress_text(7, 7, 4000.0).startswith("[####################] 7/7 | 1:06:40 elapsed")
