@@ -6,25 +6,34 @@ output is formatted by :mod:`fusever.report` (and :mod:`fusever.regress` for its
 
 from __future__ import annotations
 
+import _thread
 import argparse
+import json
+import os
 import shutil
+import signal
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import as_completed
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-from fusever import __version__, findings, regress, report
+from fusever import __version__, files, findings, regress, report
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
-from fusever.verdict import Options, Progress, Result, Verdict
+from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
 if TYPE_CHECKING:
-    from fusever.certificate import Certificate
+    from sys import UnraisableHookArgs
+
+    from fusever.certificate import Certificate, Recheck
     from fusever.engines import Outcome
+    from fusever.merges import MergeCheck
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -43,11 +52,20 @@ exit codes:
   1  a property violated, or a cover goal unreachable (the property it
      supports may hold vacuously); (regress) a recorded verdict changed
   2  a spec error, a bad flag or an unreadable file
-  3  undecided: a timeout or an unknown solver answer, and nothing of 1
+  3  undecided: a timeout or an unknown solver answer, and nothing of 1;
+     also an interrupted run (SIGINT or SIGTERM): the results decided so far
+     are reported, the rest as "unknown (interrupted)", and no worker survives
   4  an internal error in fusever (a bug: please report the traceback)
 """
 
 ENGINES = ("bmc", "kind", "chc", "auto")
+TRACE_FORMATS = ("text", "mermaid", "html", "svg")  # report_trace.FORMATS
+# prove also has the explicit-state engine (regress, diff and explore do not record it)
+PROVE_ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
+# the re-check of one configuration's certificates, when `regress --timeout` is not given:
+# a stored certificate is bounded by its configuration's depth, but a forged or corrupt
+# one must still not hold CI for ever (fuse_v2's take a few seconds)
+RECHECK_SECONDS = 600.0
 SPEC_DIR = Path("spec")
 
 
@@ -69,12 +87,19 @@ def _discover(directory: Path) -> list[Path]:
     return load.discover(directory)
 
 
+def _resolve(specs: Sequence[str]) -> list[Path]:
+    """Each spec as the user named it: a path, or a bare name of a spec under spec/."""
+    from fusever import load
+
+    return [load.resolve(s, SPEC_DIR) for s in specs]
+
+
 def _load(
-    paths: Sequence[Path], sets: Sequence[str], config: str | None = None
+    paths: Sequence[Path], sets: Sequence[str], config: str | None = None, all_configs: bool = False
 ) -> tuple[TransitionSystem, ...]:
     from fusever import load
 
-    return load.load_specs(paths, sets, config)
+    return load.load_specs(paths, sets, config, all_configs=all_configs)
 
 
 ALL_CONFIGS = "all"
@@ -144,6 +169,16 @@ def _seconds(text: str) -> float:
     return s
 
 
+def _percent(text: str) -> float:
+    try:
+        p = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a percentage") from None
+    if not 0 <= p <= 100:
+        raise argparse.ArgumentTypeError(f"`{text}` must be between 0 and 100")
+    return p
+
+
 def _setting(text: str) -> str:
     name, eq, value = text.partition("=")
     if not eq or not name.strip() or not value.strip():
@@ -168,10 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    prove.add_argument("specs", nargs="*", metavar="SPEC", help=".fv files (default: spec/*.fv)")
     prove.add_argument(
-        "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help=".fv files or spec names (default: every spec under spec/)",
     )
+    prove.add_argument(
+        "--depth", type=_depth, metavar="K",
+        help="steps to search (default: the spec's): bmc, kind and auto show no trace "
+        "longer than K, and a proof for all depths still counts; explicit and chc are not "
+        "cut (they search until they decide, and their traces may be longer)",
+    )  # fmt: skip
     prove.add_argument(
         "--set",
         dest="sets",
@@ -197,8 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="check only this property (repeatable)",
     )
-    prove.add_argument("--engine", choices=ENGINES, default="auto", help="default: auto")
+    prove.add_argument("--engine", choices=PROVE_ENGINES, default="auto", help="default: auto")
     prove.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per spec")
+    prove.add_argument(
+        "--state-limit",
+        type=_positive_int,
+        metavar="N",
+        help="explicit engine: states visited at most, past it open goals are unknown (default 2000000)",
+    )
+    prove.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="with --engine explicit: also run BMC to the depth; any disagreement on a verdict "
+        "or a shortest step is an internal error (exit 4)",
+    )
     prove.add_argument("--format", choices=("text", "json", "junit"), default="text")
     prove.add_argument(
         "--trace-dir",
@@ -207,8 +262,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each violation and cover witness as DIR/<spec>.<property>.itf.json",
     )
     prove.add_argument(
+        "--trace-format",
+        dest="trace_formats",
+        action="append",
+        default=[],
+        choices=TRACE_FORMATS,
+        help="with --trace-dir, also write each trace as text, a Mermaid sequence diagram, "
+        "a self-contained HTML page or an SVG (repeatable)",
+    )
+    prove.add_argument(
+        "--output", type=Path, metavar="FILE",
+        help="write the report to FILE, whole (never half-written when interrupted)",
+    )  # fmt: skip
+    prove.add_argument(
         "--witnesses", action="store_true", help="show cover witnesses' step tables too"
     )
+    prove.add_argument(
+        "--full", action="store_true", help="traces in full: the whole initial state, every change"
+    )
+    prove.add_argument("--ghosts", action="store_true", help="show ghost state in traces")
     prove.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
     )
@@ -221,7 +293,34 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("specs", nargs="*", metavar="SPEC", help=".fv files (default: spec/*.fv)")
+    check.add_argument(
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help=".fv files or spec names (default: every spec under spec/)",
+    )
+    check.add_argument(
+        "--set",
+        dest="sets",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a constant (repeatable)",
+    )
+    check.add_argument(
+        "--config",
+        dest="configs",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="check under this configuration of the spec (repeatable; `all`: the default and every one)",
+    )
+    check.add_argument(
+        "--format", choices=("text", "json"), default="text",
+        help="json: the diagnostics (file, line, column, end, message, notes) or what was "
+        "checked, on stdout, for editors and scripts",
+    )  # fmt: skip
     check.set_defaults(run=_cmd_check)
 
     reg = sub.add_parser(
@@ -229,43 +328,151 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-check the verdicts recorded in proofs/",
         description=(
             "Check every configuration recorded in proofs/ again and fail on any changed "
-            "verdict: a proof for all depths is re-checked from its stored certificate while "
-            "the spec means the same (its fingerprint), everything else is searched again. "
-            "--record rewrites proofs/ from the specs under spec/."
+            "verdict.  A configuration whose transition system and engine code are both "
+            "unchanged since recorded (their fingerprints) keeps its verdicts: running it "
+            "again is the same computation (--rerun runs it anyway); a proof for all depths "
+            "is re-checked from its stored certificate while the spec means the same; "
+            "everything else is searched again.  --record rewrites proofs/ from the specs "
+            "under spec/."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     reg.add_argument(
-        "specs", nargs="*", metavar="SPEC", help="only these specs (default: every spec under spec/)"
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help="only these specs: .fv files or spec names (default: every spec under spec/)",
     )
     reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
     reg.add_argument(
-        "--engine", choices=ENGINES, default="auto", help="with --record: default auto"
-    )
+        "--engine", choices=PROVE_ENGINES, default="explicit",
+        help="with --record (default explicit: complete where its search ends within "
+        f"{RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
+    )  # fmt: skip
     reg.add_argument(
         "--config", dest="configs", action="append", default=[], metavar="NAME",
         help="only this configuration (repeatable; `default`: the spec's own)",
     )  # fmt: skip
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     reg.add_argument(
+        "--timeout", type=_seconds, metavar="S",
+        help=f"seconds per configuration for re-checking its certificates (default "
+        f"{RECHECK_SECONDS:g}) and for a search: past it, a verdict is undecided (exit 3)",
+    )  # fmt: skip
+    reg.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
     )
+    reg.add_argument(
+        "--merge-engine", choices=PROVE_ENGINES, default=None, metavar="ENGINE",
+        help="with --record: the engine that checks the step merges (default: explicit, "
+        "bmc where it does not apply)",
+    )  # fmt: skip
+    reg.add_argument(
+        "--merges-only", action="store_true",
+        help="with --record: record the step merges only, against the verdicts proofs/ holds",
+    )  # fmt: skip
+    reg.add_argument(
+        "--rerun", action="store_true",
+        help="run every recorded configuration (and step merge) again, also those whose "
+        "transition system and engine code are unchanged since recorded",
+    )  # fmt: skip
+    reg.add_argument(
+        "--recheck-merges", action="store_true",
+        help="check every step merge again, also those whose two forms are unchanged since recorded",
+    )  # fmt: skip
+    reg.add_argument(
+        "--no-merges", action="store_true",
+        help="leave the step merges (proofs/merges/) alone: neither checked nor recorded",
+    )  # fmt: skip
     reg.set_defaults(run=_cmd_regress)
+
+    mrg = sub.add_parser(
+        "merges",
+        help="check each step merge against its unmerged form",
+        description=(
+            "For every `merge` a spec declares, in every configuration where it changes "
+            "something: check the merged and the unmerged form with one engine and compare "
+            "every property's verdict and the reachable observations.  Exit 1 when a merge "
+            "disagrees, 3 when one is undecided."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mrg.add_argument(
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help=".fv files or spec names (default: every spec under spec/)",
+    )
+    mrg.add_argument(
+        "--config", dest="configs", action="append", default=[], metavar="NAME",
+        help="only this configuration (repeatable; `default`: the spec's own; default: every one)",
+    )  # fmt: skip
+    mrg.add_argument(
+        "--merge", dest="merges", action="append", default=[], metavar="NAME",
+        help="only this merge (repeatable)",
+    )  # fmt: skip
+    mrg.add_argument(
+        "--engine", choices=PROVE_ENGINES, default="explicit",
+        help="default: explicit (complete), bmc where it does not apply (free starts of wide counters)",
+    )  # fmt: skip
+    mrg.add_argument(
+        "--depth",
+        type=_positive_int,
+        metavar="K",
+        help="the merged form's bound (default: the configuration's)",
+    )
+    mrg.add_argument(
+        "--set", dest="sets", action="append", default=[], type=_setting, metavar="NAME=VALUE"
+    )
+    mrg.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="check N merges in parallel"
+    )
+    mrg.set_defaults(run=_cmd_merges)
     _explore_parsers(sub)
+
+    show = sub.add_parser(
+        "show",
+        help="render a saved trace (ITF, from --trace-dir) without solving again",
+        description=(
+            "Render ITF traces written by --trace-dir as text, a Mermaid sequence diagram, "
+            "a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
+            "(not solved) for actors, descriptions and defaults, when it can be."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    show.add_argument("traces", nargs="+", metavar="TRACE", help="*.itf.json files")
+    show.add_argument("--format", choices=TRACE_FORMATS, default="text")
+    show.add_argument("--full", action="store_true", help="text: the whole state, every change")
+    show.add_argument("--ghosts", action="store_true", help="show ghost state")
+    show.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (one trace) instead of stdout",
+    )
+    show.set_defaults(run=_cmd_show)
 
     fnd = sub.add_parser(
         "findings",
-        help="the README's findings table, from proofs/",
+        help="the findings (README summary, docs/findings.md), from proofs/",
         description=(
-            "Print the findings section generated from proofs/ (no solver runs); "
-            "--write FILE replaces the section between its markers in FILE."
+            "Print the findings generated from proofs/ (no solver runs): the full "
+            "findings, or with --summary the README's short table; --write FILE "
+            "(repeatable) replaces every findings section between its markers in FILE."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fnd.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
-    fnd.add_argument("--write", type=Path, metavar="FILE", help="rewrite FILE's findings section")
+    fnd.add_argument(
+        "--write", type=Path, metavar="FILE", action="append", default=[],
+        help="rewrite FILE's findings sections (README.md: the summary; docs/findings.md: all)",
+    )  # fmt: skip
+    fnd.add_argument("--summary", action="store_true", help="print the README's summary table")
     fnd.set_defaults(run=_cmd_findings)
     return parser
 
@@ -275,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _spec_paths(named: Sequence[str]) -> list[Path]:
     if named:
-        return [Path(s) for s in named]
+        return _resolve(named)
     paths = _discover(SPEC_DIR)
     if not paths:
         raise UsageError(f"no SPEC given and {SPEC_DIR}/ holds no .fv files")
@@ -283,20 +490,47 @@ def _spec_paths(named: Sequence[str]) -> list[Path]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    systems = _load(_spec_paths(args.specs), ())
+    start = time.monotonic()
+    try:
+        if args.configs:
+            systems = _load_configs(_spec_paths(args.specs), args.sets, args.configs)
+        else:
+            # every configuration too (on the files parsed once): a `set` that breaks the
+            # spec is reported here, at its line
+            systems = list(_load(_spec_paths(args.specs), args.sets, all_configs=True))
+    except SpecError as e:
+        if args.format != "json":
+            raise
+        sys.stdout.write(report.diagnostics_json(e.diagnostics))
+        return EXIT_USAGE
+    if args.format == "json":
+        checked = [
+            {"spec": ts.name, "config": ts.config, "file": ts.path,
+             "actions": len(ts.actions), "properties": len(ts.properties)}
+            for ts in systems
+        ]  # fmt: skip
+        doc = json.loads(report.diagnostics_json(()))
+        sys.stdout.write(json.dumps({**doc, "checked": checked}, indent=2) + "\n")
+        return EXIT_OK
     sys.stdout.write(report.render_checked(systems))
+    sys.stdout.write(report.checked_summary(len(systems), time.monotonic() - start))
     return EXIT_OK
 
 
 def _options_for(ts: TransitionSystem, args: argparse.Namespace) -> Options | None:
     """The options for one spec; None when it has none of the named properties."""
+    if args.cross_check and args.engine != "explicit":
+        raise UsageError("--cross-check goes with --engine explicit")
     props: tuple[str, ...] | None = None
     if args.properties:
         have = {p.name for p in ts.properties}
         props = tuple(dict.fromkeys(p for p in args.properties if p in have))
         if not props:
             return None
-    return Options(depth=args.depth, properties=props, timeout=args.timeout, engine=args.engine)
+    return Options(
+        depth=args.depth, properties=props, timeout=args.timeout, engine=args.engine,
+        state_limit=args.state_limit, cross_check=args.cross_check,
+    )  # fmt: skip
 
 
 def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSystem]) -> None:
@@ -308,13 +542,22 @@ def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSyst
 
 def _run(
     jobs: Sequence[tuple[TransitionSystem, Options]], workers: int
-) -> list[tuple[Result, ...]]:
-    """Check each spec, in parallel processes when asked; results in ``jobs``' order."""
+) -> tuple[list[tuple[Result, ...] | None], bool]:
+    """Check each spec, in parallel processes when asked; results in ``jobs``' order,
+    None for a spec an interrupt left unfinished (its engine's decided results when it
+    had some), and whether the run was interrupted."""
+    cut: list[tuple[Result, ...]] = []
+
+    def partial(rs: tuple[Result, ...]) -> tuple[Result, ...]:
+        cut.append(rs)
+        return rs
+
     try:
-        return _parallel(_prove_in_worker, jobs, workers, local=_prove)
+        runs = _parallel_partial(_prove_in_worker, jobs, workers, local=_prove, partial=partial)
+        return runs, bool(cut) or any(r is None for r in runs)
     except ValueError as e:
         # an engine that does not exist (yet): the user's choice, not a crash
-        if {options.engine for _, options in jobs} - {"bmc", "auto"}:
+        if {options.engine for _, options in jobs} - {"bmc", "auto", "explicit"}:
             raise UsageError(str(e)) from e
         raise
 
@@ -330,87 +573,389 @@ def exit_code(results: Sequence[Result]) -> int:
 
 
 def _cmd_prove(args: argparse.Namespace) -> int:
+    start = time.monotonic()
     systems = _load_configs(_spec_paths(args.specs), args.sets, args.configs)
     _check_property_names(args.properties, systems)
-    jobs = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
-    results = [r for rs in _run(jobs, args.jobs) for r in rs]
-    by_name = {ts.key: ts for ts in systems}
     if args.trace_dir is not None:
-        _write_traces(args.trace_dir, results, by_name)
+        _writable(args.trace_dir, "--trace-dir")
+    if args.output is not None:
+        _writable(args.output.parent, "--output")
+    jobs = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
+    runs, interrupted = _run(jobs, args.jobs)
+    results = [
+        r
+        for (ts, options), rs in zip(jobs, runs, strict=True)
+        for r in (rs if rs is not None else _interrupted(ts, options))
+    ]
+    by_name = {ts.key: ts for ts in systems}
+    written: list[Path] = []
+    if args.trace_dir is not None:
+        written = _write_traces(
+            args.trace_dir, results, by_name, args.trace_formats, args.full, args.ghosts
+        )
+    elif args.trace_formats:
+        raise UsageError("--trace-format needs --trace-dir (where the files go)")
+    # machine output (or a report written to --output) keeps stdout to itself: what was
+    # written and the summary go to stderr
+    tail = sys.stdout if args.format == "text" and args.output is None else sys.stderr
     match args.format:
         case "json":
-            sys.stdout.write(report.render_json(results))
+            text = report.render_json(results)
         case "junit":
-            sys.stdout.write(report.render_junit(results, by_name))
+            text = report.render_junit(results, by_name, time.monotonic() - start)
         case _:
-            tty = sys.stdout.isatty()
+            tty = sys.stdout.isatty() and args.output is None
             width = shutil.get_terminal_size().columns
-            sys.stdout.write(
-                report.render_text(results, by_name, witnesses=args.witnesses, tty=tty, width=width)
-            )
-    return exit_code(results)
+            text = report.render_text(
+                results, by_name, witnesses=args.witnesses, tty=tty, width=width,
+                full=args.full, ghosts=args.ghosts,
+            )  # fmt: skip
+    _emit(text, args.output)
+    if tail is sys.stdout:
+        tail.write("\n")
+    if args.trace_dir is not None:
+        tail.write(
+            report.wrote_lines([str(p) for p in written])
+            or f"no traces to write to {args.trace_dir}\n"
+        )
+    code = EXIT_UNKNOWN if interrupted else exit_code(results)
+    if interrupted:
+        sys.stderr.write("fusever: interrupted: results decided before it are above\n")
+    tail.write(report.summary_line(results, time.monotonic() - start, code))
+    return code
+
+
+def _interrupted(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
+    """``unknown (interrupted)`` for each property of a spec the run did not finish."""
+    props = [p for p in ts.properties if options.properties is None or p.name in options.properties]
+    bound = ts.depth if options.depth is None else options.depth
+    return tuple(
+        Result.about(
+            ts,
+            p,
+            Verdict.UNKNOWN,
+            engine=options.engine,
+            seconds=0.0,
+            bound=bound,
+            reason="interrupted",
+        )
+        for p in props
+    )
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """The report on stdout, or written whole to ``output`` (a temporary name, then a
+    rename: a run killed before the end leaves no empty or half-written report)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        files.write_atomic(output, text)
+    except OSError as e:
+        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
 
 
 def _write_traces(
-    directory: Path, results: Sequence[Result], specs: dict[str, TransitionSystem]
-) -> None:
+    directory: Path,
+    results: Sequence[Result],
+    specs: dict[str, TransitionSystem],
+    formats: Sequence[str] = (),
+    full: bool = False,
+    ghosts: bool = False,
+) -> list[Path]:
+    """Each trace as ITF, and in ``formats`` (report_trace) beside it; the paths written."""
+    written: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for r in results:
             if r.trace is not None and r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
                 path = directory / report.itf_filename(r)
-                path.write_text(report.render_itf(r, specs.get(r.key)), encoding="utf-8")
+                files.write_atomic(path, report.render_itf(r, specs.get(r.key)))
+                written.append(path)
+                written += _write_renderings(directory, r, specs.get(r.key), formats, full, ghosts)
     except OSError as e:
         raise UsageError(f"cannot write traces to {directory}: {e.strerror or e}") from e
+    return written
+
+
+def _write_renderings(
+    directory: Path,
+    r: Result,
+    ts: TransitionSystem | None,
+    formats: Sequence[str],
+    full: bool,
+    ghosts: bool,
+) -> list[Path]:
+    from fusever import report_trace
+
+    out = []
+    for fmt in dict.fromkeys(formats):
+        path = directory / report_trace.trace_filename(r, fmt)
+        files.write_atomic(path, report_trace.render(fmt, r, ts, full, ghosts))
+        out.append(path)
+    return out
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from fusever import report_trace
+
+    if (args.output is not None or args.format in ("html", "svg")) and len(args.traces) != 1:
+        raise UsageError(f"--output and --format {args.format} take one TRACE at a time")
+    texts = []
+    for name in args.traces:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read {name}: {e.strerror or e}") from e
+        try:
+            source, config, settings = report_trace.itf_settings(text)
+            ts = _spec_of_trace(source, config, settings)
+            r = report_trace.read_itf(text, ts)
+        except report_trace.ItfError as e:
+            raise UsageError(f"{name}: {e}") from e
+        texts.append(report_trace.render(args.format, r, ts, args.full, args.ghosts))
+    if args.output is not None:
+        try:
+            files.write_atomic(args.output, texts[0])
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from e
+        sys.stdout.write(f"wrote {args.output}\n")
+        return EXIT_OK
+    sys.stdout.write("\n".join(texts))  # a rendering alone: it may be piped to a file
+    return EXIT_OK
+
+
+def _spec_of_trace(
+    source: str, config: str | None, settings: Mapping[str, object]
+) -> TransitionSystem | None:
+    """The spec a saved trace came from, under its configuration and settings; None
+    (with a note on stderr) when it cannot be loaded: the trace still renders."""
+    sets = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
+    try:
+        (ts,) = _load([Path(source)], sets, config)
+    except (SpecError, OSError, ValueError) as e:
+        print(
+            f"fusever: note: {source}: spec not loaded ({type(e).__name__}); "
+            "the trace is shown without actors and descriptions",
+            file=sys.stderr,
+        )
+        return None
+    return ts
 
 
 def _cmd_regress(args: argparse.Namespace) -> int:
+    start = time.monotonic()
+    code = _regress(args)
+    meaning = "a recorded verdict changed" if code == EXIT_FINDING else None
+    sys.stdout.write(report.exit_summary("regress", time.monotonic() - start, code, meaning))
+    return code
+
+
+def _regress(args: argparse.Namespace) -> int:
     proofs: Path = args.proofs
-    paths = [Path(s) for s in args.specs] if args.specs else _discover(SPEC_DIR)
+    paths = _resolve(args.specs) if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
-    if args.configs:  # only these configurations ("default": the spec's own)
-        wanted = set(args.configs)
-        known = {ts.config or DEFAULT_CONFIG for ts in systems}
-        for name in args.configs:
-            if name not in known:
-                raise UsageError(
-                    f"--config: no spec has a configuration `{name}`{did_you_mean(name, known)}"
-                )
-        systems = [ts for ts in systems if (ts.config or DEFAULT_CONFIG) in wanted]
-    recorded = regress.read_dir(proofs)
-    if args.specs or args.configs:  # only the selected recordings are in question
+    systems = _only_configs(systems, args.configs)
+    restricted = bool(args.specs or args.configs)
+    # only the selected specs' files are read: another spec's corrupt file is no concern
+    recorded = regress.read_dir(proofs, {ts.name for ts in systems} if restricted else None)
+    if restricted:  # only the selected recordings are in question
         keys = {ts.key for ts in systems}
         names = {ts.name for ts in systems}
         recorded = {
-            k: r
-            for k, r in recorded.items()
-            if r.spec in names and (not args.configs or k in keys)
+            k: r for k, r in recorded.items() if r.spec in names and (not args.configs or k in keys)
         }
+    if args.record and args.merges_only:
+        # the step merges alone, against the verdicts proofs/ already records
+        _writable(proofs, "regress --record")
+        merge_changes = _regress_merges(
+            systems, proofs, recorded, args.merge_engine, args.jobs, True
+        )
+        sys.stdout.write(
+            f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
+        )
+        for c in merge_changes:
+            sys.stdout.write(f"{c}\n")
+        return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
     if args.record:
+        _writable(proofs, "regress --record")
         engine = args.engine
-        jobs = [(ts, Options(depth=ts.depth, engine=engine)) for ts in systems]
-        outcomes = _parallel(_prove_certified, jobs, args.jobs)
+        limit = RECORD_STATE_LIMIT if engine == "explicit" else None
+        jobs = [(ts, Options(depth=ts.depth, engine=engine, state_limit=limit)) for ts in systems]
+        ran = _parallel(_record_one, jobs, args.jobs)
+        outcomes = [o for _, o in ran]
         recordings = [
-            regress.record(ts, o.results, engine, ts.depth, o.certificates)
-            for (ts, _), o in zip(jobs, outcomes, strict=True)
+            regress.record(ts, o.results, used, ts.depth, o.certificates)
+            for (ts, _), (used, o) in zip(jobs, ran, strict=True)
         ]
         only = {ts.name for ts in systems} if args.specs else None
         # with --config, the other configurations' files stay as they are
-        written = regress.write_dir(proofs, recordings, set() if args.configs else only)
+        try:
+            written = regress.write_dir(proofs, recordings, set() if args.configs else only)
+        except OSError as e:
+            raise UsageError(f"cannot write {proofs}/: {e.strerror or e}") from e
         # the table only: the traces are in proofs/ and `fusever prove` shows them
         results = [r for o in outcomes for r in o.results]
         table = report.render_text(results).split("\n\n")[0]
         sys.stdout.write(table.rstrip("\n") + "\n")
         sys.stdout.write(f"recorded {len(written)} spec configuration(s) in {proofs}/\n")
-        return EXIT_OK
+        if args.no_merges or not any(ts.merges for ts in systems):
+            return EXIT_OK
+        by_key = {r.key: r for r in recordings}
+        merge_changes = _regress_merges(systems, proofs, by_key, args.merge_engine, args.jobs, True)
+        sys.stdout.write(
+            f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
+        )
+        for c in merge_changes:
+            sys.stdout.write(f"{c}\n")
+        return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
     checked = [ts for ts in systems if ts.key in recorded]
-    runs = _parallel(_check_recorded, [(ts, recorded[ts.key]) for ts in checked], args.jobs)
+    runs = _parallel(
+        _check_recorded,
+        [(ts, (recorded[ts.key], args.timeout, args.rerun)) for ts in checked],
+        args.jobs,
+    )
     changes = regress.missing(recorded, [ts.key for ts in systems])
     for ts, (now, _, _) in zip(checked, runs, strict=True):
         changes += regress.compare(recorded[ts.key], now)
+    if not args.no_merges:
+        changes += _regress_merges(
+            checked, proofs, recorded, None, args.jobs, False, args.recheck_merges or args.rerun
+        )
     rechecked = sum(n for _, n, _ in runs)
-    sys.stdout.write(regress.render(changes, len(checked), proofs, rechecked))
-    return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
+    kept = sum(1 for _, _, searched in runs if searched < 0)
+    sys.stdout.write(regress.render(changes, len(checked), proofs, rechecked, kept))
+    if any(c.fatal for c in changes):
+        return EXIT_FINDING
+    return EXIT_UNKNOWN if any(c.undecided for c in changes) else EXIT_OK
+
+
+def _only_configs(systems: list[TransitionSystem], names: Sequence[str]) -> list[TransitionSystem]:
+    """Only the configurations named (`default`: a spec's own; none or `all`: every one)."""
+    wanted = set(names) - {ALL_CONFIGS}
+    if not wanted:
+        return systems
+    known = {ts.config or DEFAULT_CONFIG for ts in systems}
+    for name in names:
+        if name not in known and name != ALL_CONFIGS:
+            raise UsageError(
+                f"--config: no spec has a configuration `{name}`{did_you_mean(name, known)}"
+            )
+    return [ts for ts in systems if (ts.config or DEFAULT_CONFIG) in wanted]
+
+
+def _cmd_merges(args: argparse.Namespace) -> int:
+    paths = _spec_paths(args.specs)
+    systems = _only_configs(_load_configs(paths, args.sets, [ALL_CONFIGS]), args.configs)
+    for name in args.merges:
+        if not any(name in dict(ts.merges) for ts in systems):
+            known = {n for ts in systems for n, _ in ts.merges}
+            raise UsageError(
+                f"--merge: no spec declares a merge `{name}`{did_you_mean(name, known)}"
+            )
+    options = Options(depth=args.depth, engine=args.engine)
+    jobs = [
+        (ts, (name, options, tuple(args.sets)))
+        for ts in systems
+        for name, _ in ts.merges
+        if not args.merges or name in args.merges
+    ]
+    checks = _parallel(_check_merge, jobs, args.jobs)
+    from fusever import report_explore
+
+    sys.stdout.write(report_explore.render_merges(checks))
+    verdicts = {c.verdict for c in checks}
+    if "disagree" in verdicts:
+        return EXIT_FINDING
+    return EXIT_UNKNOWN if "unknown" in verdicts else EXIT_OK
+
+
+def _check_merge(ts: TransitionSystem, job: tuple[str, Options, tuple[str, ...]]) -> MergeCheck:
+    from fusever import merges
+
+    name, options, sets = job
+    return merges.check(ts.path, ts.config, name, options, sets)
+
+
+def _regress_merges(
+    systems: Sequence[TransitionSystem],
+    proofs: Path,
+    recordings: Mapping[str, regress.Recording],
+    engine: str | None,
+    jobs: int,
+    record: bool,
+    recheck: bool = False,
+) -> list[regress.Change]:
+    """Check every step merge of every configuration in ``systems``; with ``record``,
+    write proofs/merges/, otherwise compare with it.  Either way, a configuration
+    whose recorded verdicts hold while one of its merges does not agree is a change."""
+    from fusever import merges
+
+    stored = regress.read_merges(proofs)
+    work = []
+    kept: dict[tuple[str, str], regress.RecordedMerge] = {}
+    for ts in systems:
+        old = stored.get(ts.key)
+        by_name = {m.name: m for m in old.merges} if old is not None else {}
+        for name, _ in ts.merges:
+            prior = by_name.get(name)
+            # the check stands while neither form nor the engine's code has changed (the
+            # same computation); --recheck-merges (or --rerun) runs it again
+            if (
+                not record
+                and not recheck
+                and prior is not None
+                and prior.fingerprint
+                and prior.fingerprint
+                == merges.fingerprint(
+                    ts, merges.unmerged_form(ts.path, ts.config, name), prior.engine
+                )
+            ):
+                kept[(ts.key, name)] = prior
+                continue
+            # explicit first, always: it falls back to BMC (to a short merged bound) by
+            # itself where it does not finish.  Inheriting a recorded "bmc" would run
+            # BMC to the configuration's whole depth, where a merge's declared extra
+            # steps may be too few (serial_write's ignore OTHER_WRITES) and a merged
+            # failure the unmerged form reaches only later reads as a disagreement.
+            chosen = engine or "explicit"
+            # explicit's own limit (2,000,000): an unmerged form is larger than the
+            # configuration, and BMC's agreement is only to bounds
+            limit = None
+            work.append((ts, (name, Options(engine=chosen, state_limit=limit), ())))
+    checks = _parallel(_check_merge, work, jobs)
+    by_key: dict[str, list[MergeCheck]] = {}
+    for (ts, _), c in zip(work, checks, strict=True):
+        by_key.setdefault(ts.key, []).append(c)
+    fresh = []
+    for ts in systems:
+        rec = regress.record_merges(ts.name, ts.config, by_key.get(ts.key, []))
+        ran = {m.name: m for m in rec.merges}
+        order = [ran.get(n) or kept[(ts.key, n)] for n, _ in ts.merges]
+        fresh.append(replace(rec, merges=tuple(order)))
+    if record:
+        regress.write_merges(proofs, fresh)
+    changes: list[regress.Change] = []
+    for rec in fresh:
+        old = None if record else stored.get(rec.key)
+        changes += regress.compare_merges(old if not record else rec, rec, recordings.get(rec.key))
+    return changes
+
+
+# regress with the explicit engine: past this many states a configuration goes to BMC
+# (the largest shipped one that is exhausted, w4, has 565,265)
+RECORD_STATE_LIMIT = 1_000_000
+
+
+def _record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
+    """What regress --record runs on one configuration, and the engine it used: the
+    explicit engine's complete verdicts where its search finishes; where it does not
+    apply (free starts of wide counters) or does not finish (its state limit or the
+    timeout), BMC to the configuration's depth instead, for every property."""
+    out = _prove_certified(ts, options)
+    if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
+        return "bmc", _prove_certified(ts, replace(options, engine="bmc"))
+    return options.engine, out
 
 
 def _prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
@@ -419,27 +964,54 @@ def _prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
     return engines.prove_certified(ts, options)
 
 
-def _recheck(ts: TransitionSystem, certs: Sequence[Certificate]) -> bool:
+def _recheck(
+    ts: TransitionSystem, certs: Sequence[Certificate], seconds: float
+) -> tuple[Recheck, ...]:
+    import time
+
     from fusever import certificate
 
-    return all(certificate.recheck_many(ts, list(certs)))
+    return certificate.recheck_statuses(ts, list(certs), time.monotonic() + seconds)
 
 
 def _check_recorded(
-    ts: TransitionSystem, rec: regress.Recording
+    ts: TransitionSystem, job: tuple[regress.Recording, float | None, bool]
 ) -> tuple[regress.Recording, int, int]:
-    """One recorded configuration, checked again: when the fingerprint is unchanged and
-    every stored certificate still re-checks, the certified properties keep their
-    recorded verdicts and only the others are searched (bmc, which gave their recorded
-    verdicts); otherwise the recorded engine runs again on everything.  Returns the
-    fresh recording, the certificates re-checked and the properties searched."""
+    """One recorded configuration, checked again.  Unless ``rerun``: when neither the
+    transition system nor the recorded engine's code has changed since recording
+    (:meth:`fusever.regress.Recording.decided_by`), running it again is the same
+    computation, and the recording stands as it is (-1 properties searched), unless it
+    holds certificates: those are re-checked, an independent check that costs little.
+    Otherwise, when the fingerprint is unchanged and every stored certificate still
+    re-checks, the certified properties keep their recorded verdicts and only the
+    others are searched (bmc, which gave their recorded verdicts); otherwise the
+    recorded engine runs again on everything.  Returns the fresh recording, the
+    certificates re-checked and the properties searched.  A re-check that runs out
+    of time (``timeout``, default :data:`RECHECK_SECONDS`) makes its property
+    undecided, never a failure."""
+    from fusever.certificate import Recheck
+
+    rec, timeout, rerun = job
     certified = [p for p in rec.properties if p.certificate is not None]
     certs = [p.certificate for p in certified if p.certificate is not None]
-    if rec.fingerprint != regress.fingerprint(ts) or not certs or not _recheck(ts, certs):
-        out = _prove_certified(ts, Options(depth=rec.depth, engine=rec.engine))
+    if not rerun and not certs and rec.decided_by(ts):
+        return rec, 0, -1
+    same = rec.fingerprint == regress.fingerprint(ts) and bool(certs)
+    seconds = RECHECK_SECONDS if timeout is None else timeout
+    statuses = _recheck(ts, certs, seconds) if same else ()
+    if not same or Recheck.FAILED in statuses:
+        limit = RECORD_STATE_LIMIT if rec.engine == "explicit" else None
+        options = Options(depth=rec.depth, engine=rec.engine, timeout=timeout, state_limit=limit)
+        out = _prove_certified(ts, options)
         now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
         return now, 0, len(out.results)
-    kept = {p.name: p for p in certified}
+    timed_out = f"the certificate's re-check ran out of time after {seconds:g} s; try --timeout"
+    kept = {
+        p.name: p
+        if status is Recheck.PASSED
+        else replace(p, verdict=Verdict.UNKNOWN, complete=False, certificate=None, reason=timed_out)
+        for p, status in zip(certified, statuses, strict=True)
+    }
     # the rest: BMC on every property, as when they were recorded, so the same shortest
     # traces come back (its choices depend on the goals it holds and on where its
     # chunks of depths end), cut at the first chunk end past the deepest recorded
@@ -469,13 +1041,24 @@ def _check_recorded(
     results = [
         r
         for depth, names in sorted(by_depth.items())
-        for r in _prove(ts, Options(depth=depth, engine="bmc"))
+        for r in _prove(ts, Options(depth=depth, engine="bmc", timeout=timeout))
         if r.property in names
     ]
     now = regress.record(ts, results, rec.engine, rec.depth)
     searched = {p.name: p for p in now.properties}
     props = tuple(kept[p.name] if p.name in kept else searched[p.name] for p in ts.properties)
-    return replace(now, properties=props), len(certs), len(rest)
+    passed = sum(s is Recheck.PASSED for s in statuses)
+    return replace(now, properties=props), passed, len(rest)
+
+
+def recheck(
+    ts: TransitionSystem, rec: regress.Recording, rerun: bool = False, timeout: float | None = None
+) -> tuple[list[regress.Change], bool]:
+    """What ``fusever regress`` does for one recorded configuration, as a library call
+    (the pytest plugin's): the changes against the recording, and whether it was kept
+    without running (unchanged since recorded)."""
+    now, _, searched = _check_recorded(ts, (rec, timeout, rerun))
+    return regress.compare(rec, now), searched < 0
 
 
 def _parallel(
@@ -487,50 +1070,191 @@ def _parallel(
     """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
     count of finished jobs on a terminal's stderr.  ``local``: ``work`` that also takes
     a progress callback, used when the jobs run in this process (the status line then
-    follows each job's depth too)."""
+    follows each job's depth too).  An interrupt stops every worker and is raised."""
+    out = _parallel_partial(work, jobs, workers, local)
+    if any(o is None for o in out):
+        raise KeyboardInterrupt
+    return [o for o in out if o is not None]
+
+
+def _parallel_partial(
+    work: Callable[[TransitionSystem, _A], _B],
+    jobs: Sequence[tuple[TransitionSystem, _A]],
+    workers: int,
+    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
+    partial: Callable[[tuple[Result, ...]], _B] | None = None,
+) -> list[_B | None]:
+    """:func:`_parallel`, but an interrupt (SIGINT, or SIGTERM, see :func:`_signals`)
+    ends it with the jobs finished so far and None for the others; every worker
+    process is killed first, so none outlives the run.  ``partial``: how a job's
+    results decided before an interrupt (:class:`fusever.verdict.Interrupted`) stand
+    for it."""
     view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
+    done: dict[int, _B] = {}
     with view if view is not None else nullcontext():
+        if view is not None and len(jobs) > 1:
+            view.done(0, len(jobs))
         if workers <= 1 or len(jobs) <= 1:
-            out = []
-            for i, (ts, arg) in enumerate(jobs):
-                if local is not None:
-                    out.append(local(ts, arg, view.update if view else None))
-                else:
-                    out.append(work(ts, arg))
-                if view:
-                    view.done(i + 1, len(jobs))
-            return out
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
-            done: dict[int, _B] = {}
-            for future in as_completed(futures):
-                done[futures[future]] = future.result()
-                if view:
-                    view.done(len(done), len(jobs))
-            return [done[i] for i in range(len(jobs))]
+            i = 0
+            try:
+                for i, (ts, arg) in enumerate(jobs):
+                    if local is not None:
+                        done[i] = local(ts, arg, view.update if view else None)
+                    else:
+                        done[i] = work(ts, arg)
+                    if view:
+                        view.done(i + 1, len(jobs), ts.key)
+            except KeyboardInterrupt as e:
+                if partial is not None and isinstance(e, Interrupted):
+                    done[i] = partial(e.results)  # what the engine decided before it
+            return [done.get(i) for i in range(len(jobs))]
+        from fusever.engines import worker_pool
+
+        try:
+            with worker_pool(min(workers, len(jobs))) as pool:
+                futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
+                for future in as_completed(futures):
+                    try:
+                        done[futures[future]] = future.result()
+                    except Interrupted as e:  # a worker stopped by SIGINT (Ctrl-C's group)
+                        if partial is not None:
+                            done[futures[future]] = partial(e.results)
+                        raise
+                    if view:
+                        i = futures[future]
+                        running = [jobs[j][0].key for f, j in futures.items() if f.running()]
+                        view.done(len(done), len(jobs), jobs[i][0].key, running[:2])
+        except KeyboardInterrupt:
+            pass  # the workers are dead: what finished is returned
+        return [done.get(i) for i in range(len(jobs))]
+
+
+def _interrupt_main_soon() -> None:
+    time.sleep(0.05)
+    _thread.interrupt_main()
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """SIGTERM stops a run as SIGINT does.  Python runs a signal handler only between
+    bytecodes, so while Z3 solves (in C) SIGTERM would wait for the check to end; a
+    watcher thread, woken through ``signal.set_wakeup_fd`` the moment a signal
+    arrives, sends SIGINT, which Z3 turns into an interrupted check (and
+    :func:`fusever.encode.stop_if_interrupted` into a KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except ValueError:  # pragma: no cover - only the main thread may, checked above
+        os.close(r)
+        os.close(w)
+        yield
+        return
+    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # a process started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and then neither Python nor the forwarding below would stop anything
+    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # a KeyboardInterrupt raised inside a destructor (a Z3 term's __del__) is printed as
+    # "Exception ignored" and lost: it is raised again in the main thread instead
+    old_hook = sys.unraisablehook
+
+    def unraisable(u: UnraisableHookArgs) -> None:
+        if u.exc_type is not None and issubclass(u.exc_type, KeyboardInterrupt):
+            # from another thread, a moment later: here it would interrupt this hook
+            # itself (and threading.Thread.start waits, so a raw thread)
+            _thread.start_new_thread(_interrupt_main_soon, ())
+            return
+        old_hook(u)
+
+    sys.unraisablehook = unraisable
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if not data or stop.is_set():
+                return
+            if signal.SIGTERM in data:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    watcher = threading.Thread(target=watch, name="fusever-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        signal.set_wakeup_fd(old_fd)
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
+        sys.unraisablehook = old_hook
+        with suppress(OSError):
+            os.write(w, b"\0")
+        watcher.join(timeout=1)
+        os.close(w)
+        os.close(r)
+
+
+def _writable(directory: Path, command: str) -> None:
+    """A usage error (exit 2) before any work when ``command`` could not write its
+    files in ``directory`` (a read-only checkout), instead of a crash at the end."""
+    why = files.unwritable(directory)
+    if why is not None:
+        raise UsageError(f"{command}: {why}")
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:
+    for target in args.write:
+        _writable(target.parent, "findings --write")
     recorded = regress.read_dir(args.proofs)
     if not recorded:
-        raise UsageError(f"{args.proofs}/ holds no recorded proofs (run `fusever regress --record`)")
+        raise UsageError(
+            f"{args.proofs}/ holds no recorded proofs (run `fusever regress --record`)"
+        )
     paths = _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
-    section = findings.render(list(recorded.values()), {ts.key: ts for ts in systems})
-    if args.write is None:
-        sys.stdout.write(section)
+    specs = {ts.key: ts for ts in systems}
+    if not args.write:
+        if args.summary:
+            sys.stdout.write(findings.render_summary(list(recorded.values())))
+        else:
+            sys.stdout.write(findings.render(list(recorded.values()), specs))
         return EXIT_OK
-    try:
-        text = args.write.read_text(encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"cannot read {args.write}: {e.strerror or e}") from e
-    spliced = findings.splice(text, section)
-    if spliced is None:
-        raise UsageError(
-            f"{args.write} has no findings markers; add the lines\n  {findings.BEGIN}\n  {findings.END}"
+    for target in args.write:
+        try:
+            text = target.read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read {target}: {e.strerror or e}") from e
+        spliced = findings.splice_all(text, list(recorded.values()), specs)
+        if spliced is None:
+            raise UsageError(
+                f"{target} has no findings markers; add the lines\n  {findings.SUMMARY_BEGIN}\n"
+                f"  {findings.SUMMARY_END}\n(the summary) or\n  {findings.BEGIN}\n  {findings.END}\n"
+                "(the full findings)"
+            )
+        try:
+            files.write_atomic(target, spliced)
+            if findings.SUMMARY_BEGIN in text:  # the diagrams the summary links to
+                traces = target.parent / findings.TRACES_DIR
+                traces.mkdir(parents=True, exist_ok=True)
+                made = findings.diagrams(list(recorded.values()), specs)
+                names = {name for name, _, _ in made.values()}
+                for old in traces.glob("*.md"):
+                    if old.name not in names:
+                        old.unlink()
+                for name, body, _ in made.values():
+                    files.write_atomic(traces / name, body)
+                sys.stdout.write(f"wrote {len(made)} diagram(s) to {traces}/\n")
+        except OSError as e:
+            raise UsageError(f"cannot write {target}: {e.strerror or e}") from e
+        sys.stdout.write(
+            f"wrote the findings of {len(recorded)} spec configuration(s) to {target}\n"
         )
-    args.write.write_text(spliced, encoding="utf-8")
-    sys.stdout.write(f"wrote the findings of {len(recorded)} spec configuration(s) to {args.write}\n")
     return EXIT_OK
 
 
@@ -539,14 +1263,21 @@ def _cmd_findings(args: argparse.Namespace) -> int:
 
 def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     def common(p: argparse.ArgumentParser, config: bool = True) -> None:
-        p.add_argument("--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)")
         p.add_argument(
-            "--set", dest="sets", type=_setting, action="append", default=[], metavar="NAME=VALUE",
+            "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
+        )
+        p.add_argument(
+            "--set",
+            dest="sets",
+            type=_setting,
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
             help="override a constant (repeatable)",
         )
         if config:
             p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
-        p.add_argument("--engine", choices=ENGINES, default="bmc", help="default: bmc")
+        p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
         p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
 
     d = sub.add_parser(
@@ -559,17 +1290,27 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    d.add_argument("spec_a", metavar="A", help="a .fv file")
-    d.add_argument("spec_b", metavar="B", help="a .fv file")
+    d.add_argument("spec_a", metavar="A", help="a .fv file or a spec name (under spec/)")
+    d.add_argument("spec_b", metavar="B", help="a .fv file or a spec name (under spec/)")
     common(d)
     d.add_argument(
-        "--map", dest="maps", action="append", default=[], metavar="A_ACTION=B_ACTION",
+        "--map",
+        dest="maps",
+        action="append",
+        default=[],
+        metavar="A_ACTION=B_ACTION",
         help="pair an action of A with a differently named action of B (repeatable)",
     )
     d.add_argument(
-        "--enabled", choices=("differ", "both"), default="differ",
+        "--enabled",
+        choices=("differ", "both"),
+        default="differ",
         help="differ (default): a step enabled on one side only is a difference; both: steps need both guards",
     )
+    d.add_argument(
+        "--wide", action="store_true",
+        help="the trace as a table, a column per kind of change (default: a line per step, 80 columns)",
+    )  # fmt: skip
     d.set_defaults(run=_cmd_diff)
 
     m = sub.add_parser(
@@ -584,15 +1325,20 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    m.add_argument("spec", metavar="SPEC", help="a .fv file")
+    m.add_argument("spec", metavar="SPEC", help="a .fv file or a spec name (under spec/)")
     common(m)
-    m.add_argument("--limit", type=_positive_int, metavar="N", help="at most N mutants, evenly spread")
-    m.add_argument("--actions", metavar="A,B", help="mutate only these actions")
     m.add_argument(
-        "--ghosts", action="store_true", help="mutate assignments to ghost state too"
+        "--limit", type=_positive_int, metavar="N", help="at most N mutants, evenly spread"
     )
+    m.add_argument("--actions", metavar="A,B", help="mutate only these actions")
+    m.add_argument("--ghosts", action="store_true", help="mutate assignments to ghost state too")
     m.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
     m.add_argument("--format", choices=("text", "json"), default="text")
+    m.add_argument(
+        "--fail-under", type=_percent, metavar="SCORE",
+        help="exit 1 when the score (killed / (killed + survived), in percent) is below "
+        "SCORE, or when no mutant counts (default: exit 0 whatever the score)",
+    )  # fmt: skip
     m.set_defaults(run=_cmd_mutate)
 
     x = sub.add_parser(
@@ -611,13 +1357,24 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     x.add_argument("variants", nargs="*", metavar="VARIANT", help="only these variants")
     common(x, config=False)
     x.add_argument(
-        "--config", dest="configs", action="append", default=[], metavar="NAME",
+        "--config",
+        dest="configs",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="only this configuration (repeatable; `default` is the default one)",
     )
     x.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
     x.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     x.add_argument(
-        "--trace-dir", type=Path, metavar="DIR",
+        "--wide", action="store_true",
+        help="text: a column per property with the verdicts in words (default: 80 columns, "
+        "numbered properties, abbreviated cells with a legend)",
+    )  # fmt: skip
+    x.add_argument(
+        "--trace-dir",
+        type=Path,
+        metavar="DIR",
         help="write each violation as DIR/<spec>.<property>.itf.json; cells link to them",
     )
     x.add_argument("--no-cache", action="store_true", help="check every row again")
@@ -627,8 +1384,9 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from fusever import diff, report_explore
 
-    (a,) = _load([Path(args.spec_a)], args.sets, args.config)
-    (b,) = _load([Path(args.spec_b)], args.sets, args.config)
+    start = time.monotonic()
+    (a,) = _load(_resolve([args.spec_a]), args.sets, args.config)
+    (b,) = _load(_resolve([args.spec_b]), args.sets, args.config)
     try:
         mapping = diff.parse_map(args.maps)
         result = diff.diff(
@@ -638,50 +1396,78 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from e
     except ValueError as e:  # an engine that does not exist (yet)
         raise UsageError(str(e)) from e
-    sys.stdout.write(report_explore.render_diff(result, a, b))
-    if result.verdict is Verdict.VIOLATED:
-        return EXIT_FINDING
-    return EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_OK
+    sys.stdout.write(report_explore.render_diff(result, a, b, wide=args.wide))
+    code = EXIT_FINDING if result.verdict is Verdict.VIOLATED else EXIT_OK
+    code = EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else code
+    what = {EXIT_FINDING: "observations differ", EXIT_OK: "no difference found"}
+    sys.stdout.write(
+        report.exit_summary(what.get(code, "undecided"), time.monotonic() - start, code)
+    )
+    return code
 
 
 def _cmd_mutate(args: argparse.Namespace) -> int:
-    import time
-
     from fusever import mutate, report_explore
 
     if args.engine not in ("bmc", "auto"):
         raise UsageError("mutate checks mutants with bmc only (--engine bmc)")
-    (ts,) = _load([Path(args.spec)], args.sets, args.config)
+    (ts,) = _load(_resolve([args.spec]), args.sets, args.config)
     actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
-    try:
-        everything = mutate.mutants(ts, actions, ghosts=args.ghosts)
-        chosen = mutate.mutants(ts, actions, args.limit, ghosts=args.ghosts)
-    except ValueError as e:
-        raise UsageError(str(e)) from e
     depth = ts.depth if args.depth is None else args.depth
     start = time.monotonic()
-    _, results = mutate.run(ts, chosen, depth, args.jobs, args.timeout)
+    try:
+        everything = mutate.mutants(ts, actions, ghosts=args.ghosts)
+        # the limit goes to actions the configuration enables (the others' mutants
+        # cannot change a run, so they say nothing about the properties)
+        dead = mutate.dead_actions(ts, [m.action for m in everything], depth)
+        chosen = mutate.mutants(ts, actions, args.limit, ghosts=args.ghosts, dead=dead)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    _, results = mutate.run(ts, chosen, depth, args.jobs, args.timeout, dead=dead)
     seconds = time.monotonic() - start
+    code = EXIT_OK
+    if args.fail_under is not None:
+        _, _, ratio = mutate.score(results)
+        if ratio is None or 100 * ratio < args.fail_under:
+            code = EXIT_FINDING
     if args.format == "json":
         sys.stdout.write(report_explore.mutants_json(ts.key, depth, results))
     else:
         sys.stdout.write(
             report_explore.render_mutants(ts.key, depth, results, len(everything), seconds)
         )
-    return EXIT_OK
+        meaning = f"the score is below --fail-under {args.fail_under:g}%" if code else None
+        what = f"{len(results)} mutant(s) checked"
+        sys.stdout.write(report.exit_summary(what, seconds, code, meaning))
+    return code
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
     from fusever import explore, report_explore
 
+    start = time.monotonic()
+    if args.trace_dir is not None:
+        _writable(args.trace_dir, "--trace-dir")
+    interrupted = False
     try:
         systems = explore.select(args.base, args.variants, SPEC_DIR, args.sets, args.configs)
         matrix = explore.explore(
-            systems, args.base, SPEC_DIR, args.sets, args.depth, args.engine, args.timeout,
-            args.jobs, None if args.no_cache else explore.CACHE_DIR,
+            systems,
+            args.base,
+            SPEC_DIR,
+            args.sets,
+            args.depth,
+            args.engine,
+            args.timeout,
+            args.jobs,
+            None if args.no_cache else explore.CACHE_DIR,
         )
     except ValueError as e:
         raise UsageError(str(e)) from e
+    except explore.Interrupted as e:  # the rows finished, the rest unknown (interrupted)
+        matrix, interrupted = e.matrix, True
+    for warning in matrix.warnings:
+        sys.stderr.write(f"fusever: warning: {warning}\n")
     results = [r for row in matrix.rows for r in row.results]
     trace_dir = None if args.trace_dir is None else str(args.trace_dir)
     if args.trace_dir is not None:
@@ -692,9 +1478,16 @@ def _cmd_explore(args: argparse.Namespace) -> int:
             sys.stdout.write(report_explore.matrix_json(matrix, trace_dir))
         case "markdown":
             sys.stdout.write(report_explore.render_matrix_markdown(matrix, trace_dir))
-        case _:
+        case _ if args.wide:
             sys.stdout.write(report_explore.render_matrix_text(matrix, trace_dir))
-    return exit_code(results)
+        case _:
+            sys.stdout.write(report_explore.render_matrix_compact(matrix, trace_dir))
+    code = EXIT_UNKNOWN if interrupted else exit_code(results)
+    if interrupted:
+        sys.stderr.write("fusever: interrupted: the rows finished before it are above\n")
+    tail = sys.stdout if args.format == "text" else sys.stderr
+    tail.write(report.summary_line(results, time.monotonic() - start, code))
+    return code
 
 
 # ---- entry point ---------------------------------------------------------------------
@@ -704,7 +1497,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     try:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        with _signals():
+            code: int = args.run(args)
         return code
     except UsageError as e:
         print(f"fusever: error: {e}", file=sys.stderr)
@@ -716,7 +1510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else EXIT_OK
     except KeyboardInterrupt:
         print("fusever: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_UNKNOWN
     except BrokenPipeError:
         return EXIT_OK
     except Exception as e:

@@ -204,7 +204,10 @@ def _same_named_types(
     enums = {e.name: e for e in a.enums}
     for e in b.enums:
         if e.name in enums and enums[e.name] != e:
-            raise DiffError(f"enum {e.name} has different members in {a.key} and {b.key}")
+            raise DiffError(
+                f"enum {e.name} has different members in {a.key} and {b.key}"
+                " (an `extend enum` variant cannot be compared with its base yet)"
+            )
         enums.setdefault(e.name, e)
     return tuple(sorts.values()), tuple(enums.values())
 

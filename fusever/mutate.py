@@ -15,7 +15,11 @@ becoming unreachable), with the shortest such trace; otherwise it is checked aga
 the original with :func:`fusever.diff.diff`: no distinguishing trace up to the bound
 makes it **equivalent** (reported apart and left out of the score), else it
 **survived**.  ``score = killed / (killed + survived)``; mutants whose check was
-undecided (a timeout) are reported as ``unknown`` and left out too.
+undecided (a timeout) are reported as ``unknown`` and left out too.  A mutant of an
+action the configuration never enables within the depth (outside its guard) is
+**unexercised**: "not exercised by this configuration", which says nothing about the
+properties (it is not equivalent), left out of the score; ``limit`` spends its
+mutants on exercised actions first.
 
 The order of mutants is deterministic (actions in spec order, nodes in source order);
 ``limit`` keeps an evenly spread, still deterministic, subset.
@@ -25,11 +29,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal, assert_never
 
 from fusever import diff, engines
+from fusever.operators import ATOM_PRECEDENCE, OPERAND_PRECEDENCE
+from fusever.operators import TABLE as OPERATORS
 from fusever.syntax import NOWHERE, Span
 from fusever.ts import (
     Action,
@@ -65,6 +70,8 @@ __all__ = [
     "Mutant",
     "MutantResult",
     "Status",
+    "dead_actions",
+    "exercised",
     "expr_text",
     "mutants",
     "run",
@@ -74,15 +81,13 @@ __all__ = [
 
 Kind = Literal["operator", "drop-assign", "drop-conjunct", "swap", "constant"]
 KINDS: tuple[Kind, ...] = ("operator", "drop-assign", "drop-conjunct", "swap", "constant")
-Status = Literal["killed", "survived", "equivalent", "unknown"]
+Status = Literal["killed", "survived", "equivalent", "unexercised", "unknown"]
 
-SWAP_OP = {
-    BinOp.LT: BinOp.LE,
-    BinOp.LE: BinOp.LT,
-    BinOp.GT: BinOp.GE,
-    BinOp.GE: BinOp.GT,
-    BinOp.EQ: BinOp.NE,
-    BinOp.NE: BinOp.EQ,
+# each operator's likely slip, from the operator table (`<` for `<=`, `&` for `|` ...)
+SWAP_OP: dict[BinOp, BinOp] = {
+    op: info.slip
+    for op, info in OPERATORS.items()
+    if isinstance(op, BinOp) and info.slip is not None
 }
 
 
@@ -95,32 +100,15 @@ def _lit_text(e: Lit) -> str:
     return str(e.value)
 
 
-_PREC = {
-    BinOp.IMPLIES: 1,
-    BinOp.OR: 2,
-    BinOp.AND: 3,
-    BinOp.EQ: 5,
-    BinOp.NE: 5,
-    BinOp.LT: 5,
-    BinOp.LE: 5,
-    BinOp.GT: 5,
-    BinOp.GE: 5,
-    BinOp.ADD: 6,
-    BinOp.SUB: 6,
-    BinOp.MUL: 7,
-}
-
-
 def _prec(e: Expr) -> int:
+    """How tightly ``e``'s outermost operator binds (the operator table's precedence)."""
     match e:
-        case Binary(op=op):
-            return _PREC[op]
-        case Unary():
-            return 8
+        case Binary(op=op) | Unary(op=op):
+            return OPERATORS[op].precedence
         case Ite() | Quant():
             return 0
         case _:
-            return 9
+            return ATOM_PRECEDENCE
 
 
 def _sub(e: Expr, need: int) -> str:
@@ -140,12 +128,13 @@ def expr_text(e: Expr) -> str:
         case Local(name=name):
             return name
         case Unary(op=op, arg=arg):
-            return f"{op.value}{_sub(arg, 8)}"
+            return f"{op.value}{_sub(arg, OPERAND_PRECEDENCE)}"
         case Binary(op=op, lhs=lhs, rhs=rhs):
-            p = _PREC[op]
+            info = OPERATORS[op]
+            p = info.precedence
             # left-associative, except ==> (right); comparisons do not chain
-            left = p + 1 if op is BinOp.IMPLIES or p == 5 else p
-            right = p if op is BinOp.IMPLIES else p + 1
+            left = p if info.assoc == "left" else p + 1
+            right = p if info.assoc == "right" else p + 1
             return f"{_sub(lhs, left)} {op.value} {_sub(rhs, right)}"
         case Ite(cond=c, then=t, else_=f):
             return f"if {expr_text(c)} then {expr_text(t)} else {expr_text(f)}"
@@ -326,15 +315,24 @@ def _action_mutants(a: Action, ghosts: frozenset[str]) -> Iterator[tuple[Action,
         yield replace(a, body=b), edit, False
 
 
+def exercised(m: Mutant, dead: frozenset[str]) -> bool:
+    """Whether a mutant can change a run: its action is enabled within the depth, or
+    the mutation is in its guard (which may enable it)."""
+    return m.action not in dead or m.in_guard or m.kind == "drop-conjunct"
+
+
 def mutants(
     ts: TransitionSystem,
     actions: Sequence[str] | None = None,
     limit: int | None = None,
     ghosts: bool = False,
+    dead: frozenset[str] = frozenset(),
 ) -> tuple[Mutant, ...]:
     """The mutants of ``ts``'s actions (of ``actions`` only, when given), deterministic;
-    at most ``limit``, evenly spread over the full list.  Assignments to ghost state are
-    not mutated unless ``ghosts``.  Raises ValueError for an unknown action name."""
+    at most ``limit``, evenly spread over the exercised ones (``dead``: the actions
+    never enabled, see :func:`dead_actions`), then over the rest.  Assignments to ghost
+    state are not mutated unless ``ghosts``.  Raises ValueError for an unknown action
+    name."""
     ghost_names = frozenset() if ghosts else frozenset(v.name for v in ts.vars if v.ghost)
     names = [a.name for a in ts.actions]
     for n in actions or ():
@@ -349,8 +347,17 @@ def mutants(
             where = span if span != NOWHERE and span.line else act.span
             out.append(Mutant(len(out), act.name, kind, where, before, after, system, in_guard))
     if limit is not None and limit < len(out):
-        out = [out[i * len(out) // limit] for i in range(limit)]
+        live = [m for m in out if exercised(m, dead)]
+        rest = [m for m in out if not exercised(m, dead)]
+        picked = _spread(live, limit) + _spread(rest, max(0, limit - len(live)))
+        out = sorted(picked, key=lambda m: m.index)
     return tuple(out)
+
+
+def _spread(ms: list[Mutant], limit: int) -> list[Mutant]:
+    if limit >= len(ms):
+        return ms
+    return [ms[i * len(ms) // limit] for i in range(limit)]
 
 
 # ---- checking them ------------------------------------------------------------------
@@ -403,8 +410,10 @@ def check_one(
     start = time.monotonic()
     base = MutantResult(m.index, m.action, m.kind, m.span, m.original, m.mutated, "unknown")
     if dead and m.action in dead_actions(m.system, [m.action], depth):
+        # the configuration never runs the action, mutated or not: the properties are
+        # not tested by this mutant at all, which is not the same as equivalent
         reason = f"{m.action} is never enabled within {depth} steps, mutated or not"
-        return replace(base, status="equivalent", reason=reason, seconds=time.monotonic() - start)
+        return replace(base, status="unexercised", reason=reason, seconds=time.monotonic() - start)
     results = engines.prove(m.system, Options(depth=depth, timeout=timeout))
     killers = [r for r in results if _is_finding(r) and r.property not in baseline]
     if killers:
@@ -463,18 +472,21 @@ def run(
     jobs: int = 1,
     timeout: float | None = None,
     done: Callable[[int, int], None] | None = None,
+    dead: frozenset[str] | None = None,
 ) -> tuple[tuple[Result, ...], tuple[MutantResult, ...]]:
-    """The original's results and each mutant's, in ``ms``' order."""
+    """The original's results and each mutant's, in ``ms``' order (``dead``: the
+    actions never enabled within ``depth``, computed when not given)."""
     depth = ts.depth if depth is None else depth
     original = engines.prove(ts, Options(depth=depth, timeout=timeout))
     baseline = frozenset(
         r.property for r in original if _is_finding(r) or r.verdict is Verdict.UNKNOWN
     )
-    dead = dead_actions(ts, [m.action for m in ms], depth)
+    if dead is None:
+        dead = dead_actions(ts, [m.action for m in ms], depth)
     out: list[MutantResult] = []
     work = []
     for m in ms:
-        if m.action in dead and m.kind not in ("drop-conjunct",) and not m.in_guard:
+        if not exercised(m, dead):
             out.append(
                 MutantResult(
                     m.index,
@@ -483,7 +495,7 @@ def run(
                     m.span,
                     m.original,
                     m.mutated,
-                    "equivalent",
+                    "unexercised",
                     reason=f"{m.action} is never enabled within {depth} steps",
                 )
             )
@@ -497,7 +509,7 @@ def run(
             if done:
                 done(len(out), len(work))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+        with engines.worker_pool(min(jobs, len(work))) as pool:
             for r in pool.map(_check_in_worker, work):
                 out.append(r)
                 if done:

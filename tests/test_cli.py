@@ -35,7 +35,13 @@ class FakeEngine:
         self.loaded: list[tuple[list[Path], list[str]]] = []
         self.options: list[tuple[str, Options]] = []
 
-    def load(self, paths: Sequence[Path], sets: Sequence[str]) -> tuple[TransitionSystem, ...]:
+    def load(
+        self,
+        paths: Sequence[Path],
+        sets: Sequence[str],
+        config: str | None = None,
+        all_configs: bool = False,
+    ) -> tuple[TransitionSystem, ...]:
         self.loaded.append((list(paths), list(sets)))
         for p in paths:
             if not str(p).endswith(".fv"):
@@ -49,7 +55,7 @@ class FakeEngine:
         progress: Callable[[Progress], None] | None = None,
     ) -> tuple[Result, ...]:
         self.options.append((ts.name, options))
-        if options.engine not in ("bmc", "auto"):
+        if options.engine not in ("bmc", "auto", "explicit"):
             raise ValueError(f"unknown engine `{options.engine}`")
         rs = self.results[ts.name]
         if options.properties is not None:
@@ -256,11 +262,22 @@ def test_jobs_keep_the_order_of_the_specs(run: Run, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
     code, out, _ = run("prove", "x.fv", "--jobs", "2")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()[2:]] == names
+    assert [line.split()[0] for line in out.split("\n\n")[0].splitlines()[2:]] == names
+
+
+SUMMARY = re.compile(r"^\d+ spec\(s\) parsed and checked in \d+\.\d s; exit 0: all as expected$")
+
+
+def without_summary(out: str) -> str:
+    """``out`` without its last line, which must be the check summary."""
+    *lines, last = out.splitlines(keepends=True)
+    assert SUMMARY.match(last.rstrip("\n")), last
+    return "".join(lines)
 
 
 def test_check_prints_one_line_per_spec(engine: FakeEngine, run: Run) -> None:
-    assert run("check", "spec/counter.fv") == (
+    code, out, err = run("check", "spec/counter.fv")
+    assert (code, without_summary(out), err) == (
         0,
         "ok: counter (3 actions, 3 properties)\n",
         "",
@@ -304,10 +321,14 @@ def test_real_counter_wraps_at_step_8(run: Run) -> None:
     assert (code, err) == (1, "")
     assert table(out) == [
         ["counter", "no_wrap", "violated at step 8", "8", "S"],
-        ["counter", "counts_up", "proved (all depths)", "0", "S"],
+        ["counter", "counts_up", "proved (all depths)", "7", "S"],
         ["counter", "wraps", "covered at step 8", "8", "S"],
     ]
-    assert "for all depths, because:\n  counter counts_up (kind): k-inductive at k=1\n" in out
+    # auto's explicit search exhausts the 8 states of a 3-bit counter
+    assert (
+        "for all depths, because:\n  counter counts_up (explicit): reachable set exhausted: 8 states"
+        in out
+    )
     assert "     8  cpu    tick()  n: 7 → 0" in out
     code, out, err = run("prove", COUNTER, "--engine", "bmc")
     assert [row[2] for row in table(out)][1] == "proved (10 steps)"
@@ -381,11 +402,35 @@ def test_real_jobs_give_the_same_output_as_one_process(run: Run) -> None:
     code2, out2, _ = run("prove", COUNTER, LOST_UPDATE, "--jobs", "2")
     assert code1 == code2 == 1
     assert table(out1) == table(out2)
-    assert out1.split("\n\n")[1:] == out2.split("\n\n")[1:]
+    # the same traces; the last line (the summary) differs only in the time
+    assert out1.split("\n\n")[1:-1] == out2.split("\n\n")[1:-1]
+    assert re.sub(r"[\d.]+ s;", "T", out1.splitlines()[-1]) == re.sub(
+        r"[\d.]+ s;", "T", out2.splitlines()[-1]
+    )
+
+
+def test_real_prove_ends_with_a_summary_and_says_what_it_wrote(run: Run, tmp_path: Path) -> None:
+    code, out, err = run(
+        "prove", LOST_UPDATE, "--trace-dir", str(tmp_path), "--trace-format", "html"
+    )
+    assert code == 1
+    lines = out.splitlines()
+    assert re.fullmatch(
+        r"0 proved, 1 violated, 1 covered, 0 unknown in \d+\.\d s; "
+        r"exit 1: a finding: a property violated or a cover goal unreachable",
+        lines[-1],
+    )
+    wrote = [line.removeprefix("wrote ") for line in lines if line.startswith("wrote ")]
+    assert sorted(Path(p).name for p in wrote) == sorted(p.name for p in tmp_path.iterdir())
+    assert len(wrote) == 4  # the violation and the cover witness, each as ITF and HTML
+    code, out, err = run("prove", LOST_UPDATE, "--format", "json", "--trace-dir", str(tmp_path))
+    json.loads(out)  # stdout stays one JSON document: the rest went to stderr
+    assert err.splitlines()[-1].startswith("0 proved, 1 violated")
 
 
 def test_real_check(run: Run) -> None:
-    assert run("check", COUNTER, LOST_UPDATE) == (
+    code, out, err = run("check", COUNTER, LOST_UPDATE)
+    assert (code, without_summary(out), err) == (
         0,
         "ok: counter (1 actions, 3 properties)\nok: lost_update (2 actions, 2 properties)\n",
         "",
@@ -400,7 +445,10 @@ def test_python_dash_m(tmp_path: Path) -> None:
         check=False,
         cwd=tmp_path,
     )
-    assert (done.returncode, done.stdout) == (0, "ok: counter (1 actions, 3 properties)\n")
+    assert (done.returncode, without_summary(done.stdout)) == (
+        0,
+        "ok: counter (1 actions, 3 properties)\n",
+    )
 
 
 def test_real_tiny_timeout_is_unknown_exit_3(run: Run) -> None:
@@ -475,7 +523,7 @@ def test_real_regress_record_of_one_spec_leaves_the_others(
     other = (tmp_path / "proofs" / "lost_update.toml").read_text()
     (tmp_path / "spec" / "counter.fv").write_text(CONFIGURED.replace("set W = 4", "set W = 5"))
     code, out, _ = run("regress", "--record", "spec/counter.fv")
-    assert code == 0 and out.splitlines()[-1] == "recorded 2 spec configuration(s) in proofs/"
+    assert code == 0 and "recorded 2 spec configuration(s) in proofs/" in out.splitlines()
     assert (tmp_path / "proofs" / "lost_update.toml").read_text() == other
     assert run("regress")[0] == 0
 
@@ -488,8 +536,8 @@ def test_real_regress_record_of_one_configuration_with_another_engine(
     monkeypatch.chdir(tmp_path)
     assert run("regress", "--record", "--engine", "bmc")[0] == 0
     before = (tmp_path / "proofs" / "counter.toml").read_text()
-    code, out, _ = run("regress", "--record", "--config", "wide")
-    assert code == 0 and out.splitlines()[-1] == "recorded 1 spec configuration(s) in proofs/"
+    code, out, _ = run("regress", "--record", "--config", "wide", "--engine", "auto")
+    assert code == 0 and "recorded 1 spec configuration(s) in proofs/" in out.splitlines()
     assert (tmp_path / "proofs" / "counter.toml").read_text() == before
     wide = (tmp_path / "proofs" / "counter.wide.toml").read_text()
     assert 'engine = "auto"' in wide and "[properties.counts_up.certificate]" in wide
@@ -497,3 +545,48 @@ def test_real_regress_record_of_one_configuration_with_another_engine(
     assert (code, out.splitlines()[0]) == (0, "ok: 2 spec configuration(s) match proofs/")
     code, _, err = run("regress", "--config", "wdie")
     assert code == 2 and "did you mean `wide`?" in err
+
+
+def test_real_check_takes_configurations(run: Run, tmp_path: Path) -> None:
+    spec = tmp_path / "c.fv"
+    spec.write_text(
+        "spec c\nconst W = 8\nvar x: u<W>\ninit { x := 0 }\naction a() { x := x + 1 }\n"
+        "invariant p: x < 7\nconfig w4 { set W = 4 }\nconfig w3 { set W = 3 }\n"
+    )
+    code, out, _ = run("check", str(spec), "--config", "w4")
+    assert (code, out.splitlines()[:-1]) == (0, ["ok: c.w4 (1 actions, 1 properties)"])
+    code, out, _ = run("check", str(spec), "--config", "all")
+    assert (code, out.splitlines()[:-1]) == (0, [
+        "ok: c (1 actions, 1 properties)", "ok: c.w4 (1 actions, 1 properties)", "ok: c.w3 (1 actions, 1 properties)",
+    ])  # fmt: skip
+    code, out, err = run("check", str(spec), "--config", "w5")
+    assert (code, out) == (2, "")
+    assert "spec `c` has no configuration `w5` (it has: `w4`, `w3`)" in err
+    # a configuration that does not check is a located error, as any
+    code, _, err = run("check", str(spec), "--config", "w3", "--set", "W=0")
+    assert code == 2 and "c.fv:" in err
+
+
+def test_check_json_gives_editors_located_diagnostics(run: Run, tmp_path: Path) -> None:
+    import json
+
+    bad = tmp_path / "bad.fv"
+    bad.write_text('spec bad "x"\nvar n: u8\ninit { n := 0 }\naction a() { n := m + 1 }\n')
+    code, out, err = run("check", str(bad), "--format", "json")
+    assert code == cli.EXIT_USAGE and err == ""
+    (d,) = json.loads(out)["diagnostics"]
+    assert (d["file"], d["line"], d["column"], d["end_line"], d["end_column"]) == (
+        str(bad),
+        4,
+        19,
+        4,
+        20,
+    )
+    assert (d["severity"], d["message"], d["notes"]) == ("error", "unknown name `m`", [])
+    bad.write_text(bad.read_text().replace("m + 1", "n + 1"))
+    code, out, _ = run("check", str(bad), "--format", "json")
+    doc = json.loads(out)
+    assert code == cli.EXIT_OK and doc["diagnostics"] == []
+    assert doc["checked"] == [
+        {"spec": "bad", "config": None, "file": str(bad), "actions": 1, "properties": 0}
+    ]

@@ -77,6 +77,12 @@ def test_observable_difference_replayed_in_both(specs: dict[str, Path]) -> None:
     assert r.trace_b.steps[-1].state["x"][()] == 3
     text = report_explore.render_diff(r, a, b)
     assert "DIFFERENT after 2 step(s)" in text and "top: false in A, true in B" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    steps = [line for line in text.splitlines() if line[:4].strip().isdigit()]
+    assert [line.split()[0] for line in steps] == ["0", "1", "2"]
+    assert any(line.strip().startswith("only B: ") for line in text.splitlines())
+    wide = report_explore.render_diff(r, a, b, wide=True)
+    assert "both changed" in wide and "only B (" in wide
 
 
 def test_no_difference_up_to_bound(specs: dict[str, Path]) -> None:

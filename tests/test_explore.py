@@ -89,3 +89,89 @@ def test_cli_formats_and_trace_links(project: Path, capsys: pytest.CaptureFixtur
     assert cli.main(["explore", "b", "--format", "markdown", "--trace-dir", "traces"]) == 1
     assert "**[VIOLATED at 4](traces/loose.small.itf.json)**" in capsys.readouterr().out
     assert cli.main(["explore", "nope"]) == cli.EXIT_USAGE
+
+
+def test_cache_entries_are_checksummed_json_and_corrupt_ones_are_misses(project: Path) -> None:
+    systems = explore.select("b", [], Path("spec"), configs=["default"])
+    first = explore.explore(systems, "b", Path("spec"))
+    entries = sorted((project / ".fusever-cache" / "explore").iterdir())
+    assert len(entries) == 2
+    doc = json.loads(entries[0].read_text())
+    assert doc["format"] == explore.CACHE_FORMAT and len(doc["sha256"]) == 64
+    # every result, traces included, round-trips
+    for row in first.rows:
+        assert explore.load_results(explore.dump_results(row.results)) == row.results
+    good = entries[0].read_text()
+    corrupt = [
+        b"\x80\x04garbage",  # a pickle, or binary garbage
+        good.replace('"proved"', '"violated"', 1).encode(),  # checksum no longer fits
+        good.replace('"format":1', '"format":2').encode(),  # another format
+        good[: len(good) // 2].encode(),  # truncated
+        b"[" * 100000,  # nested too deep
+    ]
+    for data in corrupt:
+        entries[0].write_bytes(data)
+        again = explore.explore(systems, "b", Path("spec"))
+        assert [row.cached for row in again.rows].count(False) == 1, data[:20]
+        assert cells(again) == cells(first)
+    # a directory where an entry should be is a miss too
+    entries[1].unlink()
+    entries[1].mkdir()
+    assert cells(explore.explore(systems, "b", Path("spec"))) == cells(first)
+
+
+def test_read_only_cache_is_no_cache_with_one_warning(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    cache = project / ".fusever-cache"
+    cache.mkdir()
+    cache.chmod(0o555)
+    try:
+        if os.access(cache, os.W_OK):  # root writes anywhere: a file in the way instead
+            cache.rmdir()
+            cache.write_text("not a directory")
+        assert cli.main(["explore", "b"]) == cli.EXIT_FINDING
+        err = capsys.readouterr().err
+        assert err.count("fusever: warning: cannot write the cache") == 1, err
+    finally:
+        if cache.is_dir():
+            cache.chmod(0o755)
+
+
+def test_the_compact_matrix_fits_80_columns_with_a_key_and_a_legend() -> None:
+    from dataclasses import replace as _replace
+
+    from report_fakes import fake_ts, result
+
+    from fusever.ts import PropKind
+    from fusever.verdict import Verdict
+
+    names = [f"property_number_{i}" for i in range(16)]
+    verdicts = [
+        dict(verdict=Verdict.PROVED, complete=True),
+        dict(verdict=Verdict.PROVED, bound=20),
+        dict(verdict=Verdict.VIOLATED, step=13),
+        dict(verdict=Verdict.COVERED, step=5),
+        dict(verdict=Verdict.UNREACHABLE, complete=True),
+        dict(verdict=Verdict.UNKNOWN),
+    ]
+    rows = []
+    for j, config in enumerate((None, "no_presend_wait", "two_fuds_free")):
+        ts = _replace(fake_ts("fuse_connseq_max"), config=config)
+        results = tuple(
+            result(n, PropKind.INVARIANT, spec="fuse_connseq_max", **verdicts[(i + j) % 6])  # type: ignore[arg-type]
+            for i, n in enumerate(names)
+        )
+        rows.append(explore.Row(ts, results, cached=False, seconds=1.0))
+    m = explore.Matrix("fuse_connseq_max", tuple(rows), tuple(names), None, "auto", 3.0)
+    text = report_explore.render_matrix_compact(m)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    # the first row's cells, in the first table: ok, <=20, X13, c5, NEVER, ?
+    first = next(line for line in lines if line.startswith("fuse_connseq_max "))
+    assert first.split()[1:7] == ["ok", "<=20", "X13", "c5", "NEVER", "?"]
+    assert "fuse_connseq_max.two_fuds_free" in text
+    assert "  1  property_number_0" in lines and " 16  property_number_15" in lines
+    assert any(line.startswith("ok: holds for all depths") for line in lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fusever import findings, regress
@@ -46,17 +47,37 @@ def test_the_section_has_a_row_per_configuration_and_sentences_per_failure() -> 
     text = findings.render([_rec("wide"), _rec()], {"lost": ts, "lost.wide": ts})
     lines = text.splitlines()
     assert lines[0] == findings.BEGIN and lines[-1] == findings.END
-    rows = [line for line in lines if line.startswith("| `lost`")]
+    assert "### lost" in lines  # the summary's link target
+    rows = [line for line in lines if line.startswith("| default") or line.startswith("| wide")]
     # the default configuration first, then the named ones
     assert rows == [
-        "| `lost` | default | — | `small` (step 4) | — |",
-        "| `lost` | wide | — | `small` (step 4) | — |",
+        "| default | — | `small` (step 4) | — |",
+        "| wide | — | `small` (step 4) | — |",
     ]
     assert (
         "- **`lost`, default: `small` fails at step 4.** Thread 0 loads the counter; then "
         "thread 0 stores its value plus one; then thread 1 loads the counter; then thread 1 "
         "stores its value plus one. Now it is no longer true that the counter stays below 2."
     ) in lines
+
+
+def test_the_summary_has_a_row_per_property_with_where_it_holds_and_fails() -> None:
+    held = regress.RecordedProperty("small", PropKind.INVARIANT, Verdict.PROVED, True, 6)
+    never = regress.RecordedProperty("seen", PropKind.COVER, Verdict.UNREACHABLE, True, 6)
+    proved = regress.Recording("lost", "spec/lost.fv", "explicit", 6, (), (held, never), "safe")
+    text = findings.render_summary([_rec("wide"), proved, _rec()])
+    lines = text.splitlines()
+    assert lines[0] == findings.SUMMARY_BEGIN and lines[-1] == findings.SUMMARY_END
+    # failures by step, then configuration; holds counted, complete ones too
+    assert (
+        "| [`lost`](docs/findings.md#lost) | `small` | 1 of 3 (1 for all depths) "
+        "| 4: default, wide |"
+    ) in lines
+    assert "- `lost`: safe: `seen`" in lines
+    # each section is replaced by its own markers, the other left alone
+    doc = f"a\n{findings.SUMMARY_BEGIN}\nold\n{findings.SUMMARY_END}\nb\n"
+    assert findings.splice(doc, text) == f"a\n{text}b\n"
+    assert findings.splice(doc, findings.render([_rec()], {})) is None
 
 
 def test_splice_replaces_only_the_section() -> None:
@@ -75,8 +96,42 @@ def test_readme_findings_match_proofs() -> None:
         for name, _ in base.configs:
             ts = load_specs([path], config=name)[0]
             systems[ts.key] = ts
-    section = findings.render(list(recorded.values()), systems)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert findings.splice(readme, section) == readme, (
-        "README.md's findings are stale: run `fusever findings --write README.md`"
+    assert findings.SUMMARY_BEGIN in readme
+    assert findings.splice_all(readme, list(recorded.values()), systems) == readme, (
+        "README.md's findings summary is stale: run `fusever findings --write README.md`"
     )
+    full = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert findings.BEGIN in full
+    assert findings.splice_all(full, list(recorded.values()), systems) == full, (
+        "docs/findings.md is stale: run `fusever findings --write docs/findings.md`"
+    )
+    # the README stays readable: the full findings live in docs/
+    assert len(readme.encode()) < 30_000
+    # every diagram the summary links to is there, as generated
+    made = findings.diagrams(list(recorded.values()), systems)
+    assert made, "no recorded counterexample replays: the diagrams would all be missing"
+    for name, body, _ in made.values():
+        assert f"({findings.TRACES_DIR}/{name})" in readme
+        assert (ROOT / findings.TRACES_DIR / name).read_text(encoding="utf-8") == body, name
+    shipped = {p.name for p in (ROOT / findings.TRACES_DIR).glob("*.md")}
+    assert shipped == {name for name, _, _ in made.values()}
+
+
+def test_a_recorded_counterexample_replays_into_a_diagram() -> None:
+    ts = check([parse_text(SPEC, "lost.fv")])
+    rec = _rec()
+    result = findings.replayed(rec, rec.properties[0], ts)
+    assert result is not None and result.step == 4 and result.trace is not None
+    assert [s.action for s in result.trace.steps] == [None, "load", "store", "load", "store"]
+    ((name, body, step),) = findings.diagrams([rec], {"lost": ts}).values()
+    assert (name, step) == ("lost.small.md", 4)
+    assert "```mermaid" in body and "sequenceDiagram" in body
+    assert "thread 1 stores its value plus one" in body
+    # actions that do not run from any initial state: no diagram, never a made-up one
+    broken = replace(rec.properties[0], actions=("store(t=0)", "store(t=0)", "load(t=9)"))
+    assert findings.replayed(rec, broken, ts) is None
+    summary = findings.render_summary(
+        [rec], traces={("lost", "small"): ("docs/traces/lost.small.md", 4)}
+    )
+    assert "| [4](docs/traces/lost.small.md): default |" in summary

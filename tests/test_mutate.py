@@ -86,3 +86,41 @@ def test_cli(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "score: 2/3 killed = 67%  (1 equivalent and 0 undecided left out)" in out
     assert f"{spec}:5:23: in inc: 3  →  2" in out
     assert cli.main(["mutate", str(spec), "--actions", "nope"]) == cli.EXIT_USAGE
+
+
+DEAD = SPEC.replace(
+    "invariant bounded",
+    "action never() when x > 9 {\n  y := y + 2\n}\ninvariant bounded",
+)
+
+
+def test_mutants_of_never_enabled_actions_are_not_exercised_not_equivalent(spec: Path) -> None:
+    spec.write_text(DEAD, encoding="utf-8")
+    (ts,) = load.load_specs([spec])
+    ms = mutate.mutants(ts)
+    dead = mutate.dead_actions(ts, [m.action for m in ms], ts.depth)
+    assert dead == frozenset({"never"})
+    _, results = mutate.run(ts, ms, dead=dead)
+    by_action = {(r.action, r.kind, r.original): r.status for r in results}
+    # `y := y + 2` and its constant: the action never runs within the depth
+    assert by_action[("never", "drop-assign", "y := y + 2")] == "unexercised"
+    assert by_action[("never", "constant", "2")] == "unexercised"
+    # a guard mutant may enable it: it is checked, and here the action stays disabled
+    assert by_action[("never", "operator", "x > 9")] == "unexercised"
+    assert "equivalent" not in {s for (a, _, _), s in by_action.items() if a == "never"}
+    assert mutate.score(results) == (3, 6, 0.5)  # the same as without the dead action
+    # the limit goes to exercised mutants first
+    live = [m for m in ms if mutate.exercised(m, dead)]
+    picked = mutate.mutants(ts, limit=len(live), dead=dead)
+    assert all(mutate.exercised(m, dead) for m in picked)
+
+
+def test_fail_under_sets_the_exit_policy(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec.write_text(DEAD, encoding="utf-8")
+    assert cli.main(["mutate", str(spec), "--fail-under", "40"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "not exercised by this configuration (never is never enabled within 6 steps)" in out
+    assert "score: 3/6 killed = 50%  (4 equivalent, 6 not exercised by this configuration" in out
+    assert cli.main(["mutate", str(spec), "--fail-under", "60%"]) == cli.EXIT_FINDING
+    capsys.readouterr()
+    assert cli.main(["mutate", str(spec), "--fail-under", "101"]) == cli.EXIT_USAGE
