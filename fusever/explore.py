@@ -7,9 +7,14 @@ Each row is one :func:`fusever.engines.prove` call, run in parallel processes.
 
 A row is cached under ``.fusever-cache/explore/`` keyed by a hash of the text of every
 file of its lineage, the configuration, the ``--set`` overrides, the depth, the engine
-and the fusever version: a row whose inputs did not change is not checked again.  The
-cache holds the results (traces included) pickled; it is a cache, so anything wrong
-with an entry (unreadable, from another version) is a miss, never an error.
+and the fusever version: a row whose inputs did not change is not checked again.  An
+entry is JSON (never pickle: a cache shipped in a cloned tree must not run code),
+``{"format": 1, "sha256": ..., "results": [...]}``, the checksum over the canonical
+text of the results, traces included.  It is a cache, so anything wrong with an entry
+(unreadable, another format, a checksum or a value that does not fit) is a miss and the
+row is checked again; a cache directory that cannot be written turns the cache off for
+the run, with one warning (:attr:`Matrix.warnings`).  Entries are written whole, by a
+rename (:func:`fusever.files.write_atomic`).
 
 Nothing here formats output: :mod:`fusever.report_explore` renders a :class:`Matrix`.
 """
@@ -18,21 +23,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from fusever import __version__, engines, load
-from fusever.ts import TransitionSystem
-from fusever.verdict import Options, Result
+from fusever import __version__, engines, files, load
+from fusever.diagnostics import SpecError
+from fusever.ts import PropKind, Step, Trace, TransitionSystem, Value
+from fusever.verdict import Interrupted as EngineInterrupted
+from fusever.verdict import Options, Result, Verdict
 
 __all__ = ["CACHE_DIR", "DEFAULT", "Matrix", "Row", "cache_key", "explore", "select"]
 
 CACHE_DIR = Path(".fusever-cache")
+CACHE_FORMAT = 1  # an entry of another format is a miss
 DEFAULT = "default"  # the name --config uses for a spec's default configuration
 
 _HEADER = re.compile(r"\s*(?:spec|variant)\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -59,6 +66,7 @@ class Matrix:
     depth: int | None  # None: each spec's own
     engine: str
     seconds: float  # wall time of the whole run
+    warnings: tuple[str, ...] = ()  # e.g. the cache could not be written
 
 
 def _texts(directory: Path) -> dict[str, str]:
@@ -94,18 +102,10 @@ def cache_key(
 
 
 def _path_of(name_or_path: str, directory: Path) -> Path:
-    p = Path(name_or_path)
-    if p.suffix == load.SUFFIX or p.exists():
-        return p
-    for q in load.discover(directory):
-        try:
-            text = q.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        m = _HEADER.match(_COMMENTS.sub(" ", text))
-        if m and m.group(1) == name_or_path:
-            return q
-    raise ValueError(f"no spec named `{name_or_path}` under {directory}/")
+    try:
+        return load.resolve(name_or_path, directory)
+    except SpecError as e:
+        raise ValueError(e.diagnostics[0].message) from None
 
 
 def select(
@@ -159,14 +159,117 @@ def _prove(args: tuple[TransitionSystem, Options]) -> tuple[tuple[Result, ...], 
     return results, time.monotonic() - start
 
 
+# ---- cache entries: results as checksummed JSON ---------------------------------------
+
+
+def _canonical(doc: object) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _pairs(pairs: Sequence[tuple[str, Value]]) -> list[list[object]]:
+    return [[k, v] for k, v in pairs]
+
+
+def _result_doc(r: Result) -> dict[str, object]:
+    trace = None
+    if r.trace is not None:
+        trace = [
+            {
+                "action": s.action,
+                "args": _pairs(s.args),
+                "state": {
+                    name: [[list(key), v] for key, v in table.items()]
+                    for name, table in s.state.items()
+                },
+            }
+            for s in r.trace.steps
+        ]
+    return {
+        "spec": r.spec, "file": r.file, "settings": _pairs(r.settings), "property": r.property,
+        "kind": r.kind.value, "verdict": r.verdict.value, "complete": r.complete,
+        "bound": r.bound, "step": r.step, "engine": r.engine, "seconds": r.seconds,
+        "trace": trace, "instance": _pairs(r.instance), "reason": r.reason,
+        "description": r.description, "config": r.config,
+    }  # fmt: skip
+
+
+def dump_results(results: Sequence[Result]) -> str:
+    """A cache entry: the results as JSON with the format and a checksum."""
+    body = [_result_doc(r) for r in results]
+    digest = hashlib.sha256(_canonical(body).encode()).hexdigest()
+    return _canonical({"format": CACHE_FORMAT, "sha256": digest, "results": body}) + "\n"
+
+
+class _Bad(Exception):
+    pass
+
+
+def _of(value: Any, kind: type | tuple[type, ...], none: bool = False) -> Any:
+    if value is None and none:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Bad
+    return value
+
+
+def _value(v: Any) -> Value:
+    return _of(v, (bool, int, str))  # type: ignore[no-any-return]
+
+
+def _pairs_of(doc: Any) -> tuple[tuple[str, Value], ...]:
+    out = []
+    for item in _of(doc, list):
+        name, v = _of(item, list)
+        out.append((_of(name, str), _value(v)))
+    return tuple(out)
+
+
+def _result_of(d: Any) -> Result:
+    _of(d, dict)
+    trace = None
+    if d["trace"] is not None:
+        steps = []
+        for s in _of(d["trace"], list):
+            state: dict[str, dict[tuple[Value, ...], Value]] = {}
+            for name, table in _of(s["state"], dict).items():
+                state[name] = {
+                    tuple(_value(k) for k in _of(key, list)): _value(v)
+                    for key, v in (_of(pair, list) for pair in _of(table, list))
+                }
+            steps.append(Step(_of(s["action"], str, True), _pairs_of(s["args"]), state))
+        trace = Trace(tuple(steps))
+    settings = tuple((k, v) for k, v in _pairs_of(d["settings"]) if not isinstance(v, str))
+    return Result(
+        spec=_of(d["spec"], str), file=_of(d["file"], str), settings=settings,
+        property=_of(d["property"], str), kind=PropKind(d["kind"]),
+        verdict=Verdict(d["verdict"]), complete=_of(d["complete"], bool),
+        bound=_of(d["bound"], int), step=_of(d["step"], int, True),
+        engine=_of(d["engine"], str), seconds=float(_of(d["seconds"], (int, float))),
+        trace=trace, instance=_pairs_of(d["instance"]), reason=_of(d["reason"], str, True),
+        description=_of(d["description"], str, True), config=_of(d["config"], str, True),
+    )  # fmt: skip
+
+
+def load_results(text: str) -> tuple[Result, ...] | None:
+    """A cache entry's results, or None when anything about it is wrong (a miss)."""
+    try:
+        doc = json.loads(text)
+        if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
+            return None
+        body = doc["results"]
+        if doc.get("sha256") != hashlib.sha256(_canonical(body).encode()).hexdigest():
+            return None
+        return tuple(_result_of(d) for d in _of(body, list))
+    except (_Bad, KeyError, TypeError, ValueError, RecursionError):
+        return None
+
+
 def _read_cache(path: Path) -> tuple[Result, ...] | None:
     try:
-        data = pickle.loads(path.read_bytes())
-    except Exception:  # a cache: anything wrong with it is a miss
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, RuntimeError):  # a cache: unreadable is a miss
         return None
-    if isinstance(data, tuple) and all(isinstance(r, Result) for r in data):
-        return data
-    return None
+    return load_results(text)
 
 
 def explore(
@@ -189,6 +292,7 @@ def explore(
     ]
     rows: dict[int, Row] = {}
     todo: list[int] = []
+    warnings: list[str] = []
     for i, (ts, k) in enumerate(zip(systems, keys, strict=True)):
         hit = _read_cache(cache / "explore" / k) if cache is not None else None
         if hit is not None:
@@ -197,25 +301,80 @@ def explore(
             todo.append(i)
     work = [(systems[i], Options(depth=depth, timeout=timeout, engine=engine)) for i in todo]
 
+    writable = cache is not None
+
     def finish(n: int, results: tuple[Result, ...], seconds: float) -> None:
+        nonlocal writable
         i = todo[n]
         rows[i] = Row(systems[i], results, False, seconds)
-        if cache is not None:  # at once: an interrupted run keeps what it finished
+        if cache is not None and writable:  # at once: an interrupted run keeps what it finished
             try:
                 (cache / "explore").mkdir(parents=True, exist_ok=True)
-                (cache / "explore" / keys[i]).write_bytes(pickle.dumps(results))
-            except OSError:
-                pass  # a cache that cannot be written only costs time
+                files.write_atomic(cache / "explore" / keys[i], dump_results(results))
+            except OSError as e:  # a cache that cannot be written only costs time
+                writable = False
+                warnings.append(
+                    f"cannot write the cache in {cache}/ ({e.strerror or e}); "
+                    "running without it (--no-cache says so)"
+                )
         if done:
             done(n + 1, len(work))
 
-    if jobs <= 1 or len(work) <= 1:
-        for n, w in enumerate(work):
-            finish(n, *_prove(w))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            for n, out in enumerate(pool.map(_prove, work)):
-                finish(n, *out)
+    current = 0  # the row this process is checking, when jobs run here
+    try:
+        if jobs <= 1 or len(work) <= 1:
+            for current, w in enumerate(work):
+                finish(current, *_prove(w))
+        else:
+            with engines.worker_pool(min(jobs, len(work))) as pool:
+                for n, out in enumerate(pool.map(_prove, work)):
+                    finish(n, *out)
+    except KeyboardInterrupt as e:
+        # the rows finished stand (and are cached); the row an engine in this process
+        # was on keeps what that engine had decided; the others are unknown
+        for n, i in enumerate(todo):
+            if i in rows:
+                continue
+            partial = (
+                e.results if isinstance(e, EngineInterrupted) and n == current and jobs <= 1 else ()
+            )
+            rows[i] = Row(systems[i], _interrupted(systems[i], engine, partial), False, 0.0)
+        raise Interrupted(_matrix(base, systems, rows, depth, engine, start, warnings)) from None
+    return _matrix(base, systems, rows, depth, engine, start, warnings)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped an exploration: ``matrix`` holds every row, those not
+    finished with their properties ``unknown`` (reason ``interrupted``) except what an
+    engine had decided before it stopped."""
+
+    def __init__(self, matrix: Matrix) -> None:
+        super().__init__()
+        self.matrix = matrix
+
+
+def _interrupted(
+    ts: TransitionSystem, engine: str, decided: tuple[Result, ...]
+) -> tuple[Result, ...]:
+    by_name = {r.property: r for r in decided}
+    return tuple(
+        by_name.get(p.name)
+        or Result.about(
+            ts, p, Verdict.UNKNOWN, engine=engine, seconds=0.0, bound=0, reason="interrupted"
+        )
+        for p in ts.properties
+    )
+
+
+def _matrix(
+    base: str,
+    systems: Sequence[TransitionSystem],
+    rows: dict[int, Row],
+    depth: int | None,
+    engine: str,
+    start: float,
+    warnings: list[str],
+) -> Matrix:
     ordered = tuple(rows[i] for i in range(len(systems)))
     props = tuple(dict.fromkeys(r.property for row in ordered for r in row.results))
-    return Matrix(base, ordered, props, depth, engine, time.monotonic() - start)
+    return Matrix(base, ordered, props, depth, engine, time.monotonic() - start, tuple(warnings))
