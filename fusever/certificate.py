@@ -22,6 +22,10 @@ and is reported as ``unknown``, never as a failure.
   overflow of their width within the unrolling counts as a failed re-check) and Z3's
   bit-vector solver takes them.  Certificates of one spec with the same ``longest``
   share their queries (:func:`recheck_many`).
+  With a ``ranking`` (:mod:`fusever.ranking`), "no run is longer" is re-checked
+  instead by the ranking function: every step from any state lowers it, and its
+  range from the initial states bounds the runs by ``longest`` (one query per action
+  instance, no unrolling).
 - An **invariant** certificate (``engine="chc"``) holds the invariant as an SMT-LIB
   term over the step-0 location names (``write_seq[0]@0``) and as spec text.
   Re-checked: initiation (``init => Inv``), consecution (``Inv /\\ T => Inv'``, over one
@@ -41,19 +45,18 @@ from typing import Any
 
 import z3
 
+from fusever import ranking
 from fusever.encode import EncodeOptions, Encoding, ghost_bv_applicable, stop_if_interrupted
+from fusever.ranking import ranges
 from fusever.ts import (
     BOOL,
-    EnumType,
     IntType,
     Property,
     PropKind,
-    SortType,
     TransitionSystem,
     Unary,
     UnOp,
     kernel_projection,
-    keys,
 )
 
 __all__ = [
@@ -105,6 +108,9 @@ class Certificate:
     invariant: str | None = None  # chc: the invariant in spec syntax (for people)
     smtlib: str | None = None  # chc: the invariant as an SMT-LIB term over step-0 names
     longest: int | None = None  # kind: no run is longer (the base case to it is complete)
+    # kind with longest: the ranking function that bounds the runs (fusever.ranking's
+    # text), re-checked in one step instead of unrolling to longest + 1
+    ranking: str | None = None
 
 
 def as_dict(cert: Certificate) -> dict[str, object]:
@@ -116,6 +122,8 @@ def as_dict(cert: Certificate) -> dict[str, object]:
         out["por"] = cert.por
     if cert.longest is not None:
         out["longest"] = cert.longest
+    if cert.ranking is not None:
+        out["ranking"] = cert.ranking
     if cert.invariant is not None:
         out["invariant"] = cert.invariant
     if cert.smtlib is not None:
@@ -166,6 +174,7 @@ def from_dict(data: dict[str, object]) -> Certificate:
         invariant=text("invariant"),
         smtlib=text("smtlib"),
         longest=longest,
+        ranking=text("ranking"),
     )
 
 
@@ -185,25 +194,6 @@ def negated(p: Property) -> Property:
         return p
     kind = PropKind.TRANSITION if p.two_state else PropKind.INVARIANT
     return Property(p.name, kind, Unary(UnOp.NOT, p.expr, BOOL), p.description, None, p.span)
-
-
-def ranges(enc: Encoding, k: int) -> list[Z]:
-    """Step ``k``'s sort and enum locations hold one of their type's values (the
-    encoding's bit-vectors may be wider); init states it at step 0 only."""
-    out: list[Z] = []
-    for v in enc.ts.vars:
-        match v.type:
-            case SortType(size=n):
-                size = n
-            case EnumType(members=m):
-                size = len(m)
-            case _:
-                continue
-        for key in keys(v.index):
-            loc = enc.location(k, v.name, key)
-            if size < (1 << loc.size()):
-                out.append(z3.ULT(loc, z3.BitVecVal(size, loc.size(), enc.ctx)))
-    return out
 
 
 def distinct(enc: Encoding, i: int, j: int) -> Z:
@@ -270,18 +260,21 @@ def recheck_statuses(
     bound share their queries (and are re-checked one by one only when the shared
     base case fails)."""
     out: dict[int, Recheck] = {}
-    groups: dict[int, list[int]] = {}
+    groups: dict[tuple[int, str | None], list[int]] = {}
     for i, cert in enumerate(certs):
         if cert.engine == "kind" and cert.longest is not None and cert.k is None:
-            groups.setdefault(cert.longest, []).append(i)
+            groups.setdefault((cert.longest, cert.ranking), []).append(i)
         else:
             out[i] = _decide(_recheck_one, ts, cert, deadline)
-    for longest, members in groups.items():
+    for (longest, measure), members in groups.items():
         props = [_named(ts, certs[i]) for i in members]
         if any(p is None for p in props) or longest < 0:
             out.update((i, Recheck.FAILED) for i in members)
             continue
-        ends = _decide(_runs_end, ts, longest, deadline)
+        if measure is None:
+            ends = _decide(_runs_end, ts, longest, deadline)
+        else:
+            ends = _decide(_ranked_end, ts, measure, longest, deadline)
         if ends is not Recheck.PASSED:
             out.update((i, ends) for i in members)
             continue
@@ -319,6 +312,19 @@ def _runs_end(ts: TransitionSystem, longest: int, deadline: float | None) -> boo
         _tick(deadline)
         cs.extend(enc.step(j))
     return _unsat(enc, [*cs, z3.Not(enc.stutter(longest + 1))], deadline, bv=enc.ghost_bv)
+
+
+def _ranked_end(ts: TransitionSystem, measure: str, longest: int, deadline: float | None) -> bool:
+    """The ranking function ``measure`` proves that no run is longer than ``longest``
+    (:func:`fusever.ranking.check`: one step from any state, and the bound)."""
+    try:
+        weights = ranking.parse(measure)
+    except ValueError:
+        return False
+    ok = ranking.check(ts, ranking.Ranking(weights, longest), deadline)
+    if ok is None:
+        raise _Undecided
+    return ok
 
 
 def _none_violated(

@@ -46,9 +46,10 @@ __all__ = [
 
 ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
 # what auto's unbounded side runs, in order, each on the properties still open, after
-# asking whether every run ends within the bound (kind.longest_run).  When they do,
-# kind alone: the base case to that length settles every property (every spec/
-# configuration but w4; fuse_v2's default in 40 s, the re-check included).  When runs
+# asking whether every run ends (kind.runs_end: a ranking function checked in one step,
+# else an unrolling to the bound).  When they do, kind alone: BMC to that length
+# settles every property (every shipped spec/configuration but w4 and the other-writes
+# ones, whose counters wrap).  When runs
 # go on (w4's other writes, a wrapping counter): k-induction to k = 2 first (cheap,
 # and its "k-inductive at k=1" reads better than any invariant), then Spacer (it
 # proved w4's no_early_return in 15 s, where k-induction over the ghost clock gets
@@ -143,7 +144,7 @@ def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
     names = [p.name for p in bmc.select_properties(ts, options.properties)]
     bound = ts.depth if options.depth is None else options.depth
     deadline = None if options.timeout is None else start + options.timeout / 2
-    longest = kind.longest_run(ts, bound, deadline, options.seed)
+    longest = kind.runs_end(ts, bound, deadline, options.seed)
     if longest.steps is not None:
         k = kind.run(ts, options, bounded=False, longest=longest)
         return Outcome(k.results, k.certificates)

@@ -49,7 +49,7 @@ from dataclasses import dataclass, replace
 
 import z3
 
-from fusever import bmc
+from fusever import bmc, ranking
 from fusever.certificate import (
     Certificate,
     Recheck,
@@ -64,7 +64,7 @@ from fusever.encode import Backend, EncodeOptions, Encoding, Status
 from fusever.ts import Property, PropKind, TransitionSystem, kernel_projection
 from fusever.verdict import Options, Progress, Result, Verdict
 
-__all__ = ["ENGINE", "KindOutcome", "Longest", "longest_run", "run"]
+__all__ = ["ENGINE", "KindOutcome", "Longest", "longest_run", "run", "runs_end"]
 
 ENGINE = "kind"
 POR = "adjacent"
@@ -91,6 +91,7 @@ class Longest:
 
     steps: int | None
     reason: str
+    ranking: str | None = None  # the ranking function that bounds the runs, if one did
 
 
 def longest_run(ts: TransitionSystem, bound: int, deadline: float | None, seed: int) -> Longest:
@@ -115,6 +116,16 @@ def longest_run(ts: TransitionSystem, bound: int, deadline: float | None, seed: 
         if status == "unknown":
             return Longest(None, f"{reason} looking for a run of {k} steps")
     return Longest(None, f"some run is longer than {bound} steps")
+
+
+def runs_end(ts: TransitionSystem, bound: int, deadline: float | None, seed: int) -> Longest:
+    """How long runs are at most: a ranking function's bound when one is found
+    (:mod:`fusever.ranking`: checked in one step, and it may exceed ``bound``), else
+    :func:`longest_run`'s unrolling to ``bound``."""
+    found = ranking.find(ts, deadline)
+    if found.ranking is not None:
+        return Longest(found.ranking.bound, "", found.ranking.text())
+    return longest_run(ts, bound, deadline, seed)
 
 
 def run(
@@ -142,9 +153,9 @@ def run(
 
     # 0. when every run ends within the bound, the base case to its length is complete
     if longest is None:
-        longest = longest_run(ts, bound, steps_deadline, options.seed)
+        longest = runs_end(ts, bound, steps_deadline, options.seed)
     if longest.steps is not None:
-        return _complete(ts, options, props, longest.steps, start, deadline, progress)
+        return _complete(ts, options, props, longest, start, deadline, progress)
 
     # 1. lemmas, in spec order, each assuming the proved ones before it
     lemmas: list[tuple[Property, int]] = []
@@ -237,12 +248,17 @@ def _complete(
     ts: TransitionSystem,
     options: Options,
     props: tuple[Property, ...],
-    longest: int,
+    runs: Longest,
     start: float,
     deadline: float | None,
     progress: Callable[[Progress], None] | None,
 ) -> KindOutcome:
-    """Every run ends within ``longest`` steps: BMC to it decides every property."""
+    """Every run ends within ``runs.steps`` steps: BMC to it decides every property."""
+    assert runs.steps is not None
+    longest = runs.steps
+    why = f"every run ends within {longest} steps" + (
+        " (a ranking function every step lowers)" if runs.ranking is not None else ""
+    )
     remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
     base = bmc.run(
         ts, replace(options, depth=longest, timeout=remaining, engine="bmc"), progress
@@ -251,7 +267,10 @@ def _complete(
         r for r in base
         if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and r.bound >= longest
     ]  # fmt: skip
-    certs = [Certificate(ENGINE, ts.name, r.property, longest=longest) for r in held]
+    certs = [
+        Certificate(ENGINE, ts.name, r.property, longest=longest, ranking=runs.ranking)
+        for r in held
+    ]
     statuses = recheck_statuses(ts, certs, deadline)
     passed = dict(zip([c.property for c in certs], statuses, strict=True))
     results: list[Result] = []
@@ -270,11 +289,7 @@ def _complete(
                 seconds=seconds,
                 complete=ok,
                 verdict=r.verdict if ok else Verdict.UNKNOWN,
-                reason=(
-                    f"every run ends within {longest} steps, and none {what}"
-                    if ok
-                    else f"every run ends within {longest} steps, but " + _recheck_why(status)
-                ),
+                reason=(f"{why}, and none {what}" if ok else f"{why}, but " + _recheck_why(status)),
             )
         )
     return KindOutcome(

@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("load",),
     ("interpret",),
     ("encode", "explain", "explicit"),
+    ("ranking",),
     ("bmc", "certificate"),
     ("kind", "chc"),
     ("engines",),
@@ -44,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 ONLY_IN = {
-    "z3": {"encode", "bmc", "certificate", "kind", "chc", "engines"},
+    "z3": {"encode", "ranking", "bmc", "certificate", "kind", "chc", "engines"},
     "lark": {"parse"},
     "rich": {"report"},
     "pygments": {"lexer"},
