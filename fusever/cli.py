@@ -1,42 +1,32 @@
 """The command line: argument parsing and exit codes, no logic of its own.
 
-Loading is :mod:`fusever.load`, checking is :mod:`fusever.engines`, every line of
-output is formatted by :mod:`fusever.report` (and :mod:`fusever.regress` for its diff).
+Loading is :mod:`fusever.load`, checking is :mod:`fusever.engines` (many checks at
+once, and interrupts, :mod:`fusever.jobs`), every line of output is formatted by
+:mod:`fusever.report` (and :mod:`fusever.regress` for its diff).
 """
 
 from __future__ import annotations
 
-import _thread
 import argparse
 import json
-import os
 import shutil
-import signal
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import as_completed
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn
 
-from fusever import __version__, files, findings, regress, report
+from fusever import __version__, files, findings, jobs, regress, report
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
-from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
+from fusever.verdict import Options, Result, Verdict
 
 if TYPE_CHECKING:
-    from sys import UnraisableHookArgs
-
     from fusever.certificate import Certificate, Recheck
     from fusever.engines import Outcome
     from fusever.merges import MergeCheck
-
-_A = TypeVar("_A")
-_B = TypeVar("_B")
 
 # Exit codes: a public interface (README.md, `fusever --help`).
 EXIT_OK = 0  # every property as expected: no violation, every cover goal covered
@@ -123,18 +113,6 @@ def _load_configs(
         for name in names:
             out.extend(_load([Path(ts.path)], sets, name))
     return out
-
-
-def _prove(
-    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
-) -> tuple[Result, ...]:
-    from fusever import engines
-
-    return engines.prove(ts, options, progress)
-
-
-def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
-    return _prove(ts, options)
 
 
 # ---- argument types -------------------------------------------------------------------
@@ -540,24 +518,13 @@ def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSyst
             raise UsageError(f"no spec has a property `{name}`{did_you_mean(name, known)}")
 
 
-def _run(
-    jobs: Sequence[tuple[TransitionSystem, Options]], workers: int
-) -> tuple[list[tuple[Result, ...] | None], bool]:
-    """Check each spec, in parallel processes when asked; results in ``jobs``' order,
-    None for a spec an interrupt left unfinished (its engine's decided results when it
-    had some), and whether the run was interrupted."""
-    cut: list[tuple[Result, ...]] = []
-
-    def partial(rs: tuple[Result, ...]) -> tuple[Result, ...]:
-        cut.append(rs)
-        return rs
-
+def _run(work: Sequence[tuple[TransitionSystem, Options]], workers: int) -> jobs.Proved:
+    """:func:`fusever.jobs.prove_all`, an engine that does not exist a usage error."""
     try:
-        runs = _parallel_partial(_prove_in_worker, jobs, workers, local=_prove, partial=partial)
-        return runs, bool(cut) or any(r is None for r in runs)
+        return jobs.prove_all(work, workers)
     except ValueError as e:
         # an engine that does not exist (yet): the user's choice, not a crash
-        if {options.engine for _, options in jobs} - {"bmc", "auto", "explicit"}:
+        if {options.engine for _, options in work} - {"bmc", "auto", "explicit"}:
             raise UsageError(str(e)) from e
         raise
 
@@ -580,13 +547,9 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         _writable(args.trace_dir, "--trace-dir")
     if args.output is not None:
         _writable(args.output.parent, "--output")
-    jobs = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
-    runs, interrupted = _run(jobs, args.jobs)
-    results = [
-        r
-        for (ts, options), rs in zip(jobs, runs, strict=True)
-        for r in (rs if rs is not None else _interrupted(ts, options))
-    ]
+    work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
+    proved = _run(work, args.jobs)
+    results, interrupted = list(proved.results), proved.interrupted
     by_name = {ts.key: ts for ts in systems}
     written: list[Path] = []
     if args.trace_dir is not None:
@@ -623,24 +586,6 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         sys.stderr.write("fusever: interrupted: results decided before it are above\n")
     tail.write(report.summary_line(results, time.monotonic() - start, code))
     return code
-
-
-def _interrupted(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
-    """``unknown (interrupted)`` for each property of a spec the run did not finish."""
-    props = [p for p in ts.properties if options.properties is None or p.name in options.properties]
-    bound = ts.depth if options.depth is None else options.depth
-    return tuple(
-        Result.about(
-            ts,
-            p,
-            Verdict.UNKNOWN,
-            engine=options.engine,
-            seconds=0.0,
-            bound=bound,
-            reason="interrupted",
-        )
-        for p in props
-    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -781,12 +726,12 @@ def _regress(args: argparse.Namespace) -> int:
         _writable(proofs, "regress --record")
         engine = args.engine
         limit = RECORD_STATE_LIMIT if engine == "explicit" else None
-        jobs = [(ts, Options(depth=ts.depth, engine=engine, state_limit=limit)) for ts in systems]
-        ran = _parallel(_record_one, jobs, args.jobs)
+        work = [(ts, Options(depth=ts.depth, engine=engine, state_limit=limit)) for ts in systems]
+        ran = jobs.parallel(_record_one, work, args.jobs)
         outcomes = [o for _, o in ran]
         recordings = [
             regress.record(ts, o.results, used, ts.depth, o.certificates)
-            for (ts, _), (used, o) in zip(jobs, ran, strict=True)
+            for (ts, _), (used, o) in zip(work, ran, strict=True)
         ]
         only = {ts.name for ts in systems} if args.specs else None
         # with --config, the other configurations' files stay as they are
@@ -810,7 +755,7 @@ def _regress(args: argparse.Namespace) -> int:
             sys.stdout.write(f"{c}\n")
         return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
     checked = [ts for ts in systems if ts.key in recorded]
-    runs = _parallel(
+    runs = jobs.parallel(
         _check_recorded,
         [(ts, (recorded[ts.key], args.timeout, args.rerun)) for ts in checked],
         args.jobs,
@@ -854,13 +799,13 @@ def _cmd_merges(args: argparse.Namespace) -> int:
                 f"--merge: no spec declares a merge `{name}`{did_you_mean(name, known)}"
             )
     options = Options(depth=args.depth, engine=args.engine)
-    jobs = [
+    work = [
         (ts, (name, options, tuple(args.sets)))
         for ts in systems
         for name, _ in ts.merges
         if not args.merges or name in args.merges
     ]
-    checks = _parallel(_check_merge, jobs, args.jobs)
+    checks = jobs.parallel(jobs.check_merge, work, args.jobs)
     from fusever import report_explore
 
     sys.stdout.write(report_explore.render_merges(checks))
@@ -870,19 +815,12 @@ def _cmd_merges(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN if "unknown" in verdicts else EXIT_OK
 
 
-def _check_merge(ts: TransitionSystem, job: tuple[str, Options, tuple[str, ...]]) -> MergeCheck:
-    from fusever import merges
-
-    name, options, sets = job
-    return merges.check(ts.path, ts.config, name, options, sets)
-
-
 def _regress_merges(
     systems: Sequence[TransitionSystem],
     proofs: Path,
     recordings: Mapping[str, regress.Recording],
     engine: str | None,
-    jobs: int,
+    workers: int,
     record: bool,
     recheck: bool = False,
 ) -> list[regress.Change]:
@@ -923,7 +861,7 @@ def _regress_merges(
             # configuration, and BMC's agreement is only to bounds
             limit = None
             work.append((ts, (name, Options(engine=chosen, state_limit=limit), ())))
-    checks = _parallel(_check_merge, work, jobs)
+    checks = jobs.parallel(jobs.check_merge, work, workers)
     by_key: dict[str, list[MergeCheck]] = {}
     for (ts, _), c in zip(work, checks, strict=True):
         by_key.setdefault(ts.key, []).append(c)
@@ -952,16 +890,10 @@ def _record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
     explicit engine's complete verdicts where its search finishes; where it does not
     apply (free starts of wide counters) or does not finish (its state limit or the
     timeout), BMC to the configuration's depth instead, for every property."""
-    out = _prove_certified(ts, options)
+    out = jobs.prove_certified(ts, options)
     if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
-        return "bmc", _prove_certified(ts, replace(options, engine="bmc"))
+        return "bmc", jobs.prove_certified(ts, replace(options, engine="bmc"))
     return options.engine, out
-
-
-def _prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
-    from fusever import engines
-
-    return engines.prove_certified(ts, options)
 
 
 def _recheck(
@@ -1002,7 +934,7 @@ def _check_recorded(
     if not same or Recheck.FAILED in statuses:
         limit = RECORD_STATE_LIMIT if rec.engine == "explicit" else None
         options = Options(depth=rec.depth, engine=rec.engine, timeout=timeout, state_limit=limit)
-        out = _prove_certified(ts, options)
+        out = jobs.prove_certified(ts, options)
         now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
         return now, 0, len(out.results)
     timed_out = f"the certificate's re-check ran out of time after {seconds:g} s; try --timeout"
@@ -1041,7 +973,7 @@ def _check_recorded(
     results = [
         r
         for depth, names in sorted(by_depth.items())
-        for r in _prove(ts, Options(depth=depth, engine="bmc", timeout=timeout))
+        for r in jobs.prove(ts, Options(depth=depth, engine="bmc", timeout=timeout))
         if r.property in names
     ]
     now = regress.record(ts, results, rec.engine, rec.depth)
@@ -1059,145 +991,6 @@ def recheck(
     without running (unchanged since recorded)."""
     now, _, searched = _check_recorded(ts, (rec, timeout, rerun))
     return regress.compare(rec, now), searched < 0
-
-
-def _parallel(
-    work: Callable[[TransitionSystem, _A], _B],
-    jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
-    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
-) -> list[_B]:
-    """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
-    count of finished jobs on a terminal's stderr.  ``local``: ``work`` that also takes
-    a progress callback, used when the jobs run in this process (the status line then
-    follows each job's depth too).  An interrupt stops every worker and is raised."""
-    out = _parallel_partial(work, jobs, workers, local)
-    if any(o is None for o in out):
-        raise KeyboardInterrupt
-    return [o for o in out if o is not None]
-
-
-def _parallel_partial(
-    work: Callable[[TransitionSystem, _A], _B],
-    jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
-    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
-    partial: Callable[[tuple[Result, ...]], _B] | None = None,
-) -> list[_B | None]:
-    """:func:`_parallel`, but an interrupt (SIGINT, or SIGTERM, see :func:`_signals`)
-    ends it with the jobs finished so far and None for the others; every worker
-    process is killed first, so none outlives the run.  ``partial``: how a job's
-    results decided before an interrupt (:class:`fusever.verdict.Interrupted`) stand
-    for it."""
-    view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
-    done: dict[int, _B] = {}
-    with view if view is not None else nullcontext():
-        if view is not None and len(jobs) > 1:
-            view.done(0, len(jobs))
-        if workers <= 1 or len(jobs) <= 1:
-            i = 0
-            try:
-                for i, (ts, arg) in enumerate(jobs):
-                    if local is not None:
-                        done[i] = local(ts, arg, view.update if view else None)
-                    else:
-                        done[i] = work(ts, arg)
-                    if view:
-                        view.done(i + 1, len(jobs), ts.key)
-            except KeyboardInterrupt as e:
-                if partial is not None and isinstance(e, Interrupted):
-                    done[i] = partial(e.results)  # what the engine decided before it
-            return [done.get(i) for i in range(len(jobs))]
-        from fusever.engines import worker_pool
-
-        try:
-            with worker_pool(min(workers, len(jobs))) as pool:
-                futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
-                for future in as_completed(futures):
-                    try:
-                        done[futures[future]] = future.result()
-                    except Interrupted as e:  # a worker stopped by SIGINT (Ctrl-C's group)
-                        if partial is not None:
-                            done[futures[future]] = partial(e.results)
-                        raise
-                    if view:
-                        i = futures[future]
-                        running = [jobs[j][0].key for f, j in futures.items() if f.running()]
-                        view.done(len(done), len(jobs), jobs[i][0].key, running[:2])
-        except KeyboardInterrupt:
-            pass  # the workers are dead: what finished is returned
-        return [done.get(i) for i in range(len(jobs))]
-
-
-def _interrupt_main_soon() -> None:
-    time.sleep(0.05)
-    _thread.interrupt_main()
-
-
-@contextmanager
-def _signals() -> Iterator[None]:
-    """SIGTERM stops a run as SIGINT does.  Python runs a signal handler only between
-    bytecodes, so while Z3 solves (in C) SIGTERM would wait for the check to end; a
-    watcher thread, woken through ``signal.set_wakeup_fd`` the moment a signal
-    arrives, sends SIGINT, which Z3 turns into an interrupted check (and
-    :func:`fusever.encode.stop_if_interrupted` into a KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    r, w = os.pipe()
-    os.set_blocking(w, False)
-    try:
-        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-    except ValueError:  # pragma: no cover - only the main thread may, checked above
-        os.close(r)
-        os.close(w)
-        yield
-        return
-    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    # a process started in the background by a non-interactive shell inherits SIGINT
-    # ignored, and then neither Python nor the forwarding below would stop anything
-    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-    # a KeyboardInterrupt raised inside a destructor (a Z3 term's __del__) is printed as
-    # "Exception ignored" and lost: it is raised again in the main thread instead
-    old_hook = sys.unraisablehook
-
-    def unraisable(u: UnraisableHookArgs) -> None:
-        if u.exc_type is not None and issubclass(u.exc_type, KeyboardInterrupt):
-            # from another thread, a moment later: here it would interrupt this hook
-            # itself (and threading.Thread.start waits, so a raw thread)
-            _thread.start_new_thread(_interrupt_main_soon, ())
-            return
-        old_hook(u)
-
-    sys.unraisablehook = unraisable
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            try:
-                data = os.read(r, 64)
-            except OSError:
-                return
-            if not data or stop.is_set():
-                return
-            if signal.SIGTERM in data:
-                os.kill(os.getpid(), signal.SIGINT)
-
-    watcher = threading.Thread(target=watch, name="fusever-signals", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        signal.set_wakeup_fd(old_fd)
-        signal.signal(signal.SIGTERM, old_term)
-        signal.signal(signal.SIGINT, old_int)
-        sys.unraisablehook = old_hook
-        with suppress(OSError):
-            os.write(w, b"\0")
-        watcher.join(timeout=1)
-        os.close(w)
-        os.close(r)
 
 
 def _writable(directory: Path, command: str) -> None:
@@ -1497,7 +1290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     try:
         args = build_parser().parse_args(argv)
-        with _signals():
+        with jobs.signals():
             code: int = args.run(args)
         return code
     except UsageError as e:

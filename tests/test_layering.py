@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mutate", "explore"),
     ("report",),
     ("report_explore", "report_trace"),
-    ("regress",),
+    ("regress", "jobs"),
     ("findings",),
     ("cli",),
     ("__main__", "pytest_plugin"),
