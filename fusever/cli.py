@@ -1,8 +1,9 @@
 """The command line: argument parsing and exit codes, no logic of its own.
 
 Loading is :mod:`fusever.load`, checking is :mod:`fusever.engines` (many checks at
-once, and interrupts, :mod:`fusever.jobs`), every line of output is formatted by
-:mod:`fusever.report` (and :mod:`fusever.regress` for its diff).
+once, and interrupts, :mod:`fusever.jobs`), the regress policy is
+:mod:`fusever.regression`; every line of output is formatted by :mod:`fusever.report`
+(and :mod:`fusever.regress` for its diff).
 """
 
 from __future__ import annotations
@@ -14,19 +15,13 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-from fusever import __version__, files, findings, jobs, regress, report
+from fusever import __version__, files, findings, jobs, regress, regression, report
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Result, Verdict
-
-if TYPE_CHECKING:
-    from fusever.certificate import Certificate, Recheck
-    from fusever.engines import Outcome
-    from fusever.merges import MergeCheck
 
 # Exit codes: a public interface (README.md, `fusever --help`).
 EXIT_OK = 0  # every property as expected: no violation, every cover goal covered
@@ -52,10 +47,6 @@ ENGINES = ("bmc", "kind", "chc", "auto")
 TRACE_FORMATS = ("text", "mermaid", "html", "svg")  # report_trace.FORMATS
 # prove also has the explicit-state engine (regress, diff and explore do not record it)
 PROVE_ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
-# the re-check of one configuration's certificates, when `regress --timeout` is not given:
-# a stored certificate is bounded by its configuration's depth, but a forged or corrupt
-# one must still not hold CI for ever (fuse_v2's take a few seconds)
-RECHECK_SECONDS = 600.0
 SPEC_DIR = Path("spec")
 
 
@@ -326,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument(
         "--engine", choices=PROVE_ENGINES, default="explicit",
         help="with --record (default explicit: complete where its search ends within "
-        f"{RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
+        f"{regression.RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
     )  # fmt: skip
     reg.add_argument(
         "--config", dest="configs", action="append", default=[], metavar="NAME",
@@ -336,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument(
         "--timeout", type=_seconds, metavar="S",
         help=f"seconds per configuration for re-checking its certificates (default "
-        f"{RECHECK_SECONDS:g}) and for a search: past it, a verdict is undecided (exit 3)",
+        f"{regression.RECHECK_SECONDS:g}) and for a search: past it, a verdict is undecided (exit 3)",
     )  # fmt: skip
     reg.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
@@ -701,78 +692,51 @@ def _regress(args: argparse.Namespace) -> int:
     paths = _resolve(args.specs) if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     systems = _only_configs(systems, args.configs)
-    restricted = bool(args.specs or args.configs)
-    # only the selected specs' files are read: another spec's corrupt file is no concern
-    recorded = regress.read_dir(proofs, {ts.name for ts in systems} if restricted else None)
-    if restricted:  # only the selected recordings are in question
-        keys = {ts.key for ts in systems}
-        names = {ts.name for ts in systems}
-        recorded = {
-            k: r for k, r in recorded.items() if r.spec in names and (not args.configs or k in keys)
-        }
-    if args.record and args.merges_only:
-        # the step merges alone, against the verdicts proofs/ already records
-        _writable(proofs, "regress --record")
-        merge_changes = _regress_merges(
-            systems, proofs, recorded, args.merge_engine, args.jobs, True
-        )
-        sys.stdout.write(
-            f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
-        )
-        for c in merge_changes:
-            sys.stdout.write(f"{c}\n")
-        return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
+    named = {"specs_named": bool(args.specs), "configs_named": bool(args.configs)}
+    recorded = regression.recordings(proofs, systems, **named)
     if args.record:
         _writable(proofs, "regress --record")
-        engine = args.engine
-        limit = RECORD_STATE_LIMIT if engine == "explicit" else None
-        work = [(ts, Options(depth=ts.depth, engine=engine, state_limit=limit)) for ts in systems]
-        ran = jobs.parallel(_record_one, work, args.jobs)
-        outcomes = [o for _, o in ran]
-        recordings = [
-            regress.record(ts, o.results, used, ts.depth, o.certificates)
-            for (ts, _), (used, o) in zip(work, ran, strict=True)
-        ]
-        only = {ts.name for ts in systems} if args.specs else None
-        # with --config, the other configurations' files stay as they are
+    if args.record and args.merges_only:
+        # the step merges alone, against the verdicts proofs/ already records
+        return _record_merges(systems, proofs, recorded, args)
+    if args.record:
         try:
-            written = regress.write_dir(proofs, recordings, set() if args.configs else only)
-        except OSError as e:
-            raise UsageError(f"cannot write {proofs}/: {e.strerror or e}") from e
+            done = regression.record(systems, proofs, args.engine, args.jobs, **named)
+        except regression.Unwritable as e:
+            raise UsageError(str(e)) from e
         # the table only: the traces are in proofs/ and `fusever prove` shows them
-        results = [r for o in outcomes for r in o.results]
-        table = report.render_text(results).split("\n\n")[0]
+        table = report.render_text(list(done.results)).split("\n\n")[0]
         sys.stdout.write(table.rstrip("\n") + "\n")
-        sys.stdout.write(f"recorded {len(written)} spec configuration(s) in {proofs}/\n")
+        sys.stdout.write(f"recorded {len(done.written)} spec configuration(s) in {proofs}/\n")
         if args.no_merges or not any(ts.merges for ts in systems):
             return EXIT_OK
-        by_key = {r.key: r for r in recordings}
-        merge_changes = _regress_merges(systems, proofs, by_key, args.merge_engine, args.jobs, True)
-        sys.stdout.write(
-            f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
-        )
-        for c in merge_changes:
-            sys.stdout.write(f"{c}\n")
-        return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
-    checked = [ts for ts in systems if ts.key in recorded]
-    runs = jobs.parallel(
-        _check_recorded,
-        [(ts, (recorded[ts.key], args.timeout, args.rerun)) for ts in checked],
-        args.jobs,
+        return _record_merges(systems, proofs, {r.key: r for r in done.recordings}, args)
+    checked = regression.check_all(
+        systems, recorded, proofs, workers=args.jobs, timeout=args.timeout, rerun=args.rerun,
+        merges=not args.no_merges, recheck_merges=args.recheck_merges,
+    )  # fmt: skip
+    sys.stdout.write(
+        regress.render(checked.changes, checked.checked, proofs, checked.rechecked, checked.kept)
     )
-    changes = regress.missing(recorded, [ts.key for ts in systems])
-    for ts, (now, _, _) in zip(checked, runs, strict=True):
-        changes += regress.compare(recorded[ts.key], now)
-    if not args.no_merges:
-        changes += _regress_merges(
-            checked, proofs, recorded, None, args.jobs, False, args.recheck_merges or args.rerun
-        )
-    rechecked = sum(n for _, n, _ in runs)
-    kept = sum(1 for _, _, searched in runs if searched < 0)
-    sys.stdout.write(regress.render(changes, len(checked), proofs, rechecked, kept))
-    if any(c.fatal for c in changes):
+    if checked.fatal:
         return EXIT_FINDING
-    return EXIT_UNKNOWN if any(c.undecided for c in changes) else EXIT_OK
+    return EXIT_UNKNOWN if checked.undecided else EXIT_OK
+
+
+def _record_merges(
+    systems: Sequence[TransitionSystem],
+    proofs: Path,
+    recorded: Mapping[str, regress.Recording],
+    args: argparse.Namespace,
+) -> int:
+    """regress --record's step merges, against the verdicts ``recorded``."""
+    changes = regression.check_merges(systems, proofs, recorded, args.merge_engine, args.jobs, True)
+    sys.stdout.write(
+        f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
+    )
+    for c in changes:
+        sys.stdout.write(f"{c}\n")
+    return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
 
 
 def _only_configs(systems: list[TransitionSystem], names: Sequence[str]) -> list[TransitionSystem]:
@@ -813,184 +777,6 @@ def _cmd_merges(args: argparse.Namespace) -> int:
     if "disagree" in verdicts:
         return EXIT_FINDING
     return EXIT_UNKNOWN if "unknown" in verdicts else EXIT_OK
-
-
-def _regress_merges(
-    systems: Sequence[TransitionSystem],
-    proofs: Path,
-    recordings: Mapping[str, regress.Recording],
-    engine: str | None,
-    workers: int,
-    record: bool,
-    recheck: bool = False,
-) -> list[regress.Change]:
-    """Check every step merge of every configuration in ``systems``; with ``record``,
-    write proofs/merges/, otherwise compare with it.  Either way, a configuration
-    whose recorded verdicts hold while one of its merges does not agree is a change."""
-    from fusever import merges
-
-    stored = regress.read_merges(proofs)
-    work = []
-    kept: dict[tuple[str, str], regress.RecordedMerge] = {}
-    for ts in systems:
-        old = stored.get(ts.key)
-        by_name = {m.name: m for m in old.merges} if old is not None else {}
-        for name, _ in ts.merges:
-            prior = by_name.get(name)
-            # the check stands while neither form nor the engine's code has changed (the
-            # same computation); --recheck-merges (or --rerun) runs it again
-            if (
-                not record
-                and not recheck
-                and prior is not None
-                and prior.fingerprint
-                and prior.fingerprint
-                == merges.fingerprint(
-                    ts, merges.unmerged_form(ts.path, ts.config, name), prior.engine
-                )
-            ):
-                kept[(ts.key, name)] = prior
-                continue
-            # explicit first, always: it falls back to BMC (to a short merged bound) by
-            # itself where it does not finish.  Inheriting a recorded "bmc" would run
-            # BMC to the configuration's whole depth, where a merge's declared extra
-            # steps may be too few (serial_write's ignore OTHER_WRITES) and a merged
-            # failure the unmerged form reaches only later reads as a disagreement.
-            chosen = engine or "explicit"
-            # explicit's own limit (2,000,000): an unmerged form is larger than the
-            # configuration, and BMC's agreement is only to bounds
-            limit = None
-            work.append((ts, (name, Options(engine=chosen, state_limit=limit), ())))
-    checks = jobs.parallel(jobs.check_merge, work, workers)
-    by_key: dict[str, list[MergeCheck]] = {}
-    for (ts, _), c in zip(work, checks, strict=True):
-        by_key.setdefault(ts.key, []).append(c)
-    fresh = []
-    for ts in systems:
-        rec = regress.record_merges(ts.name, ts.config, by_key.get(ts.key, []))
-        ran = {m.name: m for m in rec.merges}
-        order = [ran.get(n) or kept[(ts.key, n)] for n, _ in ts.merges]
-        fresh.append(replace(rec, merges=tuple(order)))
-    if record:
-        regress.write_merges(proofs, fresh)
-    changes: list[regress.Change] = []
-    for rec in fresh:
-        old = None if record else stored.get(rec.key)
-        changes += regress.compare_merges(old if not record else rec, rec, recordings.get(rec.key))
-    return changes
-
-
-# regress with the explicit engine: past this many states a configuration goes to BMC
-# (the largest shipped one that is exhausted, w4, has 565,265)
-RECORD_STATE_LIMIT = 1_000_000
-
-
-def _record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
-    """What regress --record runs on one configuration, and the engine it used: the
-    explicit engine's complete verdicts where its search finishes; where it does not
-    apply (free starts of wide counters) or does not finish (its state limit or the
-    timeout), BMC to the configuration's depth instead, for every property."""
-    out = jobs.prove_certified(ts, options)
-    if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
-        return "bmc", jobs.prove_certified(ts, replace(options, engine="bmc"))
-    return options.engine, out
-
-
-def _recheck(
-    ts: TransitionSystem, certs: Sequence[Certificate], seconds: float
-) -> tuple[Recheck, ...]:
-    import time
-
-    from fusever import certificate
-
-    return certificate.recheck_statuses(ts, list(certs), time.monotonic() + seconds)
-
-
-def _check_recorded(
-    ts: TransitionSystem, job: tuple[regress.Recording, float | None, bool]
-) -> tuple[regress.Recording, int, int]:
-    """One recorded configuration, checked again.  Unless ``rerun``: when neither the
-    transition system nor the recorded engine's code has changed since recording
-    (:meth:`fusever.regress.Recording.decided_by`), running it again is the same
-    computation, and the recording stands as it is (-1 properties searched), unless it
-    holds certificates: those are re-checked, an independent check that costs little.
-    Otherwise, when the fingerprint is unchanged and every stored certificate still
-    re-checks, the certified properties keep their recorded verdicts and only the
-    others are searched (bmc, which gave their recorded verdicts); otherwise the
-    recorded engine runs again on everything.  Returns the fresh recording, the
-    certificates re-checked and the properties searched.  A re-check that runs out
-    of time (``timeout``, default :data:`RECHECK_SECONDS`) makes its property
-    undecided, never a failure."""
-    from fusever.certificate import Recheck
-
-    rec, timeout, rerun = job
-    certified = [p for p in rec.properties if p.certificate is not None]
-    certs = [p.certificate for p in certified if p.certificate is not None]
-    if not rerun and not certs and rec.decided_by(ts):
-        return rec, 0, -1
-    same = rec.fingerprint == regress.fingerprint(ts) and bool(certs)
-    seconds = RECHECK_SECONDS if timeout is None else timeout
-    statuses = _recheck(ts, certs, seconds) if same else ()
-    if not same or Recheck.FAILED in statuses:
-        limit = RECORD_STATE_LIMIT if rec.engine == "explicit" else None
-        options = Options(depth=rec.depth, engine=rec.engine, timeout=timeout, state_limit=limit)
-        out = jobs.prove_certified(ts, options)
-        now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
-        return now, 0, len(out.results)
-    timed_out = f"the certificate's re-check ran out of time after {seconds:g} s; try --timeout"
-    kept = {
-        p.name: p
-        if status is Recheck.PASSED
-        else replace(p, verdict=Verdict.UNKNOWN, complete=False, certificate=None, reason=timed_out)
-        for p, status in zip(certified, statuses, strict=True)
-    }
-    # the rest: BMC on every property, as when they were recorded, so the same shortest
-    # traces come back (its choices depend on the goals it holds and on where its
-    # chunks of depths end), cut at the first chunk end past the deepest recorded
-    # trace, or at the recorded depth when a bounded verdict is among them; a trace
-    # auto found past the depth gets a run to its own step
-    from fusever.bmc import CHUNK
-
-    recorded = {p.name: p for p in rec.properties}
-    rest = [p.name for p in ts.properties if p.name not in kept]
-    by_depth: dict[int, list[str]] = {}
-    for name in rest:
-        old = recorded.get(name)
-        if old is None or old.step is None or old.verdict in (Verdict.PROVED, Verdict.UNREACHABLE):
-            need = rec.depth
-        elif old.step > rec.depth:
-            need = old.step
-        else:
-            need = min(rec.depth, old.step + (CHUNK - 1 - old.step % CHUNK))
-        by_depth.setdefault(need, []).append(name)
-    if by_depth:  # one run to the deepest need within the depth serves them all
-        within = max([d for d in by_depth if d <= rec.depth], default=None)
-        if within is not None:
-            by_depth = {
-                **{d: n for d, n in by_depth.items() if d > rec.depth},
-                within: [x for d, n in by_depth.items() if d <= rec.depth for x in n],
-            }
-    results = [
-        r
-        for depth, names in sorted(by_depth.items())
-        for r in jobs.prove(ts, Options(depth=depth, engine="bmc", timeout=timeout))
-        if r.property in names
-    ]
-    now = regress.record(ts, results, rec.engine, rec.depth)
-    searched = {p.name: p for p in now.properties}
-    props = tuple(kept[p.name] if p.name in kept else searched[p.name] for p in ts.properties)
-    passed = sum(s is Recheck.PASSED for s in statuses)
-    return replace(now, properties=props), passed, len(rest)
-
-
-def recheck(
-    ts: TransitionSystem, rec: regress.Recording, rerun: bool = False, timeout: float | None = None
-) -> tuple[list[regress.Change], bool]:
-    """What ``fusever regress`` does for one recorded configuration, as a library call
-    (the pytest plugin's): the changes against the recording, and whether it was kept
-    without running (unchanged since recorded)."""
-    now, _, searched = _check_recorded(ts, (rec, timeout, rerun))
-    return regress.compare(rec, now), searched < 0
 
 
 def _writable(directory: Path, command: str) -> None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from fusever.merges import MergeCheck
 
 __all__ = [
+    "MergeJob",
     "Proved",
     "check_merge",
     "interrupted",
@@ -52,6 +53,9 @@ __all__ = [
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
+
+# a step merge to check: its name, the options and the `--set` overrides
+MergeJob = tuple[str, Options, tuple[str, ...]]
 
 
 # ---- the work a worker runs --------------------------------------------------------
@@ -77,9 +81,8 @@ def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ..
     return prove(ts, options)
 
 
-def check_merge(ts: TransitionSystem, job: tuple[str, Options, tuple[str, ...]]) -> MergeCheck:
-    """One step merge of ``ts``'s configuration checked (:func:`fusever.merges.check`):
-    the merge's name, the options and the ``--set`` overrides."""
+def check_merge(ts: TransitionSystem, job: MergeJob) -> MergeCheck:
+    """One step merge of ``ts``'s configuration checked (:func:`fusever.merges.check`)."""
     from fusever import merges
 
     name, options, sets = job

@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report",),
     ("report_explore", "report_trace"),
     ("regress", "jobs"),
-    ("findings",),
+    ("findings", "regression"),
     ("cli",),
     ("__main__", "pytest_plugin"),
 )
