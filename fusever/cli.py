@@ -164,42 +164,84 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fusever {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (
+        _prove_parser,
+        _check_parser,
+        _regress_parser,
+        _merges_parser,
+        _diff_parser,
+        _mutate_parser,
+        _explore_parser,
+        _show_parser,
+        _findings_parser,
+    ):
+        add(sub)
+    return parser
 
-    prove = sub.add_parser(
-        "prove",
-        help="check every property of the specs",
-        description="Check every property of the specs (every .fv under spec/ when none is named).",
+
+# ---- one builder per command, and the arguments several share ------------------------
+
+SPECS_HELP = ".fv files or spec names (default: every spec under spec/)"
+SET_HELP = "override a constant (repeatable)"
+
+
+def _command(
+    sub: argparse._SubParsersAction[_Parser], name: str, help: str, description: str
+) -> _Parser:
+    """A command's parser, with the exit codes as its epilog."""
+    return sub.add_parser(
+        name,
+        help=help,
+        description=description,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    prove.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help=".fv files or spec names (default: every spec under spec/)",
-    )
-    prove.add_argument(
-        "--depth", type=_depth, metavar="K",
-        help="steps to search (default: the spec's): bmc, kind and auto show no trace "
-        "longer than K, and a proof for all depths still counts; explicit and chc are not "
-        "cut (they search until they decide, and their traces may be longer)",
-    )  # fmt: skip
-    prove.add_argument(
+
+
+def _add_specs(p: argparse.ArgumentParser, help: str = SPECS_HELP) -> None:
+    p.add_argument("specs", nargs="*", metavar="SPEC", help=help)
+
+
+def _add_sets(p: argparse.ArgumentParser, help: str | None = SET_HELP) -> None:
+    p.add_argument(
         "--set",
         dest="sets",
         type=_setting,
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a constant (repeatable)",
+        help=help,
     )
+
+
+def _add_configs(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument(
+        "--config", dest="configs", action="append", default=[], metavar="NAME", help=help
+    )
+
+
+def _add_jobs(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help=help)
+
+
+def _prove_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    prove = _command(
+        sub,
+        "prove",
+        "check every property of the specs",
+        "Check every property of the specs (every .fv under spec/ when none is named).",
+    )
+    _add_specs(prove)
     prove.add_argument(
-        "--config",
-        dest="configs",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run under this configuration of the spec (repeatable; `all`: the default and every one)",
+        "--depth", type=_depth, metavar="K",
+        help="steps to search (default: the spec's): bmc, kind and auto show no trace "
+        "longer than K, and a proof for all depths still counts; explicit and chc are not "
+        "cut (they search until they decide, and their traces may be longer)",
+    )  # fmt: skip
+    _add_sets(prove)
+    _add_configs(
+        prove,
+        "run under this configuration of the spec (repeatable; `all`: the default and every one)",
     )
     prove.add_argument(
         "--property",
@@ -223,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --engine explicit: also run BMC to the depth; any disagreement on a verdict "
         "or a shortest step is an internal error (exit 4)",
     )
+    _prove_output_args(prove)
+    _add_jobs(prove, "check N specs in parallel")
+    prove.set_defaults(run=_cmd_prove)
+
+
+def _prove_output_args(prove: argparse.ArgumentParser) -> None:
+    """prove's report and traces: --format to --ghosts."""
     prove.add_argument("--format", choices=("text", "json", "junit"), default="text")
     prove.add_argument(
         "--trace-dir",
@@ -250,40 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="traces in full: the whole initial state, every change"
     )
     prove.add_argument("--ghosts", action="store_true", help="show ghost state in traces")
-    prove.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
-    )
-    prove.set_defaults(run=_cmd_prove)
 
-    check = sub.add_parser(
+
+def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    check = _command(
+        sub,
         "check",
-        help="parse and check specs only",
-        description="Parse and check specs without running a solver.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "parse and check specs only",
+        "Parse and check specs without running a solver.",
     )
-    check.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help=".fv files or spec names (default: every spec under spec/)",
-    )
-    check.add_argument(
-        "--set",
-        dest="sets",
-        type=_setting,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a constant (repeatable)",
-    )
-    check.add_argument(
-        "--config",
-        dest="configs",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="check under this configuration of the spec (repeatable; `all`: the default and every one)",
+    _add_specs(check)
+    _add_sets(check)
+    _add_configs(
+        check,
+        "check under this configuration of the spec (repeatable; `all`: the default and every one)",
     )
     check.add_argument(
         "--format", choices=("text", "json"), default="text",
@@ -292,46 +321,41 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(run=_cmd_check)
 
-    reg = sub.add_parser(
-        "regress",
-        help="re-check the verdicts recorded in proofs/",
-        description=(
-            "Check every configuration recorded in proofs/ again and fail on any changed "
-            "verdict.  A configuration whose transition system and engine code are both "
-            "unchanged since recorded (their fingerprints) keeps its verdicts: running it "
-            "again is the same computation (--rerun runs it anyway); a proof for all depths "
-            "is re-checked from its stored certificate while the spec means the same; "
-            "everything else is searched again.  --record rewrites proofs/ from the specs "
-            "under spec/."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    reg.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help="only these specs: .fv files or spec names (default: every spec under spec/)",
-    )
+
+REGRESS_DESCRIPTION = (
+    "Check every configuration recorded in proofs/ again and fail on any changed "
+    "verdict.  A configuration whose transition system and engine code are both "
+    "unchanged since recorded (their fingerprints) keeps its verdicts: running it "
+    "again is the same computation (--rerun runs it anyway); a proof for all depths "
+    "is re-checked from its stored certificate while the spec means the same; "
+    "everything else is searched again.  --record rewrites proofs/ from the specs "
+    "under spec/."
+)
+
+
+def _regress_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    reg = _command(sub, "regress", "re-check the verdicts recorded in proofs/", REGRESS_DESCRIPTION)
+    _add_specs(reg, "only these specs: .fv files or spec names (default: every spec under spec/)")
     reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
     reg.add_argument(
         "--engine", choices=PROVE_ENGINES, default="explicit",
         help="with --record (default explicit: complete where its search ends within "
         f"{regression.RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
     )  # fmt: skip
-    reg.add_argument(
-        "--config", dest="configs", action="append", default=[], metavar="NAME",
-        help="only this configuration (repeatable; `default`: the spec's own)",
-    )  # fmt: skip
+    _add_configs(reg, "only this configuration (repeatable; `default`: the spec's own)")
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     reg.add_argument(
         "--timeout", type=_seconds, metavar="S",
         help=f"seconds per configuration for re-checking its certificates (default "
         f"{regression.RECHECK_SECONDS:g}) and for a search: past it, a verdict is undecided (exit 3)",
     )  # fmt: skip
-    reg.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
-    )
+    _add_jobs(reg, "check N specs in parallel")
+    _regress_merge_args(reg)
+    reg.set_defaults(run=_cmd_regress)
+
+
+def _regress_merge_args(reg: argparse.ArgumentParser) -> None:
+    """regress's --merge-engine to --no-merges (and --rerun among them)."""
     reg.add_argument(
         "--merge-engine", choices=PROVE_ENGINES, default=None, metavar="ENGINE",
         help="with --record: the engine that checks the step merges (default: explicit, "
@@ -354,30 +378,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-merges", action="store_true",
         help="leave the step merges (proofs/merges/) alone: neither checked nor recorded",
     )  # fmt: skip
-    reg.set_defaults(run=_cmd_regress)
 
-    mrg = sub.add_parser(
+
+def _merges_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    mrg = _command(
+        sub,
         "merges",
-        help="check each step merge against its unmerged form",
-        description=(
-            "For every `merge` a spec declares, in every configuration where it changes "
-            "something: check the merged and the unmerged form with one engine and compare "
-            "every property's verdict and the reachable observations.  Exit 1 when a merge "
-            "disagrees, 3 when one is undecided."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check each step merge against its unmerged form",
+        "For every `merge` a spec declares, in every configuration where it changes "
+        "something: check the merged and the unmerged form with one engine and compare "
+        "every property's verdict and the reachable observations.  Exit 1 when a merge "
+        "disagrees, 3 when one is undecided.",
     )
-    mrg.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help=".fv files or spec names (default: every spec under spec/)",
+    _add_specs(mrg)
+    _add_configs(
+        mrg, "only this configuration (repeatable; `default`: the spec's own; default: every one)"
     )
-    mrg.add_argument(
-        "--config", dest="configs", action="append", default=[], metavar="NAME",
-        help="only this configuration (repeatable; `default`: the spec's own; default: every one)",
-    )  # fmt: skip
     mrg.add_argument(
         "--merge", dest="merges", action="append", default=[], metavar="NAME",
         help="only this merge (repeatable)",
@@ -392,25 +408,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="the merged form's bound (default: the configuration's)",
     )
-    mrg.add_argument(
-        "--set", dest="sets", action="append", default=[], type=_setting, metavar="NAME=VALUE"
-    )
-    mrg.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N", help="check N merges in parallel"
-    )
+    _add_sets(mrg, None)
+    _add_jobs(mrg, "check N merges in parallel")
     mrg.set_defaults(run=_cmd_merges)
-    _explore_parsers(sub)
 
-    show = sub.add_parser(
+
+def _show_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    show = _command(
+        sub,
         "show",
-        help="render a saved trace (ITF, from --trace-dir) without solving again",
-        description=(
-            "Render ITF traces written by --trace-dir as text, a Mermaid sequence diagram, "
-            "a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
-            "(not solved) for actors, descriptions and defaults, when it can be."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "render a saved trace (ITF, from --trace-dir) without solving again",
+        "Render ITF traces written by --trace-dir as text, a Mermaid sequence diagram, "
+        "a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
+        "(not solved) for actors, descriptions and defaults, when it can be.",
     )
     show.add_argument("traces", nargs="+", metavar="TRACE", help="*.itf.json files")
     show.add_argument("--format", choices=TRACE_FORMATS, default="text")
@@ -425,16 +435,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(run=_cmd_show)
 
-    fnd = sub.add_parser(
+
+def _findings_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    fnd = _command(
+        sub,
         "findings",
-        help="the findings (README summary, docs/findings.md), from proofs/",
-        description=(
-            "Print the findings generated from proofs/ (no solver runs): the full "
-            "findings, or with --summary the README's short table; --write FILE "
-            "(repeatable) replaces every findings section between its markers in FILE."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the findings (README summary, docs/findings.md), from proofs/",
+        "Print the findings generated from proofs/ (no solver runs): the full "
+        "findings, or with --summary the README's short table; --write FILE "
+        "(repeatable) replaces every findings section between its markers in FILE.",
     )
     fnd.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     fnd.add_argument(
@@ -443,7 +452,6 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     fnd.add_argument("--summary", action="store_true", help="print the README's summary table")
     fnd.set_defaults(run=_cmd_findings)
-    return parser
 
 
 # ---- commands ----------------------------------------------------------------------
@@ -840,38 +848,29 @@ def _cmd_findings(args: argparse.Namespace) -> int:
 # ---- exploring: diff, mutate, explore (logic in their modules, output in report_explore) --
 
 
-def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
-    def common(p: argparse.ArgumentParser, config: bool = True) -> None:
-        p.add_argument(
-            "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
-        )
-        p.add_argument(
-            "--set",
-            dest="sets",
-            type=_setting,
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="override a constant (repeatable)",
-        )
-        if config:
-            p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
-        p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
-        p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
+def _add_search_args(p: argparse.ArgumentParser, config: bool = True) -> None:
+    """diff's, mutate's and explore's --depth, --set, --config, --engine and --timeout."""
+    p.add_argument(
+        "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
+    )
+    _add_sets(p)
+    if config:
+        p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
+    p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
+    p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
 
-    d = sub.add_parser(
+
+def _diff_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    d = _command(
+        sub,
         "diff",
-        help="the shortest action sequence after which two specs' observations differ",
-        description=(
-            "Run A and B in lockstep on the same actions with the same arguments and find the "
-            "shortest sequence after which an observable (`observe` in the specs) differs."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the shortest action sequence after which two specs' observations differ",
+        "Run A and B in lockstep on the same actions with the same arguments and find the "
+        "shortest sequence after which an observable (`observe` in the specs) differs.",
     )
     d.add_argument("spec_a", metavar="A", help="a .fv file or a spec name (under spec/)")
     d.add_argument("spec_b", metavar="B", help="a .fv file or a spec name (under spec/)")
-    common(d)
+    _add_search_args(d)
     d.add_argument(
         "--map",
         dest="maps",
@@ -892,26 +891,25 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     d.set_defaults(run=_cmd_diff)
 
-    m = sub.add_parser(
+
+def _mutate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    m = _command(
+        sub,
         "mutate",
-        help="how strong are the properties: small mutants of the actions, killed or not",
-        description=(
-            "Generate small mutants of the spec's actions (a comparison swapped, an assignment "
-            "or a guard conjunct dropped, two statements swapped, a number off by one) and "
-            "check each against the properties; survivors are compared with the original "
-            "(fusever diff) to tell equivalent mutants apart."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "how strong are the properties: small mutants of the actions, killed or not",
+        "Generate small mutants of the spec's actions (a comparison swapped, an assignment "
+        "or a guard conjunct dropped, two statements swapped, a number off by one) and "
+        "check each against the properties; survivors are compared with the original "
+        "(fusever diff) to tell equivalent mutants apart.",
     )
     m.add_argument("spec", metavar="SPEC", help="a .fv file or a spec name (under spec/)")
-    common(m)
+    _add_search_args(m)
     m.add_argument(
         "--limit", type=_positive_int, metavar="N", help="at most N mutants, evenly spread"
     )
     m.add_argument("--actions", metavar="A,B", help="mutate only these actions")
     m.add_argument("--ghosts", action="store_true", help="mutate assignments to ghost state too")
-    m.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
+    _add_jobs(m, "N processes")
     m.add_argument("--format", choices=("text", "json"), default="text")
     m.add_argument(
         "--fail-under", type=_percent, metavar="SCORE",
@@ -920,30 +918,22 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     m.set_defaults(run=_cmd_mutate)
 
-    x = sub.add_parser(
+
+def _explore_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    x = _command(
+        sub,
         "explore",
-        help="every variant of a spec x every configuration x every property, as one matrix",
-        description=(
-            "Check BASE and every spec deriving from it (or the VARIANTs named), under the "
-            "default and every named configuration, against every property: one matrix. "
-            "Rows whose spec text, configuration, depth and engine did not change since the "
-            "last run come from .fusever-cache/."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "every variant of a spec x every configuration x every property, as one matrix",
+        "Check BASE and every spec deriving from it (or the VARIANTs named), under the "
+        "default and every named configuration, against every property: one matrix. "
+        "Rows whose spec text, configuration, depth and engine did not change since the "
+        "last run come from .fusever-cache/.",
     )
     x.add_argument("base", metavar="BASE", help="a spec name (under spec/) or a .fv file")
     x.add_argument("variants", nargs="*", metavar="VARIANT", help="only these variants")
-    common(x, config=False)
-    x.add_argument(
-        "--config",
-        dest="configs",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this configuration (repeatable; `default` is the default one)",
-    )
-    x.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
+    _add_search_args(x, config=False)
+    _add_configs(x, "only this configuration (repeatable; `default` is the default one)")
+    _add_jobs(x, "N processes")
     x.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     x.add_argument(
         "--wide", action="store_true",
