@@ -9,7 +9,6 @@ once, and interrupts, :mod:`fusever.jobs`), the regress policy is
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -481,13 +480,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(report.diagnostics_json(e.diagnostics))
         return EXIT_USAGE
     if args.format == "json":
-        checked = [
-            {"spec": ts.name, "config": ts.config, "file": ts.path,
-             "actions": len(ts.actions), "properties": len(ts.properties)}
-            for ts in systems
-        ]  # fmt: skip
-        doc = json.loads(report.diagnostics_json(()))
-        sys.stdout.write(json.dumps({**doc, "checked": checked}, indent=2) + "\n")
+        sys.stdout.write(report.checked_json(systems))
         return EXIT_OK
     sys.stdout.write(report.render_checked(systems))
     sys.stdout.write(report.checked_summary(len(systems), time.monotonic() - start))
