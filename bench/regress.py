@@ -23,8 +23,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from fusever import load, regress
-from fusever.cli import ALL_CONFIGS, _check_recorded, _load_configs
+from fusever import load, regress, regression
 from fusever.ts import TransitionSystem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,18 +31,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _one(ts: TransitionSystem, rec: regress.Recording) -> dict[str, object]:
     wall, cpu = time.monotonic(), time.process_time()
-    now, rechecked, searched = _check_recorded(ts, (rec, None, True))  # timed: always run
-    changes = regress.compare(rec, now)
+    check = regression.check(ts, rec, rerun=True)  # timed: always run
     return {
         "config": ts.key,
         "engine": rec.engine,
         "depth": rec.depth,
         "wall_s": round(time.monotonic() - wall, 3),
         "cpu_s": round(time.process_time() - cpu, 3),
-        "certificates_rechecked": rechecked,
-        "properties_searched": searched,
-        "changes": [str(c) for c in changes],
+        "certificates_rechecked": check.rechecked,
+        "properties_searched": check.searched,
+        "changes": [str(c) for c in check.changes],
     }
+
+
+def _configurations(paths: list[Path]) -> list[TransitionSystem]:
+    """Each spec under its default and every named configuration, as regress loads them."""
+    out: list[TransitionSystem] = []
+    for ts in load.load_specs(paths):
+        out.append(ts)
+        for name, _ in ts.configs:
+            out.extend(load.load_specs([ts.path], (), name))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", dest="configs", action="append", default=[])
     args = ap.parse_args(argv)
     paths = args.specs or load.discover(ROOT / "spec")
-    systems = _load_configs(list(paths), (), [ALL_CONFIGS])
+    systems = _configurations(list(paths))
     if args.configs:
         systems = [ts for ts in systems if (ts.config or "default") in args.configs]
     recorded = regress.read_dir(args.proofs)

@@ -1,42 +1,26 @@
 """The command line: argument parsing and exit codes, no logic of its own.
 
-Loading is :mod:`fusever.load`, checking is :mod:`fusever.engines`, every line of
-output is formatted by :mod:`fusever.report` (and :mod:`fusever.regress` for its diff).
+Loading is :mod:`fusever.load`, checking is :mod:`fusever.engines` (many checks at
+once, and interrupts, :mod:`fusever.jobs`), the regress policy is
+:mod:`fusever.regression`; every line of output is formatted by :mod:`fusever.report`
+(and :mod:`fusever.regress` for its diff).
 """
 
 from __future__ import annotations
 
-import _thread
 import argparse
-import json
-import os
 import shutil
-import signal
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import as_completed
-from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import NoReturn
 
-from fusever import __version__, files, findings, regress, report
+from fusever import __version__, files, findings, jobs, regress, regression, report
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
-from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
-
-if TYPE_CHECKING:
-    from sys import UnraisableHookArgs
-
-    from fusever.certificate import Certificate, Recheck
-    from fusever.engines import Outcome
-    from fusever.merges import MergeCheck
-
-_A = TypeVar("_A")
-_B = TypeVar("_B")
+from fusever.verdict import Options, Result, Verdict
 
 # Exit codes: a public interface (README.md, `fusever --help`).
 EXIT_OK = 0  # every property as expected: no violation, every cover goal covered
@@ -62,10 +46,6 @@ ENGINES = ("bmc", "kind", "chc", "auto")
 TRACE_FORMATS = ("text", "mermaid", "html", "svg")  # report_trace.FORMATS
 # prove also has the explicit-state engine (regress, diff and explore do not record it)
 PROVE_ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
-# the re-check of one configuration's certificates, when `regress --timeout` is not given:
-# a stored certificate is bounded by its configuration's depth, but a forged or corrupt
-# one must still not hold CI for ever (fuse_v2's take a few seconds)
-RECHECK_SECONDS = 600.0
 SPEC_DIR = Path("spec")
 
 
@@ -123,18 +103,6 @@ def _load_configs(
         for name in names:
             out.extend(_load([Path(ts.path)], sets, name))
     return out
-
-
-def _prove(
-    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
-) -> tuple[Result, ...]:
-    from fusever import engines
-
-    return engines.prove(ts, options, progress)
-
-
-def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
-    return _prove(ts, options)
 
 
 # ---- argument types -------------------------------------------------------------------
@@ -195,42 +163,84 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fusever {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (
+        _prove_parser,
+        _check_parser,
+        _regress_parser,
+        _merges_parser,
+        _diff_parser,
+        _mutate_parser,
+        _explore_parser,
+        _show_parser,
+        _findings_parser,
+    ):
+        add(sub)
+    return parser
 
-    prove = sub.add_parser(
-        "prove",
-        help="check every property of the specs",
-        description="Check every property of the specs (every .fv under spec/ when none is named).",
+
+# ---- one builder per command, and the arguments several share ------------------------
+
+SPECS_HELP = ".fv files or spec names (default: every spec under spec/)"
+SET_HELP = "override a constant (repeatable)"
+
+
+def _command(
+    sub: argparse._SubParsersAction[_Parser], name: str, help: str, description: str
+) -> _Parser:
+    """A command's parser, with the exit codes as its epilog."""
+    return sub.add_parser(
+        name,
+        help=help,
+        description=description,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    prove.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help=".fv files or spec names (default: every spec under spec/)",
-    )
-    prove.add_argument(
-        "--depth", type=_depth, metavar="K",
-        help="steps to search (default: the spec's): bmc, kind and auto show no trace "
-        "longer than K, and a proof for all depths still counts; explicit and chc are not "
-        "cut (they search until they decide, and their traces may be longer)",
-    )  # fmt: skip
-    prove.add_argument(
+
+
+def _add_specs(p: argparse.ArgumentParser, help: str = SPECS_HELP) -> None:
+    p.add_argument("specs", nargs="*", metavar="SPEC", help=help)
+
+
+def _add_sets(p: argparse.ArgumentParser, help: str | None = SET_HELP) -> None:
+    p.add_argument(
         "--set",
         dest="sets",
         type=_setting,
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a constant (repeatable)",
+        help=help,
     )
+
+
+def _add_configs(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument(
+        "--config", dest="configs", action="append", default=[], metavar="NAME", help=help
+    )
+
+
+def _add_jobs(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help=help)
+
+
+def _prove_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    prove = _command(
+        sub,
+        "prove",
+        "check every property of the specs",
+        "Check every property of the specs (every .fv under spec/ when none is named).",
+    )
+    _add_specs(prove)
     prove.add_argument(
-        "--config",
-        dest="configs",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run under this configuration of the spec (repeatable; `all`: the default and every one)",
+        "--depth", type=_depth, metavar="K",
+        help="steps to search (default: the spec's): bmc, kind and auto show no trace "
+        "longer than K, and a proof for all depths still counts; explicit and chc are not "
+        "cut (they search until they decide, and their traces may be longer)",
+    )  # fmt: skip
+    _add_sets(prove)
+    _add_configs(
+        prove,
+        "run under this configuration of the spec (repeatable; `all`: the default and every one)",
     )
     prove.add_argument(
         "--property",
@@ -254,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --engine explicit: also run BMC to the depth; any disagreement on a verdict "
         "or a shortest step is an internal error (exit 4)",
     )
+    _prove_output_args(prove)
+    _add_jobs(prove, "check N specs in parallel")
+    prove.set_defaults(run=_cmd_prove)
+
+
+def _prove_output_args(prove: argparse.ArgumentParser) -> None:
+    """prove's report and traces: --format to --ghosts."""
     prove.add_argument("--format", choices=("text", "json", "junit"), default="text")
     prove.add_argument(
         "--trace-dir",
@@ -281,40 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="traces in full: the whole initial state, every change"
     )
     prove.add_argument("--ghosts", action="store_true", help="show ghost state in traces")
-    prove.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
-    )
-    prove.set_defaults(run=_cmd_prove)
 
-    check = sub.add_parser(
+
+def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    check = _command(
+        sub,
         "check",
-        help="parse and check specs only",
-        description="Parse and check specs without running a solver.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "parse and check specs only",
+        "Parse and check specs without running a solver.",
     )
-    check.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help=".fv files or spec names (default: every spec under spec/)",
-    )
-    check.add_argument(
-        "--set",
-        dest="sets",
-        type=_setting,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a constant (repeatable)",
-    )
-    check.add_argument(
-        "--config",
-        dest="configs",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="check under this configuration of the spec (repeatable; `all`: the default and every one)",
+    _add_specs(check)
+    _add_sets(check)
+    _add_configs(
+        check,
+        "check under this configuration of the spec (repeatable; `all`: the default and every one)",
     )
     check.add_argument(
         "--format", choices=("text", "json"), default="text",
@@ -323,46 +320,41 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(run=_cmd_check)
 
-    reg = sub.add_parser(
-        "regress",
-        help="re-check the verdicts recorded in proofs/",
-        description=(
-            "Check every configuration recorded in proofs/ again and fail on any changed "
-            "verdict.  A configuration whose transition system and engine code are both "
-            "unchanged since recorded (their fingerprints) keeps its verdicts: running it "
-            "again is the same computation (--rerun runs it anyway); a proof for all depths "
-            "is re-checked from its stored certificate while the spec means the same; "
-            "everything else is searched again.  --record rewrites proofs/ from the specs "
-            "under spec/."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    reg.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help="only these specs: .fv files or spec names (default: every spec under spec/)",
-    )
+
+REGRESS_DESCRIPTION = (
+    "Check every configuration recorded in proofs/ again and fail on any changed "
+    "verdict.  A configuration whose transition system and engine code are both "
+    "unchanged since recorded (their fingerprints) keeps its verdicts: running it "
+    "again is the same computation (--rerun runs it anyway); a proof for all depths "
+    "is re-checked from its stored certificate while the spec means the same; "
+    "everything else is searched again.  --record rewrites proofs/ from the specs "
+    "under spec/."
+)
+
+
+def _regress_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    reg = _command(sub, "regress", "re-check the verdicts recorded in proofs/", REGRESS_DESCRIPTION)
+    _add_specs(reg, "only these specs: .fv files or spec names (default: every spec under spec/)")
     reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
     reg.add_argument(
         "--engine", choices=PROVE_ENGINES, default="explicit",
         help="with --record (default explicit: complete where its search ends within "
-        f"{RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
+        f"{regression.RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
     )  # fmt: skip
-    reg.add_argument(
-        "--config", dest="configs", action="append", default=[], metavar="NAME",
-        help="only this configuration (repeatable; `default`: the spec's own)",
-    )  # fmt: skip
+    _add_configs(reg, "only this configuration (repeatable; `default`: the spec's own)")
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     reg.add_argument(
         "--timeout", type=_seconds, metavar="S",
         help=f"seconds per configuration for re-checking its certificates (default "
-        f"{RECHECK_SECONDS:g}) and for a search: past it, a verdict is undecided (exit 3)",
+        f"{regression.RECHECK_SECONDS:g}) and for a search: past it, a verdict is undecided (exit 3)",
     )  # fmt: skip
-    reg.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N", help="check N specs in parallel"
-    )
+    _add_jobs(reg, "check N specs in parallel")
+    _regress_merge_args(reg)
+    reg.set_defaults(run=_cmd_regress)
+
+
+def _regress_merge_args(reg: argparse.ArgumentParser) -> None:
+    """regress's --merge-engine to --no-merges (and --rerun among them)."""
     reg.add_argument(
         "--merge-engine", choices=PROVE_ENGINES, default=None, metavar="ENGINE",
         help="with --record: the engine that checks the step merges (default: explicit, "
@@ -385,30 +377,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-merges", action="store_true",
         help="leave the step merges (proofs/merges/) alone: neither checked nor recorded",
     )  # fmt: skip
-    reg.set_defaults(run=_cmd_regress)
 
-    mrg = sub.add_parser(
+
+def _merges_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    mrg = _command(
+        sub,
         "merges",
-        help="check each step merge against its unmerged form",
-        description=(
-            "For every `merge` a spec declares, in every configuration where it changes "
-            "something: check the merged and the unmerged form with one engine and compare "
-            "every property's verdict and the reachable observations.  Exit 1 when a merge "
-            "disagrees, 3 when one is undecided."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check each step merge against its unmerged form",
+        "For every `merge` a spec declares, in every configuration where it changes "
+        "something: check the merged and the unmerged form with one engine and compare "
+        "every property's verdict and the reachable observations.  Exit 1 when a merge "
+        "disagrees, 3 when one is undecided.",
     )
-    mrg.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help=".fv files or spec names (default: every spec under spec/)",
+    _add_specs(mrg)
+    _add_configs(
+        mrg, "only this configuration (repeatable; `default`: the spec's own; default: every one)"
     )
-    mrg.add_argument(
-        "--config", dest="configs", action="append", default=[], metavar="NAME",
-        help="only this configuration (repeatable; `default`: the spec's own; default: every one)",
-    )  # fmt: skip
     mrg.add_argument(
         "--merge", dest="merges", action="append", default=[], metavar="NAME",
         help="only this merge (repeatable)",
@@ -423,25 +407,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="the merged form's bound (default: the configuration's)",
     )
-    mrg.add_argument(
-        "--set", dest="sets", action="append", default=[], type=_setting, metavar="NAME=VALUE"
-    )
-    mrg.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N", help="check N merges in parallel"
-    )
+    _add_sets(mrg, None)
+    _add_jobs(mrg, "check N merges in parallel")
     mrg.set_defaults(run=_cmd_merges)
-    _explore_parsers(sub)
 
-    show = sub.add_parser(
+
+def _show_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    show = _command(
+        sub,
         "show",
-        help="render a saved trace (ITF, from --trace-dir) without solving again",
-        description=(
-            "Render ITF traces written by --trace-dir as text, a Mermaid sequence diagram, "
-            "a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
-            "(not solved) for actors, descriptions and defaults, when it can be."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "render a saved trace (ITF, from --trace-dir) without solving again",
+        "Render ITF traces written by --trace-dir as text, a Mermaid sequence diagram, "
+        "a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
+        "(not solved) for actors, descriptions and defaults, when it can be.",
     )
     show.add_argument("traces", nargs="+", metavar="TRACE", help="*.itf.json files")
     show.add_argument("--format", choices=TRACE_FORMATS, default="text")
@@ -456,16 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(run=_cmd_show)
 
-    fnd = sub.add_parser(
+
+def _findings_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    fnd = _command(
+        sub,
         "findings",
-        help="the findings (README summary, docs/findings.md), from proofs/",
-        description=(
-            "Print the findings generated from proofs/ (no solver runs): the full "
-            "findings, or with --summary the README's short table; --write FILE "
-            "(repeatable) replaces every findings section between its markers in FILE."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the findings (README summary, docs/findings.md), from proofs/",
+        "Print the findings generated from proofs/ (no solver runs): the full "
+        "findings, or with --summary the README's short table; --write FILE "
+        "(repeatable) replaces every findings section between its markers in FILE.",
     )
     fnd.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
     fnd.add_argument(
@@ -474,7 +451,6 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     fnd.add_argument("--summary", action="store_true", help="print the README's summary table")
     fnd.set_defaults(run=_cmd_findings)
-    return parser
 
 
 # ---- commands ----------------------------------------------------------------------
@@ -504,13 +480,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(report.diagnostics_json(e.diagnostics))
         return EXIT_USAGE
     if args.format == "json":
-        checked = [
-            {"spec": ts.name, "config": ts.config, "file": ts.path,
-             "actions": len(ts.actions), "properties": len(ts.properties)}
-            for ts in systems
-        ]  # fmt: skip
-        doc = json.loads(report.diagnostics_json(()))
-        sys.stdout.write(json.dumps({**doc, "checked": checked}, indent=2) + "\n")
+        sys.stdout.write(report.checked_json(systems))
         return EXIT_OK
     sys.stdout.write(report.render_checked(systems))
     sys.stdout.write(report.checked_summary(len(systems), time.monotonic() - start))
@@ -540,24 +510,13 @@ def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSyst
             raise UsageError(f"no spec has a property `{name}`{did_you_mean(name, known)}")
 
 
-def _run(
-    jobs: Sequence[tuple[TransitionSystem, Options]], workers: int
-) -> tuple[list[tuple[Result, ...] | None], bool]:
-    """Check each spec, in parallel processes when asked; results in ``jobs``' order,
-    None for a spec an interrupt left unfinished (its engine's decided results when it
-    had some), and whether the run was interrupted."""
-    cut: list[tuple[Result, ...]] = []
-
-    def partial(rs: tuple[Result, ...]) -> tuple[Result, ...]:
-        cut.append(rs)
-        return rs
-
+def _run(work: Sequence[tuple[TransitionSystem, Options]], workers: int) -> jobs.Proved:
+    """:func:`fusever.jobs.prove_all`, an engine that does not exist a usage error."""
     try:
-        runs = _parallel_partial(_prove_in_worker, jobs, workers, local=_prove, partial=partial)
-        return runs, bool(cut) or any(r is None for r in runs)
+        return jobs.prove_all(work, workers)
     except ValueError as e:
         # an engine that does not exist (yet): the user's choice, not a crash
-        if {options.engine for _, options in jobs} - {"bmc", "auto", "explicit"}:
+        if {options.engine for _, options in work} - {"bmc", "auto", "explicit"}:
             raise UsageError(str(e)) from e
         raise
 
@@ -580,13 +539,9 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         _writable(args.trace_dir, "--trace-dir")
     if args.output is not None:
         _writable(args.output.parent, "--output")
-    jobs = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
-    runs, interrupted = _run(jobs, args.jobs)
-    results = [
-        r
-        for (ts, options), rs in zip(jobs, runs, strict=True)
-        for r in (rs if rs is not None else _interrupted(ts, options))
-    ]
+    work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
+    proved = _run(work, args.jobs)
+    results, interrupted = list(proved.results), proved.interrupted
     by_name = {ts.key: ts for ts in systems}
     written: list[Path] = []
     if args.trace_dir is not None:
@@ -623,24 +578,6 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         sys.stderr.write("fusever: interrupted: results decided before it are above\n")
     tail.write(report.summary_line(results, time.monotonic() - start, code))
     return code
-
-
-def _interrupted(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
-    """``unknown (interrupted)`` for each property of a spec the run did not finish."""
-    props = [p for p in ts.properties if options.properties is None or p.name in options.properties]
-    bound = ts.depth if options.depth is None else options.depth
-    return tuple(
-        Result.about(
-            ts,
-            p,
-            Verdict.UNKNOWN,
-            engine=options.engine,
-            seconds=0.0,
-            bound=bound,
-            reason="interrupted",
-        )
-        for p in props
-    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -756,78 +693,51 @@ def _regress(args: argparse.Namespace) -> int:
     paths = _resolve(args.specs) if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     systems = _only_configs(systems, args.configs)
-    restricted = bool(args.specs or args.configs)
-    # only the selected specs' files are read: another spec's corrupt file is no concern
-    recorded = regress.read_dir(proofs, {ts.name for ts in systems} if restricted else None)
-    if restricted:  # only the selected recordings are in question
-        keys = {ts.key for ts in systems}
-        names = {ts.name for ts in systems}
-        recorded = {
-            k: r for k, r in recorded.items() if r.spec in names and (not args.configs or k in keys)
-        }
-    if args.record and args.merges_only:
-        # the step merges alone, against the verdicts proofs/ already records
-        _writable(proofs, "regress --record")
-        merge_changes = _regress_merges(
-            systems, proofs, recorded, args.merge_engine, args.jobs, True
-        )
-        sys.stdout.write(
-            f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
-        )
-        for c in merge_changes:
-            sys.stdout.write(f"{c}\n")
-        return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
+    named = {"specs_named": bool(args.specs), "configs_named": bool(args.configs)}
+    recorded = regression.recordings(proofs, systems, **named)
     if args.record:
         _writable(proofs, "regress --record")
-        engine = args.engine
-        limit = RECORD_STATE_LIMIT if engine == "explicit" else None
-        jobs = [(ts, Options(depth=ts.depth, engine=engine, state_limit=limit)) for ts in systems]
-        ran = _parallel(_record_one, jobs, args.jobs)
-        outcomes = [o for _, o in ran]
-        recordings = [
-            regress.record(ts, o.results, used, ts.depth, o.certificates)
-            for (ts, _), (used, o) in zip(jobs, ran, strict=True)
-        ]
-        only = {ts.name for ts in systems} if args.specs else None
-        # with --config, the other configurations' files stay as they are
+    if args.record and args.merges_only:
+        # the step merges alone, against the verdicts proofs/ already records
+        return _record_merges(systems, proofs, recorded, args)
+    if args.record:
         try:
-            written = regress.write_dir(proofs, recordings, set() if args.configs else only)
-        except OSError as e:
-            raise UsageError(f"cannot write {proofs}/: {e.strerror or e}") from e
+            done = regression.record(systems, proofs, args.engine, args.jobs, **named)
+        except regression.Unwritable as e:
+            raise UsageError(str(e)) from e
         # the table only: the traces are in proofs/ and `fusever prove` shows them
-        results = [r for o in outcomes for r in o.results]
-        table = report.render_text(results).split("\n\n")[0]
+        table = report.render_text(list(done.results)).split("\n\n")[0]
         sys.stdout.write(table.rstrip("\n") + "\n")
-        sys.stdout.write(f"recorded {len(written)} spec configuration(s) in {proofs}/\n")
+        sys.stdout.write(f"recorded {len(done.written)} spec configuration(s) in {proofs}/\n")
         if args.no_merges or not any(ts.merges for ts in systems):
             return EXIT_OK
-        by_key = {r.key: r for r in recordings}
-        merge_changes = _regress_merges(systems, proofs, by_key, args.merge_engine, args.jobs, True)
-        sys.stdout.write(
-            f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
-        )
-        for c in merge_changes:
-            sys.stdout.write(f"{c}\n")
-        return EXIT_FINDING if any(c.fatal for c in merge_changes) else EXIT_OK
-    checked = [ts for ts in systems if ts.key in recorded]
-    runs = _parallel(
-        _check_recorded,
-        [(ts, (recorded[ts.key], args.timeout, args.rerun)) for ts in checked],
-        args.jobs,
+        return _record_merges(systems, proofs, {r.key: r for r in done.recordings}, args)
+    checked = regression.check_all(
+        systems, recorded, proofs, workers=args.jobs, timeout=args.timeout, rerun=args.rerun,
+        merges=not args.no_merges, recheck_merges=args.recheck_merges,
+    )  # fmt: skip
+    sys.stdout.write(
+        regress.render(checked.changes, checked.checked, proofs, checked.rechecked, checked.kept)
     )
-    changes = regress.missing(recorded, [ts.key for ts in systems])
-    for ts, (now, _, _) in zip(checked, runs, strict=True):
-        changes += regress.compare(recorded[ts.key], now)
-    if not args.no_merges:
-        changes += _regress_merges(
-            checked, proofs, recorded, None, args.jobs, False, args.recheck_merges or args.rerun
-        )
-    rechecked = sum(n for _, n, _ in runs)
-    kept = sum(1 for _, _, searched in runs if searched < 0)
-    sys.stdout.write(regress.render(changes, len(checked), proofs, rechecked, kept))
-    if any(c.fatal for c in changes):
+    if checked.fatal:
         return EXIT_FINDING
-    return EXIT_UNKNOWN if any(c.undecided for c in changes) else EXIT_OK
+    return EXIT_UNKNOWN if checked.undecided else EXIT_OK
+
+
+def _record_merges(
+    systems: Sequence[TransitionSystem],
+    proofs: Path,
+    recorded: Mapping[str, regress.Recording],
+    args: argparse.Namespace,
+) -> int:
+    """regress --record's step merges, against the verdicts ``recorded``."""
+    changes = regression.check_merges(systems, proofs, recorded, args.merge_engine, args.jobs, True)
+    sys.stdout.write(
+        f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
+    )
+    for c in changes:
+        sys.stdout.write(f"{c}\n")
+    return EXIT_FINDING if any(c.fatal for c in changes) else EXIT_OK
 
 
 def _only_configs(systems: list[TransitionSystem], names: Sequence[str]) -> list[TransitionSystem]:
@@ -854,13 +764,13 @@ def _cmd_merges(args: argparse.Namespace) -> int:
                 f"--merge: no spec declares a merge `{name}`{did_you_mean(name, known)}"
             )
     options = Options(depth=args.depth, engine=args.engine)
-    jobs = [
+    work = [
         (ts, (name, options, tuple(args.sets)))
         for ts in systems
         for name, _ in ts.merges
         if not args.merges or name in args.merges
     ]
-    checks = _parallel(_check_merge, jobs, args.jobs)
+    checks = jobs.parallel(jobs.check_merge, work, args.jobs)
     from fusever import report_explore
 
     sys.stdout.write(report_explore.render_merges(checks))
@@ -868,336 +778,6 @@ def _cmd_merges(args: argparse.Namespace) -> int:
     if "disagree" in verdicts:
         return EXIT_FINDING
     return EXIT_UNKNOWN if "unknown" in verdicts else EXIT_OK
-
-
-def _check_merge(ts: TransitionSystem, job: tuple[str, Options, tuple[str, ...]]) -> MergeCheck:
-    from fusever import merges
-
-    name, options, sets = job
-    return merges.check(ts.path, ts.config, name, options, sets)
-
-
-def _regress_merges(
-    systems: Sequence[TransitionSystem],
-    proofs: Path,
-    recordings: Mapping[str, regress.Recording],
-    engine: str | None,
-    jobs: int,
-    record: bool,
-    recheck: bool = False,
-) -> list[regress.Change]:
-    """Check every step merge of every configuration in ``systems``; with ``record``,
-    write proofs/merges/, otherwise compare with it.  Either way, a configuration
-    whose recorded verdicts hold while one of its merges does not agree is a change."""
-    from fusever import merges
-
-    stored = regress.read_merges(proofs)
-    work = []
-    kept: dict[tuple[str, str], regress.RecordedMerge] = {}
-    for ts in systems:
-        old = stored.get(ts.key)
-        by_name = {m.name: m for m in old.merges} if old is not None else {}
-        for name, _ in ts.merges:
-            prior = by_name.get(name)
-            # the check stands while neither form nor the engine's code has changed (the
-            # same computation); --recheck-merges (or --rerun) runs it again
-            if (
-                not record
-                and not recheck
-                and prior is not None
-                and prior.fingerprint
-                and prior.fingerprint
-                == merges.fingerprint(
-                    ts, merges.unmerged_form(ts.path, ts.config, name), prior.engine
-                )
-            ):
-                kept[(ts.key, name)] = prior
-                continue
-            # explicit first, always: it falls back to BMC (to a short merged bound) by
-            # itself where it does not finish.  Inheriting a recorded "bmc" would run
-            # BMC to the configuration's whole depth, where a merge's declared extra
-            # steps may be too few (serial_write's ignore OTHER_WRITES) and a merged
-            # failure the unmerged form reaches only later reads as a disagreement.
-            chosen = engine or "explicit"
-            # explicit's own limit (2,000,000): an unmerged form is larger than the
-            # configuration, and BMC's agreement is only to bounds
-            limit = None
-            work.append((ts, (name, Options(engine=chosen, state_limit=limit), ())))
-    checks = _parallel(_check_merge, work, jobs)
-    by_key: dict[str, list[MergeCheck]] = {}
-    for (ts, _), c in zip(work, checks, strict=True):
-        by_key.setdefault(ts.key, []).append(c)
-    fresh = []
-    for ts in systems:
-        rec = regress.record_merges(ts.name, ts.config, by_key.get(ts.key, []))
-        ran = {m.name: m for m in rec.merges}
-        order = [ran.get(n) or kept[(ts.key, n)] for n, _ in ts.merges]
-        fresh.append(replace(rec, merges=tuple(order)))
-    if record:
-        regress.write_merges(proofs, fresh)
-    changes: list[regress.Change] = []
-    for rec in fresh:
-        old = None if record else stored.get(rec.key)
-        changes += regress.compare_merges(old if not record else rec, rec, recordings.get(rec.key))
-    return changes
-
-
-# regress with the explicit engine: past this many states a configuration goes to BMC
-# (the largest shipped one that is exhausted, w4, has 565,265)
-RECORD_STATE_LIMIT = 1_000_000
-
-
-def _record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
-    """What regress --record runs on one configuration, and the engine it used: the
-    explicit engine's complete verdicts where its search finishes; where it does not
-    apply (free starts of wide counters) or does not finish (its state limit or the
-    timeout), BMC to the configuration's depth instead, for every property."""
-    out = _prove_certified(ts, options)
-    if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
-        return "bmc", _prove_certified(ts, replace(options, engine="bmc"))
-    return options.engine, out
-
-
-def _prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
-    from fusever import engines
-
-    return engines.prove_certified(ts, options)
-
-
-def _recheck(
-    ts: TransitionSystem, certs: Sequence[Certificate], seconds: float
-) -> tuple[Recheck, ...]:
-    import time
-
-    from fusever import certificate
-
-    return certificate.recheck_statuses(ts, list(certs), time.monotonic() + seconds)
-
-
-def _check_recorded(
-    ts: TransitionSystem, job: tuple[regress.Recording, float | None, bool]
-) -> tuple[regress.Recording, int, int]:
-    """One recorded configuration, checked again.  Unless ``rerun``: when neither the
-    transition system nor the recorded engine's code has changed since recording
-    (:meth:`fusever.regress.Recording.decided_by`), running it again is the same
-    computation, and the recording stands as it is (-1 properties searched), unless it
-    holds certificates: those are re-checked, an independent check that costs little.
-    Otherwise, when the fingerprint is unchanged and every stored certificate still
-    re-checks, the certified properties keep their recorded verdicts and only the
-    others are searched (bmc, which gave their recorded verdicts); otherwise the
-    recorded engine runs again on everything.  Returns the fresh recording, the
-    certificates re-checked and the properties searched.  A re-check that runs out
-    of time (``timeout``, default :data:`RECHECK_SECONDS`) makes its property
-    undecided, never a failure."""
-    from fusever.certificate import Recheck
-
-    rec, timeout, rerun = job
-    certified = [p for p in rec.properties if p.certificate is not None]
-    certs = [p.certificate for p in certified if p.certificate is not None]
-    if not rerun and not certs and rec.decided_by(ts):
-        return rec, 0, -1
-    same = rec.fingerprint == regress.fingerprint(ts) and bool(certs)
-    seconds = RECHECK_SECONDS if timeout is None else timeout
-    statuses = _recheck(ts, certs, seconds) if same else ()
-    if not same or Recheck.FAILED in statuses:
-        limit = RECORD_STATE_LIMIT if rec.engine == "explicit" else None
-        options = Options(depth=rec.depth, engine=rec.engine, timeout=timeout, state_limit=limit)
-        out = _prove_certified(ts, options)
-        now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
-        return now, 0, len(out.results)
-    timed_out = f"the certificate's re-check ran out of time after {seconds:g} s; try --timeout"
-    kept = {
-        p.name: p
-        if status is Recheck.PASSED
-        else replace(p, verdict=Verdict.UNKNOWN, complete=False, certificate=None, reason=timed_out)
-        for p, status in zip(certified, statuses, strict=True)
-    }
-    # the rest: BMC on every property, as when they were recorded, so the same shortest
-    # traces come back (its choices depend on the goals it holds and on where its
-    # chunks of depths end), cut at the first chunk end past the deepest recorded
-    # trace, or at the recorded depth when a bounded verdict is among them; a trace
-    # auto found past the depth gets a run to its own step
-    from fusever.bmc import CHUNK
-
-    recorded = {p.name: p for p in rec.properties}
-    rest = [p.name for p in ts.properties if p.name not in kept]
-    by_depth: dict[int, list[str]] = {}
-    for name in rest:
-        old = recorded.get(name)
-        if old is None or old.step is None or old.verdict in (Verdict.PROVED, Verdict.UNREACHABLE):
-            need = rec.depth
-        elif old.step > rec.depth:
-            need = old.step
-        else:
-            need = min(rec.depth, old.step + (CHUNK - 1 - old.step % CHUNK))
-        by_depth.setdefault(need, []).append(name)
-    if by_depth:  # one run to the deepest need within the depth serves them all
-        within = max([d for d in by_depth if d <= rec.depth], default=None)
-        if within is not None:
-            by_depth = {
-                **{d: n for d, n in by_depth.items() if d > rec.depth},
-                within: [x for d, n in by_depth.items() if d <= rec.depth for x in n],
-            }
-    results = [
-        r
-        for depth, names in sorted(by_depth.items())
-        for r in _prove(ts, Options(depth=depth, engine="bmc", timeout=timeout))
-        if r.property in names
-    ]
-    now = regress.record(ts, results, rec.engine, rec.depth)
-    searched = {p.name: p for p in now.properties}
-    props = tuple(kept[p.name] if p.name in kept else searched[p.name] for p in ts.properties)
-    passed = sum(s is Recheck.PASSED for s in statuses)
-    return replace(now, properties=props), passed, len(rest)
-
-
-def recheck(
-    ts: TransitionSystem, rec: regress.Recording, rerun: bool = False, timeout: float | None = None
-) -> tuple[list[regress.Change], bool]:
-    """What ``fusever regress`` does for one recorded configuration, as a library call
-    (the pytest plugin's): the changes against the recording, and whether it was kept
-    without running (unchanged since recorded)."""
-    now, _, searched = _check_recorded(ts, (rec, timeout, rerun))
-    return regress.compare(rec, now), searched < 0
-
-
-def _parallel(
-    work: Callable[[TransitionSystem, _A], _B],
-    jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
-    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
-) -> list[_B]:
-    """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
-    count of finished jobs on a terminal's stderr.  ``local``: ``work`` that also takes
-    a progress callback, used when the jobs run in this process (the status line then
-    follows each job's depth too).  An interrupt stops every worker and is raised."""
-    out = _parallel_partial(work, jobs, workers, local)
-    if any(o is None for o in out):
-        raise KeyboardInterrupt
-    return [o for o in out if o is not None]
-
-
-def _parallel_partial(
-    work: Callable[[TransitionSystem, _A], _B],
-    jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
-    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
-    partial: Callable[[tuple[Result, ...]], _B] | None = None,
-) -> list[_B | None]:
-    """:func:`_parallel`, but an interrupt (SIGINT, or SIGTERM, see :func:`_signals`)
-    ends it with the jobs finished so far and None for the others; every worker
-    process is killed first, so none outlives the run.  ``partial``: how a job's
-    results decided before an interrupt (:class:`fusever.verdict.Interrupted`) stand
-    for it."""
-    view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
-    done: dict[int, _B] = {}
-    with view if view is not None else nullcontext():
-        if view is not None and len(jobs) > 1:
-            view.done(0, len(jobs))
-        if workers <= 1 or len(jobs) <= 1:
-            i = 0
-            try:
-                for i, (ts, arg) in enumerate(jobs):
-                    if local is not None:
-                        done[i] = local(ts, arg, view.update if view else None)
-                    else:
-                        done[i] = work(ts, arg)
-                    if view:
-                        view.done(i + 1, len(jobs), ts.key)
-            except KeyboardInterrupt as e:
-                if partial is not None and isinstance(e, Interrupted):
-                    done[i] = partial(e.results)  # what the engine decided before it
-            return [done.get(i) for i in range(len(jobs))]
-        from fusever.engines import worker_pool
-
-        try:
-            with worker_pool(min(workers, len(jobs))) as pool:
-                futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
-                for future in as_completed(futures):
-                    try:
-                        done[futures[future]] = future.result()
-                    except Interrupted as e:  # a worker stopped by SIGINT (Ctrl-C's group)
-                        if partial is not None:
-                            done[futures[future]] = partial(e.results)
-                        raise
-                    if view:
-                        i = futures[future]
-                        running = [jobs[j][0].key for f, j in futures.items() if f.running()]
-                        view.done(len(done), len(jobs), jobs[i][0].key, running[:2])
-        except KeyboardInterrupt:
-            pass  # the workers are dead: what finished is returned
-        return [done.get(i) for i in range(len(jobs))]
-
-
-def _interrupt_main_soon() -> None:
-    time.sleep(0.05)
-    _thread.interrupt_main()
-
-
-@contextmanager
-def _signals() -> Iterator[None]:
-    """SIGTERM stops a run as SIGINT does.  Python runs a signal handler only between
-    bytecodes, so while Z3 solves (in C) SIGTERM would wait for the check to end; a
-    watcher thread, woken through ``signal.set_wakeup_fd`` the moment a signal
-    arrives, sends SIGINT, which Z3 turns into an interrupted check (and
-    :func:`fusever.encode.stop_if_interrupted` into a KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    r, w = os.pipe()
-    os.set_blocking(w, False)
-    try:
-        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-    except ValueError:  # pragma: no cover - only the main thread may, checked above
-        os.close(r)
-        os.close(w)
-        yield
-        return
-    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    # a process started in the background by a non-interactive shell inherits SIGINT
-    # ignored, and then neither Python nor the forwarding below would stop anything
-    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-    # a KeyboardInterrupt raised inside a destructor (a Z3 term's __del__) is printed as
-    # "Exception ignored" and lost: it is raised again in the main thread instead
-    old_hook = sys.unraisablehook
-
-    def unraisable(u: UnraisableHookArgs) -> None:
-        if u.exc_type is not None and issubclass(u.exc_type, KeyboardInterrupt):
-            # from another thread, a moment later: here it would interrupt this hook
-            # itself (and threading.Thread.start waits, so a raw thread)
-            _thread.start_new_thread(_interrupt_main_soon, ())
-            return
-        old_hook(u)
-
-    sys.unraisablehook = unraisable
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            try:
-                data = os.read(r, 64)
-            except OSError:
-                return
-            if not data or stop.is_set():
-                return
-            if signal.SIGTERM in data:
-                os.kill(os.getpid(), signal.SIGINT)
-
-    watcher = threading.Thread(target=watch, name="fusever-signals", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        signal.set_wakeup_fd(old_fd)
-        signal.signal(signal.SIGTERM, old_term)
-        signal.signal(signal.SIGINT, old_int)
-        sys.unraisablehook = old_hook
-        with suppress(OSError):
-            os.write(w, b"\0")
-        watcher.join(timeout=1)
-        os.close(w)
-        os.close(r)
 
 
 def _writable(directory: Path, command: str) -> None:
@@ -1261,38 +841,29 @@ def _cmd_findings(args: argparse.Namespace) -> int:
 # ---- exploring: diff, mutate, explore (logic in their modules, output in report_explore) --
 
 
-def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
-    def common(p: argparse.ArgumentParser, config: bool = True) -> None:
-        p.add_argument(
-            "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
-        )
-        p.add_argument(
-            "--set",
-            dest="sets",
-            type=_setting,
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="override a constant (repeatable)",
-        )
-        if config:
-            p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
-        p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
-        p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
+def _add_search_args(p: argparse.ArgumentParser, config: bool = True) -> None:
+    """diff's, mutate's and explore's --depth, --set, --config, --engine and --timeout."""
+    p.add_argument(
+        "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
+    )
+    _add_sets(p)
+    if config:
+        p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
+    p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
+    p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
 
-    d = sub.add_parser(
+
+def _diff_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    d = _command(
+        sub,
         "diff",
-        help="the shortest action sequence after which two specs' observations differ",
-        description=(
-            "Run A and B in lockstep on the same actions with the same arguments and find the "
-            "shortest sequence after which an observable (`observe` in the specs) differs."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the shortest action sequence after which two specs' observations differ",
+        "Run A and B in lockstep on the same actions with the same arguments and find the "
+        "shortest sequence after which an observable (`observe` in the specs) differs.",
     )
     d.add_argument("spec_a", metavar="A", help="a .fv file or a spec name (under spec/)")
     d.add_argument("spec_b", metavar="B", help="a .fv file or a spec name (under spec/)")
-    common(d)
+    _add_search_args(d)
     d.add_argument(
         "--map",
         dest="maps",
@@ -1313,26 +884,25 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     d.set_defaults(run=_cmd_diff)
 
-    m = sub.add_parser(
+
+def _mutate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    m = _command(
+        sub,
         "mutate",
-        help="how strong are the properties: small mutants of the actions, killed or not",
-        description=(
-            "Generate small mutants of the spec's actions (a comparison swapped, an assignment "
-            "or a guard conjunct dropped, two statements swapped, a number off by one) and "
-            "check each against the properties; survivors are compared with the original "
-            "(fusever diff) to tell equivalent mutants apart."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "how strong are the properties: small mutants of the actions, killed or not",
+        "Generate small mutants of the spec's actions (a comparison swapped, an assignment "
+        "or a guard conjunct dropped, two statements swapped, a number off by one) and "
+        "check each against the properties; survivors are compared with the original "
+        "(fusever diff) to tell equivalent mutants apart.",
     )
     m.add_argument("spec", metavar="SPEC", help="a .fv file or a spec name (under spec/)")
-    common(m)
+    _add_search_args(m)
     m.add_argument(
         "--limit", type=_positive_int, metavar="N", help="at most N mutants, evenly spread"
     )
     m.add_argument("--actions", metavar="A,B", help="mutate only these actions")
     m.add_argument("--ghosts", action="store_true", help="mutate assignments to ghost state too")
-    m.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
+    _add_jobs(m, "N processes")
     m.add_argument("--format", choices=("text", "json"), default="text")
     m.add_argument(
         "--fail-under", type=_percent, metavar="SCORE",
@@ -1341,30 +911,22 @@ def _explore_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     m.set_defaults(run=_cmd_mutate)
 
-    x = sub.add_parser(
+
+def _explore_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    x = _command(
+        sub,
         "explore",
-        help="every variant of a spec x every configuration x every property, as one matrix",
-        description=(
-            "Check BASE and every spec deriving from it (or the VARIANTs named), under the "
-            "default and every named configuration, against every property: one matrix. "
-            "Rows whose spec text, configuration, depth and engine did not change since the "
-            "last run come from .fusever-cache/."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "every variant of a spec x every configuration x every property, as one matrix",
+        "Check BASE and every spec deriving from it (or the VARIANTs named), under the "
+        "default and every named configuration, against every property: one matrix. "
+        "Rows whose spec text, configuration, depth and engine did not change since the "
+        "last run come from .fusever-cache/.",
     )
     x.add_argument("base", metavar="BASE", help="a spec name (under spec/) or a .fv file")
     x.add_argument("variants", nargs="*", metavar="VARIANT", help="only these variants")
-    common(x, config=False)
-    x.add_argument(
-        "--config",
-        dest="configs",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this configuration (repeatable; `default` is the default one)",
-    )
-    x.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="N processes")
+    _add_search_args(x, config=False)
+    _add_configs(x, "only this configuration (repeatable; `default` is the default one)")
+    _add_jobs(x, "N processes")
     x.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     x.add_argument(
         "--wide", action="store_true",
@@ -1497,7 +1059,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     try:
         args = build_parser().parse_args(argv)
-        with _signals():
+        with jobs.signals():
             code: int = args.run(args)
         return code
     except UsageError as e:

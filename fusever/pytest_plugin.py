@@ -72,7 +72,7 @@ class ProofsFile(pytest.File):
     def outcome(self) -> tuple[list[regress.Change], bool]:
         """The configuration checked once (the first item asks; the others share it)."""
         if self._outcome is None:
-            from fusever import cli
+            from fusever import regression
             from fusever.load import load_specs
 
             rec = self.recording
@@ -93,7 +93,8 @@ class ProofsFile(pytest.File):
                     )
                     return self._outcome
                 rerun = bool(self.config.getoption("fusever_rerun"))
-                self._outcome = cli.recheck(ts, rec, rerun=rerun)
+                check = regression.check(ts, rec, rerun=rerun)
+                self._outcome = (list(check.changes), check.kept)
         return self._outcome
 
 

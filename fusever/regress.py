@@ -40,7 +40,8 @@ action sequence is informational: a change of encoding may find another
 counterexample of the same, shortest length, so a different sequence is a note,
 not a failure.
 
-This module is plain data and files; running the engines is the CLI's business.
+This module is plain data and files; what runs again, and running it, is
+:mod:`fusever.regression`'s business.
 """
 
 from __future__ import annotations

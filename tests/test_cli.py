@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from report_fakes import fake_results, fake_ts, result
 
-from fusever import cli
+from fusever import cli, jobs
 from fusever.diagnostics import Diagnostic, SpecError
 from fusever.engines import Outcome
 from fusever.syntax import Span
@@ -72,8 +72,8 @@ class FakeEngine:
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine([fake_ts()], {"counter": fake_results()})
     monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(cli, "_prove", fake.prove)
-    monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
+    monkeypatch.setattr(jobs, "prove", fake.prove)
+    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
     monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
     return fake
 
@@ -206,7 +206,7 @@ def test_internal_error_exits_4_with_traceback(
     def boom(*args: object) -> tuple[Result, ...]:
         raise RuntimeError("encoder and interpreter disagree")
 
-    monkeypatch.setattr(cli, "_prove", boom)
+    monkeypatch.setattr(jobs, "prove", boom)
     code, out, err = run("prove", "a.fv")
     assert (code, out) == (4, "")
     assert err.startswith(
@@ -258,8 +258,8 @@ def test_jobs_keep_the_order_of_the_specs(run: Run, monkeypatch: pytest.MonkeyPa
         {n: (result("p", PropKind.INVARIANT, Verdict.PROVED, spec=n),) for n in names},
     )
     monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(cli, "_prove", fake.prove)
-    monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
+    monkeypatch.setattr(jobs, "prove", fake.prove)
+    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
     code, out, _ = run("prove", "x.fv", "--jobs", "2")
     assert code == 0
     assert [line.split()[0] for line in out.split("\n\n")[0].splitlines()[2:]] == names

@@ -9,7 +9,7 @@ import pytest
 from report_fakes import fake_results, fake_ts
 from test_cli import FakeEngine, Run, run  # noqa: F401  (the `run` fixture)
 
-from fusever import cli, files
+from fusever import cli, files, jobs
 
 
 def test_write_atomic_replaces_whole_or_not_at_all(
@@ -41,8 +41,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     monkeypatch.chdir(tmp_path)
     fake = FakeEngine([fake_ts()], {"counter": fake_results()})
     monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(cli, "_prove", fake.prove)
-    monkeypatch.setattr(cli, "_prove_certified", fake.prove_certified)
+    monkeypatch.setattr(jobs, "prove", fake.prove)
+    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
     monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
     return fake
 

@@ -38,8 +38,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mutate", "explore"),
     ("report",),
     ("report_explore", "report_trace"),
-    ("regress",),
-    ("findings",),
+    ("regress", "jobs"),
+    ("findings", "regression"),
     ("cli",),
     ("__main__", "pytest_plugin"),
 )

@@ -1,0 +1,314 @@
+"""Running many checks: in parallel processes, and stopped cleanly by a signal.
+
+Shared by ``prove``, ``regress`` and ``merges``: :func:`parallel` runs one function on
+each of many jobs, in worker processes when asked (:func:`fusever.engines.worker_pool`),
+with results in the jobs' order and a status line on a terminal's stderr
+(:class:`fusever.report.ProgressView`); :func:`parallel_partial` ends at an interrupt
+with the jobs finished so far; :func:`prove_all` is ``prove``'s run, an unfinished
+spec's properties ``unknown (interrupted)``.  :func:`signals` makes SIGTERM stop a run
+as SIGINT does, within a Z3 check too, so every worker is stopped and the command
+exits 3 with what was decided.
+
+The work itself is here as functions a worker process can run (:func:`prove`,
+:func:`prove_certified`, :func:`check_merge`); they import the engines when called, so
+importing this module runs no solver.  Nothing here prints but the status line.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import as_completed
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from fusever import report
+from fusever.ts import TransitionSystem
+from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
+
+    from fusever.engines import Outcome
+    from fusever.merges import MergeCheck
+
+__all__ = [
+    "MergeJob",
+    "Proved",
+    "check_merge",
+    "interrupted",
+    "parallel",
+    "parallel_partial",
+    "prove",
+    "prove_all",
+    "prove_certified",
+    "signals",
+]
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+# a step merge to check: its name, the options and the `--set` overrides
+MergeJob = tuple[str, Options, tuple[str, ...]]
+
+
+# ---- the work a worker runs --------------------------------------------------------
+
+
+def prove(
+    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
+) -> tuple[Result, ...]:
+    """:func:`fusever.engines.prove` (imported when called)."""
+    from fusever import engines
+
+    return engines.prove(ts, options, progress)
+
+
+def prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
+    """:func:`fusever.engines.prove_certified` (imported when called)."""
+    from fusever import engines
+
+    return engines.prove_certified(ts, options)
+
+
+def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
+    return prove(ts, options)
+
+
+def check_merge(ts: TransitionSystem, job: MergeJob) -> MergeCheck:
+    """One step merge of ``ts``'s configuration checked (:func:`fusever.merges.check`)."""
+    from fusever import merges
+
+    name, options, sets = job
+    return merges.check(ts.path, ts.config, name, options, sets)
+
+
+# ---- runs of many jobs -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Proved:
+    """``prove``'s run: every property's result, in the specs' order, and whether an
+    interrupt cut it short (the properties it left ``unknown (interrupted)``)."""
+
+    results: tuple[Result, ...]
+    interrupted: bool
+
+
+def prove_all(work: Sequence[tuple[TransitionSystem, Options]], workers: int) -> Proved:
+    """Check each spec with its options, in parallel processes when asked.  An
+    interrupt ends the run with the specs finished, a cut spec's results decided
+    before it, and ``unknown (interrupted)`` for the rest.  A ``ValueError`` (an
+    engine that does not exist) is raised."""
+    cut: list[tuple[Result, ...]] = []
+
+    def partial(rs: tuple[Result, ...]) -> tuple[Result, ...]:
+        cut.append(rs)
+        return rs
+
+    runs = parallel_partial(_prove_in_worker, work, workers, local=prove, partial=partial)
+    results = tuple(
+        r
+        for (ts, options), rs in zip(work, runs, strict=True)
+        for r in (rs if rs is not None else interrupted(ts, options))
+    )
+    return Proved(results, bool(cut) or any(r is None for r in runs))
+
+
+def interrupted(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
+    """``unknown (interrupted)`` for each property of a spec the run did not finish."""
+    props = [p for p in ts.properties if options.properties is None or p.name in options.properties]
+    bound = ts.depth if options.depth is None else options.depth
+    return tuple(
+        Result.about(
+            ts,
+            p,
+            Verdict.UNKNOWN,
+            engine=options.engine,
+            seconds=0.0,
+            bound=bound,
+            reason="interrupted",
+        )
+        for p in props
+    )
+
+
+def parallel(
+    work: Callable[[TransitionSystem, _A], _B],
+    jobs: Sequence[tuple[TransitionSystem, _A]],
+    workers: int,
+    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
+) -> list[_B]:
+    """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
+    count of finished jobs on a terminal's stderr.  ``local``: ``work`` that also takes
+    a progress callback, used when the jobs run in this process (the status line then
+    follows each job's depth too).  An interrupt stops every worker and is raised."""
+    out = parallel_partial(work, jobs, workers, local)
+    if any(o is None for o in out):
+        raise KeyboardInterrupt
+    return [o for o in out if o is not None]
+
+
+def parallel_partial(
+    work: Callable[[TransitionSystem, _A], _B],
+    jobs: Sequence[tuple[TransitionSystem, _A]],
+    workers: int,
+    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
+    partial: Callable[[tuple[Result, ...]], _B] | None = None,
+) -> list[_B | None]:
+    """:func:`parallel`, but an interrupt (SIGINT, or SIGTERM, see :func:`signals`)
+    ends it with the jobs finished so far and None for the others; every worker
+    process is killed first, so none outlives the run.  ``partial``: how a job's
+    results decided before an interrupt (:class:`fusever.verdict.Interrupted`) stand
+    for it."""
+    view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
+    with view if view is not None else nullcontext():
+        if view is not None and len(jobs) > 1:
+            view.done(0, len(jobs))
+        if workers <= 1 or len(jobs) <= 1:
+            done = _in_process(work, jobs, view, local, partial)
+        else:
+            done = _in_pool(work, jobs, workers, view, partial)
+        return [done.get(i) for i in range(len(jobs))]
+
+
+def _in_process(
+    work: Callable[[TransitionSystem, _A], _B],
+    jobs: Sequence[tuple[TransitionSystem, _A]],
+    view: report.ProgressView | None,
+    local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None,
+    partial: Callable[[tuple[Result, ...]], _B] | None,
+) -> dict[int, _B]:
+    """The jobs one after the other in this process, until an interrupt."""
+    done: dict[int, _B] = {}
+    i = 0
+    try:
+        for i, (ts, arg) in enumerate(jobs):
+            if local is not None:
+                done[i] = local(ts, arg, view.update if view else None)
+            else:
+                done[i] = work(ts, arg)
+            if view:
+                view.done(i + 1, len(jobs), ts.key)
+    except KeyboardInterrupt as e:
+        if partial is not None and isinstance(e, Interrupted):
+            done[i] = partial(e.results)  # what the engine decided before it
+    return done
+
+
+def _in_pool(
+    work: Callable[[TransitionSystem, _A], _B],
+    jobs: Sequence[tuple[TransitionSystem, _A]],
+    workers: int,
+    view: report.ProgressView | None,
+    partial: Callable[[tuple[Result, ...]], _B] | None,
+) -> dict[int, _B]:
+    """The jobs in a pool of worker processes, until an interrupt (which kills them)."""
+    from fusever.engines import worker_pool
+
+    done: dict[int, _B] = {}
+    try:
+        with worker_pool(min(workers, len(jobs))) as pool:
+            futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
+            for future in as_completed(futures):
+                try:
+                    done[futures[future]] = future.result()
+                except Interrupted as e:  # a worker stopped by SIGINT (Ctrl-C's group)
+                    if partial is not None:
+                        done[futures[future]] = partial(e.results)
+                    raise
+                if view:
+                    i = futures[future]
+                    running = [jobs[j][0].key for f, j in futures.items() if f.running()]
+                    view.done(len(done), len(jobs), jobs[i][0].key, running[:2])
+    except KeyboardInterrupt:
+        pass  # the workers are dead: what finished is returned
+    return done
+
+
+# ---- signals ---------------------------------------------------------------------
+
+
+def _interrupt_main_soon() -> None:
+    time.sleep(0.05)
+    _thread.interrupt_main()
+
+
+@contextmanager
+def signals() -> Iterator[None]:
+    """SIGTERM stops a run as SIGINT does.  Python runs a signal handler only between
+    bytecodes, so while Z3 solves (in C) SIGTERM would wait for the check to end; a
+    watcher thread, woken through ``signal.set_wakeup_fd`` the moment a signal
+    arrives, sends SIGINT, which Z3 turns into an interrupted check (and
+    :func:`fusever.encode.stop_if_interrupted` into a KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except ValueError:  # pragma: no cover - only the main thread may, checked above
+        os.close(r)
+        os.close(w)
+        yield
+        return
+    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # a process started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and then neither Python nor the forwarding below would stop anything
+    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(old_hook)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(r, stop), name="fusever-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        signal.set_wakeup_fd(old_fd)
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
+        sys.unraisablehook = old_hook
+        with suppress(OSError):
+            os.write(w, b"\0")
+        watcher.join(timeout=1)
+        os.close(w)
+        os.close(r)
+
+
+def _unraisable(
+    old_hook: Callable[[UnraisableHookArgs], object],
+) -> Callable[[UnraisableHookArgs], None]:
+    """A KeyboardInterrupt raised inside a destructor (a Z3 term's ``__del__``) is
+    printed as "Exception ignored" and lost: this hook raises it again in the main
+    thread instead, and hands anything else to ``old_hook``."""
+
+    def unraisable(u: UnraisableHookArgs) -> None:
+        if u.exc_type is not None and issubclass(u.exc_type, KeyboardInterrupt):
+            # from another thread, a moment later: here it would interrupt this hook
+            # itself (and threading.Thread.start waits, so a raw thread)
+            _thread.start_new_thread(_interrupt_main_soon, ())
+            return
+        old_hook(u)
+
+    return unraisable
+
+
+def _watch(r: int, stop: threading.Event) -> None:
+    """The watcher thread: a SIGTERM's byte on the wakeup pipe ``r`` sends SIGINT."""
+    while not stop.is_set():
+        try:
+            data = os.read(r, 64)
+        except OSError:
+            return
+        if not data or stop.is_set():
+            return
+        if signal.SIGTERM in data:
+            os.kill(os.getpid(), signal.SIGINT)
