@@ -390,19 +390,20 @@ def find(ts: TransitionSystem, deadline: float | None = None) -> Found:
     init_counts = _init_counts(enc, pre, deadline)
     wctx = z3.Context()
     w = [z3.Int(f"w{i}", wctx) for i in range(len(all_terms))]
-    opt = z3.Optimize(ctx=wctx)
-    opt.set("random_seed", 0)
-    for x in w:
-        opt.add(x >= -MAX_WEIGHT, x <= MAX_WEIGHT)
+    weigh = _Weights(wctx)
+    weigh.add(*[c for x in w for c in (x >= -MAX_WEIGHT, x <= MAX_WEIGHT)])
     objective, side = _objective(ts, all_terms, w, init_counts, wctx)
-    opt.add(*side)
-    opt.minimize(objective)
+    weigh.add(*side)
+    weigh.opt.minimize(objective)
     for rounds in range(MAX_ROUNDS):
         if deadline is not None and time.monotonic() > deadline:
             return Found(None, "timeout", rounds)
-        if opt.check() != z3.sat:
+        try:
+            model = weigh.next(deadline)
+        except _GaveUp:
+            return Found(None, "timeout", rounds)
+        if model is None:
             return Found(None, _none_fits(rounds), rounds)
-        model = opt.model()
         weights = [model.eval(x, model_completion=True).as_long() for x in w]
         by_term = dict(zip(all_terms, weights, strict=True))
         verdict = _not_lowered(enc, shared, steps, by_term, width, deadline)
@@ -414,8 +415,60 @@ def find(ts: TransitionSystem, deadline: float | None = None) -> Found:
             delta = _delta(enc, m, inst, all_terms)
             if not any(delta):
                 return Found(None, "a step changes no control state: it can repeat", rounds)
-            opt.add(z3.Sum(*[x * d for x, d in zip(w, delta, strict=True) if d]) >= 1)
+            weigh.add(z3.Sum(*[x * d for x, d in zip(w, delta, strict=True) if d]) >= 1)
     return Found(None, f"no ranking function after {MAX_ROUNDS} rounds", MAX_ROUNDS)
+
+
+# the work one optimizing candidate may take (Z3's resource count: deterministic, unlike
+# seconds); past it, any weights that fit.  fuse_v2's candidates take 10,000-60,000;
+# its create configuration's first took 32,000,000 (3 s) and 90 s to finish.
+OPTIMIZE_RLIMIT = 2_000_000
+
+
+class _GaveUp(Exception):
+    """The weights' solver did not answer (a timeout)."""
+
+
+class _Weights:
+    """The candidate weights: the smallest bound that fits the steps seen
+    (:class:`z3.Optimize`), or, once optimizing a candidate takes more work than
+    :data:`OPTIMIZE_RLIMIT`, any weights that fit (a plain solver over the same
+    constraints): still a ranking function once every step lowers it, only with a
+    looser bound.  A resource count, not seconds, so the same spec gets the same
+    ranking on any machine."""
+
+    def __init__(self, ctx: z3.Context) -> None:
+        self.opt = z3.Optimize(ctx=ctx)
+        self.opt.set("random_seed", 0)
+        self.plain = z3.Solver(ctx=ctx)
+        self.plain.set("random_seed", 0)
+        self.optimizing = True
+
+    def add(self, *constraints: Z) -> None:
+        self.opt.add(*constraints)
+        self.plain.add(*constraints)
+
+    def next(self, deadline: float | None) -> Any:
+        """A model of the weights, or None when no weights fit; :class:`_GaveUp` when
+        the deadline passes first."""
+        if deadline is not None:
+            ms = max(1, int((deadline - time.monotonic()) * 1000))
+            self.opt.set("timeout", ms)
+            self.plain.set("timeout", ms)
+        if self.optimizing:
+            self.opt.set("rlimit", OPTIMIZE_RLIMIT)
+            status = self.opt.check()
+            if status == z3.sat:
+                return self.opt.model()
+            if status == z3.unsat:
+                return None
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _GaveUp
+            self.optimizing = False  # from here on, feasibility only
+        status = self.plain.check()
+        if status == z3.unknown:
+            raise _GaveUp
+        return self.plain.model() if status == z3.sat else None
 
 
 def _delta(enc: Encoding, m: Any, inst: _Instance, all_terms: Sequence[Term]) -> list[int]:
