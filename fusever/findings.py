@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from fusever import interpret
 from fusever.regress import RecordedProperty, Recording
-from fusever.report import render_description
+from fusever.report_words import render_description
 from fusever.ts import (
     Assign,
     BoolType,

@@ -14,6 +14,7 @@ from fusever.diff import DiffResult, LockstepStep, observe
 from fusever.explore import Matrix, Row
 from fusever.merges import MergeCheck
 from fusever.mutate import MutantResult, score
+from fusever.report_tables import plain_table
 from fusever.ts import State, Step, TransitionSystem, Value
 from fusever.verdict import Result, Verdict
 
@@ -35,7 +36,7 @@ def table(
     header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] | None = None
 ) -> list[str]:
     """An aligned plain-text table (cells may hold several lines)."""
-    return report._plain_table(header, rows, right or [False] * len(header))
+    return plain_table(header, rows, right or [False] * len(header))
 
 
 def _changes(before: State, after: State) -> list[str]:

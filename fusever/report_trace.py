@@ -22,20 +22,17 @@ from dataclasses import dataclass
 
 from fusever import __version__
 from fusever.explain import TraceFacts
-from fusever.report import (
-    ITF_ACTION,
-    ITF_PICKS,
+from fusever.report_machine import ITF_ACTION, ITF_PICKS
+from fusever.report_tables import initial_items, render_trace_text, trace_facts
+from fusever.report_words import (
     action_call,
     actor_text,
     change_text,
     changes,
     description_text,
     failure_text,
-    initial_items,
     instance_text,
     location_text,
-    render_trace_text,
-    trace_facts,
     value_text,
     verdict_text,
 )
