@@ -128,27 +128,13 @@ class Consts:
 
     def eval(self, e: s.Expr) -> ConstValue | None:
         """Fold a constant expression: literals, constants, operators, if-then-else."""
-        d = self.d
         match e:
             case s.Number(value=v):
                 return v
             case s.Bool(value=v):
                 return v
-            case s.Ref(name=name, primed=primed, args=args, span=span):
-                if name not in self.m.consts:
-                    if name in self.m.kinds:
-                        kind = self.m.kinds[name][0]
-                        d.error(ref_span(e), f"a constant expression cannot use {kind} `{name}`")
-                    else:
-                        d.error(
-                            ref_span(e),
-                            f"unknown constant `{name}`" + did_you_mean(name, self.m.consts),
-                        )
-                    return None
-                if primed or args:
-                    d.error(span, f"constant `{name}` cannot be primed or indexed")
-                    return None
-                return self.get(name)
+            case s.Ref():
+                return self._ref(e)
             case s.Unary(op=op, arg=arg, span=span):
                 u = self.eval(arg)
                 if u is None:
@@ -159,39 +145,66 @@ class Consts:
                 if a is None or b is None:
                     return None
                 return self._fold(op, (a, b), span)
-            case s.Ite(cond=c, then=t, else_=f, span=span):
-                cv, tv, fv = self.eval(c), self.eval(t), self.eval(f)
-                if cv is None or tv is None or fv is None:
-                    return None
-                if not isinstance(cv, bool):
-                    d.error(c.span, "condition must be bool, found int")
-                    return None
-                if type_name(tv) != type_name(fv):
-                    d.error(span, f"type mismatch: {type_name(tv)} and {type_name(fv)}")
-                    return None
-                return tv if cv else fv
+            case s.Ite():
+                return self._ite(e)
             case s.Quant(span=span):
-                d.error(span, "a constant expression cannot use a quantifier")
+                self.d.error(span, "a constant expression cannot use a quantifier")
                 return None
-            case s.Call(func=func, args=args, span=span) if func in CONST_FUNCS and len(args) == 1:
-                n = self.eval(args[0])
-                if n is None:
-                    return None
-                if isinstance(n, bool):
-                    d.error(args[0].span, f"`{func}` needs an int, found bool")
-                    return None
-                try:
-                    return CONST_FUNCS[func](n)
-                except FoldError as err:
-                    d.error(span, str(err))
-                    return None
-            case s.Call(func=func, span=span):
-                d.error(span, f"a constant expression cannot call `{func}`")
-                return None
+            case s.Call():
+                return self._call(e)
             case s.Ascribe(expr=inner):
                 return self.eval(inner)
             case _:
                 assert_never(e)
+
+    def _ref(self, e: s.Ref) -> ConstValue | None:
+        """A constant's value; an error for any other name, or a primed or indexed one."""
+        d, name = self.d, e.name
+        if name not in self.m.consts:
+            if name in self.m.kinds:
+                kind = self.m.kinds[name][0]
+                d.error(ref_span(e), f"a constant expression cannot use {kind} `{name}`")
+            else:
+                d.error(
+                    ref_span(e),
+                    f"unknown constant `{name}`" + did_you_mean(name, self.m.consts),
+                )
+            return None
+        if e.primed or e.args:
+            d.error(e.span, f"constant `{name}` cannot be primed or indexed")
+            return None
+        return self.get(name)
+
+    def _ite(self, e: s.Ite) -> ConstValue | None:
+        """``if c then t else f``: every part folded, ``c`` a bool, ``t`` and ``f`` alike."""
+        cv, tv, fv = self.eval(e.cond), self.eval(e.then), self.eval(e.else_)
+        if cv is None or tv is None or fv is None:
+            return None
+        if not isinstance(cv, bool):
+            self.d.error(e.cond.span, "condition must be bool, found int")
+            return None
+        if type_name(tv) != type_name(fv):
+            self.d.error(e.span, f"type mismatch: {type_name(tv)} and {type_name(fv)}")
+            return None
+        return tv if cv else fv
+
+    def _call(self, e: s.Call) -> ConstValue | None:
+        """A folding function of one int (``pow2(N)``); no other call is constant."""
+        d, func, args, span = self.d, e.func, e.args, e.span
+        if func not in CONST_FUNCS or len(args) != 1:
+            d.error(span, f"a constant expression cannot call `{func}`")
+            return None
+        n = self.eval(args[0])
+        if n is None:
+            return None
+        if isinstance(n, bool):
+            d.error(args[0].span, f"`{func}` needs an int, found bool")
+            return None
+        try:
+            return CONST_FUNCS[func](n)
+        except FoldError as err:
+            d.error(span, str(err))
+            return None
 
     def _fold(
         self, op: s.BinOp | s.UnOp, xs: tuple[ConstValue, ...], span: s.Span

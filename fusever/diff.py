@@ -247,51 +247,16 @@ def lockstep(
     sorts, enums = _same_named_types(a, b)
     a_actions = {x.name: x for x in a.actions}
     b_actions = {x.name: x for x in b.actions}
-    for x, y in mapping:
-        if x not in a_actions:
-            raise DiffError(f"--map {x}={y}: {a.key} has no action `{x}`")
-        if y not in b_actions:
-            raise DiffError(f"--map {x}={y}: {b.key} has no action `{y}`")
-    partner = dict(mapping)
-    mapped_b = set(partner.values())
-    for name in a_actions:
-        if name not in partner and name in b_actions and name not in mapped_b:
-            partner[name] = name
-
-    # observables
+    partner = _partners(a, b, mapping)
     a_obs = {o.name: o for o in a.observables}
     b_obs = {o.name: o for o in b.observables}
-    common = [n for n in a_obs if n in b_obs]
-    if not common:
-        raise DiffError(
-            f"{a.key} and {b.key} declare no observable in common"
-            " (`observe NAME[x: Sort]: expr` in the spec; see docs/language.md)"
-        )
-    agree: list[Expr] = []
-    for n in common:
-        oa, ob = a_obs[n], b_obs[n]
-        if [p.type for p in oa.params] != [
-            p.type for p in ob.params
-        ] or oa.expr.type != ob.expr.type:
-            raise DiffError(f"observable {n} has a different shape in {a.key} and {b.key}")
-        rn = {q.name: p.name for p, q in zip(oa.params, ob.params, strict=True)}
-        body: Expr = Binary(
-            BinOp.EQ, _rename_expr(oa.expr, A, {}), _rename_expr(ob.expr, B, rn), BOOL
-        )
-        for p in reversed(oa.params):
-            body = Quant(Quantifier.FORALL, p.name, p.type, body)
-        agree.append(body)
+    common, agree = _agreement(a, b)
 
     vars_ = [replace(v, name=A + v.name) for v in a.vars] + [
         replace(v, name=B + v.name) for v in b.vars
     ]
     init = [*_rename_stmts(a.init, A, {}), *_rename_stmts(b.init, B, {})]
-    b_vars = {v.name: v for v in b.vars}
-    shared = sorted(
-        n
-        for n in _free_in_init(a) & _free_in_init(b)
-        if (a.var(n).index, a.var(n).type) == (b_vars[n].index, b_vars[n].type)
-    )
+    shared = _shared_start(a, b)
     for n in shared:
         init.append(Assume(_equal_everywhere(A + n, B + n, a.var(n), "start")))
     if enabled == "differ":
@@ -299,36 +264,7 @@ def lockstep(
         init.append(Assign(BLOCKED, (), Lit(False, BOOL)))
         agree.insert(0, Unary(UnOp.NOT, Var(BLOCKED, (), BOOL), BOOL))
 
-    actions: list[Action] = []
-    pairs: list[tuple[str, str]] = []
-    mismatched: list[tuple[str, str]] = []
-    for name, act_a in a_actions.items():
-        if name not in partner:
-            continue
-        act_b = b_actions[partner[name]]
-        if [(p.type, p.chosen) for p in act_a.params] != [(p.type, p.chosen) for p in act_b.params]:
-            mismatched.append(
-                (name, "the parameters differ: " + _sig(act_a) + " and " + _sig(act_b))
-            )
-            continue
-        rn = {q.name: p.name for p, q in zip(act_a.params, act_b.params, strict=True)}
-        ga = _rename_expr(act_a.guard, A, {})
-        gb = _rename_expr(act_b.guard, B, rn)
-        ba = _rename_stmts(act_a.body, A, {})
-        bb = _rename_stmts(act_b.body, B, rn)
-        if enabled == "both":
-            guard: Expr = Binary(BinOp.AND, ga, gb, BOOL)
-            body_: tuple[Stmt, ...] = (*ba, *bb)
-        else:
-            guard = Binary(BinOp.OR, ga, gb, BOOL)
-            body_ = (
-                Assign(BLOCKED, (), Binary(BinOp.NE, ga, gb, BOOL)),
-                If(ga, ba, ()),
-                If(gb, bb, ()),
-            )
-        actions.append(replace(act_a, guard=guard, body=body_))
-        pairs.append((name, act_b.name))
-
+    actions, pairs, mismatched = _paired(a_actions, b_actions, partner, enabled)
     paired_b = {y for _, y in pairs} | {partner[x] for x, _ in mismatched}
     prop = Property(PROPERTY, PropKind.INVARIANT, _and(agree), "every common observable is equal")
     product = TransitionSystem(
@@ -357,6 +293,114 @@ def lockstep(
         shared_start=tuple(shared),
         enabled=enabled,
     )
+
+
+def _partners(
+    a: TransitionSystem, b: TransitionSystem, mapping: Sequence[tuple[str, str]]
+) -> dict[str, str]:
+    """Each action of A taken in lockstep with its partner in B: as ``--map`` pairs them
+    (checked), else the action of the same name that no ``--map`` took."""
+    a_actions = {x.name for x in a.actions}
+    b_actions = {x.name for x in b.actions}
+    for x, y in mapping:
+        if x not in a_actions:
+            raise DiffError(f"--map {x}={y}: {a.key} has no action `{x}`")
+        if y not in b_actions:
+            raise DiffError(f"--map {x}={y}: {b.key} has no action `{y}`")
+    partner = dict(mapping)
+    mapped_b = set(partner.values())
+    for act in a.actions:
+        name = act.name
+        if name not in partner and name in b_actions and name not in mapped_b:
+            partner[name] = name
+    return partner
+
+
+def _agreement(a: TransitionSystem, b: TransitionSystem) -> tuple[list[str], list[Expr]]:
+    """The observables both specs declare, and for each that its values agree (A's
+    variables and parameters named on both sides); raises :class:`DiffError` when
+    there is none or one's shape differs."""
+    a_obs = {o.name: o for o in a.observables}
+    b_obs = {o.name: o for o in b.observables}
+    common = [n for n in a_obs if n in b_obs]
+    if not common:
+        raise DiffError(
+            f"{a.key} and {b.key} declare no observable in common"
+            " (`observe NAME[x: Sort]: expr` in the spec; see docs/language.md)"
+        )
+    agree: list[Expr] = []
+    for n in common:
+        oa, ob = a_obs[n], b_obs[n]
+        if [p.type for p in oa.params] != [
+            p.type for p in ob.params
+        ] or oa.expr.type != ob.expr.type:
+            raise DiffError(f"observable {n} has a different shape in {a.key} and {b.key}")
+        rn = {q.name: p.name for p, q in zip(oa.params, ob.params, strict=True)}
+        body: Expr = Binary(
+            BinOp.EQ, _rename_expr(oa.expr, A, {}), _rename_expr(ob.expr, B, rn), BOOL
+        )
+        for p in reversed(oa.params):
+            body = Quant(Quantifier.FORALL, p.name, p.type, body)
+        agree.append(body)
+    return common, agree
+
+
+def _shared_start(a: TransitionSystem, b: TransitionSystem) -> list[str]:
+    """The variables of the same name, index and type that both specs leave free in
+    init: they start equal on both sides."""
+    b_vars = {v.name: v for v in b.vars}
+    return sorted(
+        n
+        for n in _free_in_init(a) & _free_in_init(b)
+        if (a.var(n).index, a.var(n).type) == (b_vars[n].index, b_vars[n].type)
+    )
+
+
+def _paired(
+    a_actions: Mapping[str, Action],
+    b_actions: Mapping[str, Action],
+    partner: Mapping[str, str],
+    enabled: Enabled,
+) -> tuple[list[Action], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The product's actions, in A's order; the pairs of names they join; and the
+    partners left out because their parameters differ, each with why."""
+    actions: list[Action] = []
+    pairs: list[tuple[str, str]] = []
+    mismatched: list[tuple[str, str]] = []
+    for name, act_a in a_actions.items():
+        if name not in partner:
+            continue
+        act_b = b_actions[partner[name]]
+        if [(p.type, p.chosen) for p in act_a.params] != [(p.type, p.chosen) for p in act_b.params]:
+            mismatched.append(
+                (name, "the parameters differ: " + _sig(act_a) + " and " + _sig(act_b))
+            )
+            continue
+        actions.append(_product_action(act_a, act_b, enabled))
+        pairs.append((name, act_b.name))
+    return actions, pairs, mismatched
+
+
+def _product_action(act_a: Action, act_b: Action, enabled: Enabled) -> Action:
+    """One step of both: with ``enabled="both"`` when both guards hold, else when either
+    does, each side moving only when its own guard holds and ``lockstep.blocked``
+    recording a disagreement."""
+    rn = {q.name: p.name for p, q in zip(act_a.params, act_b.params, strict=True)}
+    ga = _rename_expr(act_a.guard, A, {})
+    gb = _rename_expr(act_b.guard, B, rn)
+    ba = _rename_stmts(act_a.body, A, {})
+    bb = _rename_stmts(act_b.body, B, rn)
+    if enabled == "both":
+        guard: Expr = Binary(BinOp.AND, ga, gb, BOOL)
+        body_: tuple[Stmt, ...] = (*ba, *bb)
+    else:
+        guard = Binary(BinOp.OR, ga, gb, BOOL)
+        body_ = (
+            Assign(BLOCKED, (), Binary(BinOp.NE, ga, gb, BOOL)),
+            If(ga, ba, ()),
+            If(gb, bb, ()),
+        )
+    return replace(act_a, guard=guard, body=body_)
 
 
 def _sig(act: Action) -> str:

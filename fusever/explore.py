@@ -290,15 +290,8 @@ def explore(
     keys = [
         cache_key(ts, [texts.get(n, "") for n in ts.lineage], sets, depth, engine) for ts in systems
     ]
-    rows: dict[int, Row] = {}
-    todo: list[int] = []
+    rows, todo = _cached(systems, keys, cache)
     warnings: list[str] = []
-    for i, (ts, k) in enumerate(zip(systems, keys, strict=True)):
-        hit = _read_cache(cache / "explore" / k) if cache is not None else None
-        if hit is not None:
-            rows[i] = Row(ts, hit, True, 0.0)
-        else:
-            todo.append(i)
     work = [(systems[i], Options(depth=depth, timeout=timeout, engine=engine)) for i in todo]
 
     writable = cache is not None
@@ -308,15 +301,10 @@ def explore(
         i = todo[n]
         rows[i] = Row(systems[i], results, False, seconds)
         if cache is not None and writable:  # at once: an interrupted run keeps what it finished
-            try:
-                (cache / "explore").mkdir(parents=True, exist_ok=True)
-                files.write_atomic(cache / "explore" / keys[i], dump_results(results))
-            except OSError as e:  # a cache that cannot be written only costs time
+            warning = _store(cache, keys[i], results)
+            if warning is not None:  # a cache that cannot be written only costs time
                 writable = False
-                warnings.append(
-                    f"cannot write the cache in {cache}/ ({e.strerror or e}); "
-                    "running without it (--no-cache says so)"
-                )
+                warnings.append(warning)
         if done:
             done(n + 1, len(work))
 
@@ -332,15 +320,44 @@ def explore(
     except KeyboardInterrupt as e:
         # the rows finished stand (and are cached); the row an engine in this process
         # was on keeps what that engine had decided; the others are unknown
+        decided = e.results if isinstance(e, EngineInterrupted) and jobs <= 1 else ()
         for n, i in enumerate(todo):
             if i in rows:
                 continue
-            partial = (
-                e.results if isinstance(e, EngineInterrupted) and n == current and jobs <= 1 else ()
-            )
+            partial = decided if n == current else ()
             rows[i] = Row(systems[i], _interrupted(systems[i], engine, partial), False, 0.0)
         raise Interrupted(_matrix(base, systems, rows, depth, engine, start, warnings)) from None
     return _matrix(base, systems, rows, depth, engine, start, warnings)
+
+
+def _cached(
+    systems: Sequence[TransitionSystem], keys: Sequence[str], cache: Path | None
+) -> tuple[dict[int, Row], list[int]]:
+    """The rows the cache holds, by their index in ``systems``, and the indices of
+    those left to check."""
+    rows: dict[int, Row] = {}
+    todo: list[int] = []
+    for i, (ts, k) in enumerate(zip(systems, keys, strict=True)):
+        hit = _read_cache(cache / "explore" / k) if cache is not None else None
+        if hit is not None:
+            rows[i] = Row(ts, hit, True, 0.0)
+        else:
+            todo.append(i)
+    return rows, todo
+
+
+def _store(cache: Path, key: str, results: tuple[Result, ...]) -> str | None:
+    """A row's results written to the cache; the warning to show when they cannot be
+    (the run goes on without the cache)."""
+    try:
+        (cache / "explore").mkdir(parents=True, exist_ok=True)
+        files.write_atomic(cache / "explore" / key, dump_results(results))
+    except OSError as e:
+        return (
+            f"cannot write the cache in {cache}/ ({e.strerror or e}); "
+            "running without it (--no-cache says so)"
+        )
+    return None
 
 
 class Interrupted(KeyboardInterrupt):

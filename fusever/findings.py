@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from fusever import interpret
 from fusever.regress import RecordedProperty, Recording
-from fusever.report import render_description
+from fusever.report_words import render_description
 from fusever.ts import (
     Assign,
     BoolType,
@@ -332,47 +332,15 @@ def render_summary(
         )
         for name in names:
             cells = [(r, p) for r in recs for p in r.properties if p.name == name]
-            held = [p for _, p in cells if p.verdict is Verdict.PROVED]
-            complete = sum(1 for p in held if p.complete)
-            failed = sorted(
-                ((p.step or 0, _config(r)) for r, p in cells if p.verdict is Verdict.VIOLATED)
-            )
-            undecided = [_config(r) for r, p in cells if p.verdict is Verdict.UNKNOWN]
-            holds = f"{len(held)} of {len(cells)}" + (
-                f" ({complete} for all depths)" if held else ""
-            )
-            if undecided:
-                holds += f"; undecided in {', '.join(undecided)}"
-            by_step: dict[int, list[str]] = {}
-            for k, c in failed:
-                by_step.setdefault(k, []).append(c)
             drawn = (traces or {}).get((spec, name))
-            # the step of the drawn counterexample (the shortest that replays) links to it
-            fails = (
-                "; ".join(
-                    f"[{k}]({drawn[0]}): {', '.join(cs)}"
-                    if drawn and drawn[1] == k
-                    else f"{k}: {', '.join(cs)}"
-                    for k, cs in by_step.items()
-                )
-                or "—"
-            )
             # the spec's name (and link) on its first row only
             first = name == next(iter(names))
             label = f"[`{spec}`]({link}#{spec})" if first else ""
-            lines.append(f"| {label} | `{name}` | {holds} | {fails} |")
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for r in recs:
-            goals = tuple(
-                p.name for p in r.properties
-                if p.kind is PropKind.COVER and p.verdict is Verdict.UNREACHABLE
-            )  # fmt: skip
-            if goals:
-                groups.setdefault(goals, []).append(_config(r))
-        if groups:
-            told = "; ".join(
-                f"{', '.join(cs)}: {', '.join(f'`{g}`' for g in gs)}" for gs, cs in groups.items()
+            lines.append(
+                f"| {label} | `{name}` | {_holds_cell(cells)} | {_fails_cell(cells, drawn)} |"
             )
+        told = _never_reached(recs)
+        if told is not None:
             vacuous.setdefault(told, []).append(f"`{spec}`")
     lines.append("")
     if vacuous:
@@ -384,6 +352,56 @@ def render_summary(
         ]
     lines.append(SUMMARY_END)
     return "\n".join(lines) + "\n"
+
+
+def _holds_cell(cells: Sequence[tuple[Recording, RecordedProperty]]) -> str:
+    """``3 of 4 (2 for all depths)``, then the configurations left undecided."""
+    held = [p for _, p in cells if p.verdict is Verdict.PROVED]
+    complete = sum(1 for p in held if p.complete)
+    undecided = [_config(r) for r, p in cells if p.verdict is Verdict.UNKNOWN]
+    holds = f"{len(held)} of {len(cells)}" + (f" ({complete} for all depths)" if held else "")
+    if undecided:
+        holds += f"; undecided in {', '.join(undecided)}"
+    return holds
+
+
+def _fails_cell(
+    cells: Sequence[tuple[Recording, RecordedProperty]], drawn: tuple[str, int] | None
+) -> str:
+    """The configurations where the property fails, grouped by the step of the shortest
+    counterexample, first failures first; ``—`` where it fails nowhere."""
+    failed = sorted(((p.step or 0, _config(r)) for r, p in cells if p.verdict is Verdict.VIOLATED))
+    by_step: dict[int, list[str]] = {}
+    for k, c in failed:
+        by_step.setdefault(k, []).append(c)
+    # the step of the drawn counterexample (the shortest that replays) links to it
+    return (
+        "; ".join(
+            f"[{k}]({drawn[0]}): {', '.join(cs)}"
+            if drawn and drawn[1] == k
+            else f"{k}: {', '.join(cs)}"
+            for k, cs in by_step.items()
+        )
+        or "—"
+    )
+
+
+def _never_reached(recs: Sequence[Recording]) -> str | None:
+    """The cover goals a spec's configurations never reach, configurations with the
+    same goals together; None when every goal is reached everywhere."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for r in recs:
+        goals = tuple(
+            p.name for p in r.properties
+            if p.kind is PropKind.COVER and p.verdict is Verdict.UNREACHABLE
+        )  # fmt: skip
+        if goals:
+            groups.setdefault(goals, []).append(_config(r))
+    if not groups:
+        return None
+    return "; ".join(
+        f"{', '.join(cs)}: {', '.join(f'`{g}`' for g in gs)}" for gs, cs in groups.items()
+    )
 
 
 def splice(document: str, section: str) -> str | None:

@@ -80,39 +80,10 @@ class Stmts:
                 b = self.block(else_, ctx, inner)
                 if cond is not None:
                     yield ts.If(cond, a, b, span)
-            case s.ForAll(var=var, sort=sort, where=where, body=body, span=span):
-                t = r.finite(sort, d.name_span(span, sort, skip=4))
-                ok = r.check_local(var, d.name_span(span, var, skip=2), ctx)
-                if t is None or not ok:
-                    return
-                inner_ctx = ctx.bind(var, t)
-                w = None if where is None else r.cond(where, inner_ctx, "`where` condition")
-                inner = self.guarded(w, where.span if where is not None else span, flow)
-                b = self.block(body, inner_ctx, inner)
-                if where is not None and w is None:
-                    return
-                yield ts.ForAll(var, t, w, b, span)
-            case s.Assume(cond=c, span=span):
-                if not flow.init:
-                    d.error(
-                        span,
-                        "`assume` is only allowed in init; put the condition in the action's `when` guard",
-                    )
-                    return
-                x = r.cond(c, dataclasses.replace(ctx, state=True), "`assume` condition")
-                if x is None:
-                    return
-                g = ghost_read(x, r.vars)
-                k = _state_read(x, True, r.vars)
-                if g is not None and k is not None:
-                    at_read, notes = _read_at(d, g, c.span)
-                    d.error(
-                        at_read,
-                        f"ghost state `{g.name}` flows into kernel state `{k.name}` through this `assume`",
-                        notes,
-                    )
-                    return
-                yield ts.Assume(x, span)
+            case s.ForAll():
+                yield from self.for_all(st, ctx, flow)
+            case s.Assume():
+                yield from self.assume(st, ctx, flow)
             case s.Choose(span=span):
                 if flow.init:
                     d.error(
@@ -130,6 +101,48 @@ class Stmts:
             case _:
                 assert_never(st)
 
+    def for_all(self, st: s.ForAll, ctx: Ctx, flow: Flow) -> Iterator[ts.Stmt]:
+        """``for all x in Sort where c { ... }``: the body with ``x`` bound, guarded by
+        ``c`` (whose ghost reads count as an enclosing condition's)."""
+        d, r = self.d, self.r
+        var, sort, where, span = st.var, st.sort, st.where, st.span
+        t = r.finite(sort, d.name_span(span, sort, skip=4))
+        ok = r.check_local(var, d.name_span(span, var, skip=2), ctx)
+        if t is None or not ok:
+            return
+        inner_ctx = ctx.bind(var, t)
+        w = None if where is None else r.cond(where, inner_ctx, "`where` condition")
+        inner = self.guarded(w, where.span if where is not None else span, flow)
+        b = self.block(st.body, inner_ctx, inner)
+        if where is not None and w is None:
+            return
+        yield ts.ForAll(var, t, w, b, span)
+
+    def assume(self, st: s.Assume, ctx: Ctx, flow: Flow) -> Iterator[ts.Stmt]:
+        """``assume c``: init only, and not relating ghost state to kernel state."""
+        d, r = self.d, self.r
+        c, span = st.cond, st.span
+        if not flow.init:
+            d.error(
+                span,
+                "`assume` is only allowed in init; put the condition in the action's `when` guard",
+            )
+            return
+        x = r.cond(c, dataclasses.replace(ctx, state=True), "`assume` condition")
+        if x is None:
+            return
+        g = ghost_read(x, r.vars)
+        k = _state_read(x, True, r.vars)
+        if g is not None and k is not None:
+            at_read, notes = _read_at(d, g, c.span)
+            d.error(
+                at_read,
+                f"ghost state `{g.name}` flows into kernel state `{k.name}` through this `assume`",
+                notes,
+            )
+            return
+        yield ts.Assume(x, span)
+
     def guarded(self, cond: ts.Expr | None, span: s.Span, flow: Flow) -> Flow:
         if cond is None or flow.ghost_cond is not None:
             return flow
@@ -143,17 +156,7 @@ class Stmts:
         )
         v = r.vars.get(st.name)
         if v is None:
-            if st.name in r.m.vars:
-                return  # the declaration has an error
-            if st.name in ctx.locals:
-                d.error(at, f"cannot assign to `{st.name}`: it is a local value, not state")
-            elif st.name in r.m.kinds:
-                d.error(
-                    at,
-                    f"cannot assign to the {r.m.kinds[st.name][0]} `{st.name}`; only state variables can be assigned",
-                )
-            else:
-                d.error(at, f"unknown state variable `{st.name}`" + did_you_mean(st.name, r.m.vars))
+            self.not_assignable(st, at, ctx)
             return
         whole = not st.args and bool(v.index)
         args: tuple[ts.Expr, ...] | None = ()
@@ -181,31 +184,65 @@ class Stmts:
                 return
         if args is None:
             return
-        if not v.ghost:
-            sources = list(zip(args, st.args, strict=True))
-            if value is not None and not isinstance(st.value, s.Any):
-                sources.append((value, st.value))
-            for x, text in sources:
-                g = ghost_read(x, r.vars)
-                if g is not None:
-                    at_read, notes = _read_at(d, g, text.span)
-                    d.error(
-                        at_read, f"ghost state `{g.name}` flows into kernel state `{v.name}`", notes
-                    )
-                    return
-            if flow.ghost_cond is not None:
-                g, gspan = flow.ghost_cond
-                d.error(
-                    at,
-                    f"ghost state `{g.name}` flows into kernel state `{v.name}` through an enclosing condition",
-                    (d.note(gspan, f"`{g.name}` is read here"),),
-                )
-                return
+        if not v.ghost and self.ghost_flows(st, v, args, value, at, flow):
+            return
         if not whole:
             yield ts.Assign(v.name, args, value, st.span)
             return
-        # ``m := e`` on a map: every location, as nested loops over its index sorts
-        names = [r.fresh_local(v.name) for _ in v.index]
+        yield self.every_location(st, v, value)
+
+    def not_assignable(self, st: s.Assign, at: s.Span, ctx: Ctx) -> None:
+        """The error for an assignment to a name that is no state variable (none when
+        it is one whose declaration has an error)."""
+        d, r = self.d, self.r
+        if st.name in r.m.vars:
+            return  # the declaration has an error
+        if st.name in ctx.locals:
+            d.error(at, f"cannot assign to `{st.name}`: it is a local value, not state")
+        elif st.name in r.m.kinds:
+            d.error(
+                at,
+                f"cannot assign to the {r.m.kinds[st.name][0]} `{st.name}`; only state variables can be assigned",
+            )
+        else:
+            d.error(at, f"unknown state variable `{st.name}`" + did_you_mean(st.name, r.m.vars))
+
+    def ghost_flows(
+        self,
+        st: s.Assign,
+        v: ts.StateVar,
+        args: tuple[ts.Expr, ...],
+        value: ts.Expr | None,
+        at: s.Span,
+        flow: Flow,
+    ) -> bool:
+        """Whether (with an error) ghost state flows into the kernel variable ``v``
+        through an index, the value or an enclosing condition."""
+        d, r = self.d, self.r
+        sources = list(zip(args, st.args, strict=True))
+        if value is not None and not isinstance(st.value, s.Any):
+            sources.append((value, st.value))
+        for x, text in sources:
+            g = ghost_read(x, r.vars)
+            if g is not None:
+                at_read, notes = _read_at(d, g, text.span)
+                d.error(
+                    at_read, f"ghost state `{g.name}` flows into kernel state `{v.name}`", notes
+                )
+                return True
+        if flow.ghost_cond is not None:
+            g, gspan = flow.ghost_cond
+            d.error(
+                at,
+                f"ghost state `{g.name}` flows into kernel state `{v.name}` through an enclosing condition",
+                (d.note(gspan, f"`{g.name}` is read here"),),
+            )
+            return True
+        return False
+
+    def every_location(self, st: s.Assign, v: ts.StateVar, value: ts.Expr | None) -> ts.Stmt:
+        """``m := e`` on a map: every location, as nested loops over its index sorts."""
+        names = [self.r.fresh_local(v.name) for _ in v.index]
         stmt: ts.Stmt = ts.Assign(
             v.name,
             tuple(ts.Local(n, t, st.span) for n, t in zip(names, v.index, strict=True)),
@@ -215,7 +252,7 @@ class Stmts:
         for n, t in reversed(list(zip(names, v.index, strict=True))):
             assert ts.is_finite(t)
             stmt = ts.ForAll(n, t, None, (stmt,), st.span)
-        yield stmt
+        return stmt
 
 
 def resolve_init(m: Merged, r: Resolver) -> tuple[ts.Stmt, ...]:
@@ -269,95 +306,23 @@ def _init_mentions(inits: Sequence[s.InitDecl], name: str) -> bool:
 
 def _action(a: s.ActionDecl, at: s.Span, r: Resolver, st: Stmts) -> ts.Action | None:
     d = r.d
-    ok = True
     ctx = Ctx(
         {},
         state=True,
         primes=False,
         no_state="",
     )
-    params: list[ts.Param] = []
-    for p in a.params:
-        pspan = s.Span(p.span.file, p.span.line, p.span.col, p.span.line, p.span.col + len(p.name))
-        fresh = r.check_local(p.name, pspan, ctx)
-        t = r.value_type(p.type) if not isinstance(p.type, s.MapType) else None
-        if isinstance(p.type, s.MapType):
-            d.error(p.type.span, "a parameter cannot be a map")
-        if t is not None and not ts.is_finite(t):
-            d.error(
-                p.type.span,
-                f"parameter `{p.name}` must have a finite type (a sort, an enum or bool) to be enumerated, not {t}; for a free value write `choose {p.name}: {t}` in the body",
-            )
-            t = None
-        if t is None or not fresh:
-            ok = False
-            ctx = ctx.bind_broken(p.name)
-            continue
-        ctx = ctx.bind(p.name, t)
-        params.append(ts.Param(p.name, t, False, p.span))
-    actor_param: str | None = None
-    if a.actor is not None and a.actor.param is not None:
-        actor_param = a.actor.param
-        if actor_param not in {p.name for p in a.params}:
-            d.error(
-                d.name_span(a.actor.span, actor_param, skip=2),
-                f"the actor `{actor_param}` must be a parameter of action `{a.name}`"
-                + did_you_mean(actor_param, [p.name for p in a.params]),
-            )
-            ok = False
-    guard: ts.Expr | None = ts.Lit(True, ts.BOOL, at)
-    if a.guard is not None:
-        chosen = frozenset(c.name for c in a.body if isinstance(c, s.Choose))
-        guard = r.cond(a.guard, dataclasses.replace(ctx, reserved=chosen), "the guard")
-        if guard is not None:
-            g = ghost_read(guard, r.vars)
-            if g is not None:
-                at_read, notes = _read_at(d, g, a.guard.span)
-                d.error(
-                    at_read,
-                    f"ghost state `{g.name}` flows into the guard of action `{a.name}`",
-                    notes,
-                )
-                guard = None
-    # chosen values: `choose` statements at the top of the body
-    body = list(a.body)
-    wheres: list[ts.Expr] = []
-    while body and isinstance(body[0], s.Choose):
-        c = body.pop(0)
-        assert isinstance(c, s.Choose)
-        cspan = d.name_span(c.span, c.name)
-        fresh = r.check_local(c.name, cspan, ctx)
-        t = None
-        if isinstance(c.type, s.MapType):
-            d.error(c.type.span, "`choose` needs a value type, not a map")
-        else:
-            t = r.value_type(c.type)
-        if t is None or not fresh:
-            ok = False
-            ctx = ctx.bind_broken(c.name)
-            continue
-        ctx = ctx.bind(c.name, t)
-        params.append(ts.Param(c.name, t, True, c.span))
-        if c.where is not None:
-            w = r.cond(c.where, ctx, "`where` condition")
-            if w is None:
-                ok = False
-                continue
-            g = ghost_read(w, r.vars)
-            if g is not None:
-                at_read, notes = _read_at(d, g, c.where.span)
-                d.error(
-                    at_read,
-                    f"ghost state `{g.name}` flows into the guard of action `{a.name}`",
-                    notes,
-                )
-                ok = False
-                continue
-            wheres.append(w)
-    stmts = st.block(body, ctx, Flow(init=False))
+    params, ctx, ok = _params(a, r, ctx)
+    actor_param, actor_ok = _actor_param(a, d)
+    ok = ok and actor_ok
+    guard = _guard(a, at, r, ctx)
+    chosen = _choices(a, r, ctx)
+    ok = ok and chosen.ok
+    params += chosen.params
+    stmts = st.block(chosen.body, chosen.ctx, Flow(init=False))
     if not ok or guard is None:
         return None
-    for w in wheres:
+    for w in chosen.wheres:
         guard = (
             w
             if isinstance(guard, ts.Lit) and guard.value is True
@@ -379,6 +344,113 @@ def _action(a: s.ActionDecl, at: s.Span, r: Resolver, st: Stmts) -> ts.Action | 
         a.span,
         a.description,
     )
+
+
+def _params(a: s.ActionDecl, r: Resolver, ctx: Ctx) -> tuple[list[ts.Param], Ctx, bool]:
+    """The action's parameters, each bound in ``ctx`` (a wrong one as broken, and False)."""
+    d = r.d
+    ok = True
+    params: list[ts.Param] = []
+    for p in a.params:
+        pspan = s.Span(p.span.file, p.span.line, p.span.col, p.span.line, p.span.col + len(p.name))
+        fresh = r.check_local(p.name, pspan, ctx)
+        t = r.value_type(p.type) if not isinstance(p.type, s.MapType) else None
+        if isinstance(p.type, s.MapType):
+            d.error(p.type.span, "a parameter cannot be a map")
+        if t is not None and not ts.is_finite(t):
+            d.error(
+                p.type.span,
+                f"parameter `{p.name}` must have a finite type (a sort, an enum or bool) to be enumerated, not {t}; for a free value write `choose {p.name}: {t}` in the body",
+            )
+            t = None
+        if t is None or not fresh:
+            ok = False
+            ctx = ctx.bind_broken(p.name)
+            continue
+        ctx = ctx.bind(p.name, t)
+        params.append(ts.Param(p.name, t, False, p.span))
+    return params, ctx, ok
+
+
+def _actor_param(a: s.ActionDecl, d: Diags) -> tuple[str | None, bool]:
+    """The parameter of ``by actor(p)``, if any; False when it is no parameter."""
+    if a.actor is None or a.actor.param is None:
+        return None, True
+    actor_param = a.actor.param
+    if actor_param not in {p.name for p in a.params}:
+        d.error(
+            d.name_span(a.actor.span, actor_param, skip=2),
+            f"the actor `{actor_param}` must be a parameter of action `{a.name}`"
+            + did_you_mean(actor_param, [p.name for p in a.params]),
+        )
+        return actor_param, False
+    return actor_param, True
+
+
+def _guard(a: s.ActionDecl, at: s.Span, r: Resolver, ctx: Ctx) -> ts.Expr | None:
+    """The ``when`` guard (true without one); None when it has an error or reads ghost
+    state."""
+    if a.guard is None:
+        return ts.Lit(True, ts.BOOL, at)
+    chosen = frozenset(c.name for c in a.body if isinstance(c, s.Choose))
+    guard = r.cond(a.guard, dataclasses.replace(ctx, reserved=chosen), "the guard")
+    if guard is not None and _ghost_guard(guard, a.guard.span, a, r):
+        return None
+    return guard
+
+
+def _ghost_guard(x: ts.Expr, text: s.Span, a: s.ActionDecl, r: Resolver) -> bool:
+    """Whether (with an error) ghost state flows into the guard of action ``a`` through
+    ``x``, the text at ``text``."""
+    g = ghost_read(x, r.vars)
+    if g is None:
+        return False
+    at_read, notes = _read_at(r.d, g, text)
+    r.d.error(at_read, f"ghost state `{g.name}` flows into the guard of action `{a.name}`", notes)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Choices:
+    """An action's ``choose`` statements (those at the top of its body) resolved."""
+
+    body: tuple[s.Stmt, ...]  # the rest of the body
+    ctx: Ctx  # with the chosen values bound
+    params: tuple[ts.Param, ...]  # the chosen values, as parameters
+    wheres: tuple[ts.Expr, ...]  # their `where` conditions, part of the guard
+    ok: bool
+
+
+def _choices(a: s.ActionDecl, r: Resolver, ctx: Ctx) -> _Choices:
+    """Chosen values: the ``choose`` statements at the top of the body."""
+    d = r.d
+    ok = True
+    params: list[ts.Param] = []
+    body = list(a.body)
+    wheres: list[ts.Expr] = []
+    while body and isinstance(body[0], s.Choose):
+        c = body.pop(0)
+        assert isinstance(c, s.Choose)
+        cspan = d.name_span(c.span, c.name)
+        fresh = r.check_local(c.name, cspan, ctx)
+        t = None
+        if isinstance(c.type, s.MapType):
+            d.error(c.type.span, "`choose` needs a value type, not a map")
+        else:
+            t = r.value_type(c.type)
+        if t is None or not fresh:
+            ok = False
+            ctx = ctx.bind_broken(c.name)
+            continue
+        ctx = ctx.bind(c.name, t)
+        params.append(ts.Param(c.name, t, True, c.span))
+        if c.where is not None:
+            w = r.cond(c.where, ctx, "`where` condition")
+            if w is None or _ghost_guard(w, c.where.span, a, r):
+                ok = False
+                continue
+            wheres.append(w)
+    return _Choices(tuple(body), ctx, tuple(params), tuple(wheres), ok)
 
 
 def _description_problems(text: str, params: Mapping[str, ts.Type]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar, assert_never
 
@@ -125,9 +125,7 @@ def _first_here(d: Diags, span: s.Span) -> tuple[Note, ...]:
     return (d.note(span, "first defined here"),)
 
 
-def _extend_enum(
-    decl: s.EnumDecl, f: s.SpecFile, m: Merged, d: Diags, claim: Callable[[str, str, s.Span], bool]
-) -> None:
+def _extend_enum(decl: s.EnumDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
     """``extend enum E { x, y }``: a variant adds members to its base's enum ``E``, after
     the base's own (so every base value keeps its position)."""
     name = decl.name
@@ -152,7 +150,7 @@ def _extend_enum(
             origin = m.kinds[x][2]
             d.error(where, f"enum `{name}` already has a member `{x}` (from `{origin}`)",
                     (d.note(m.kinds[x][1], f"`{x}` is a member of `{name}` here"),))  # fmt: skip
-        elif claim(x, "enum member", where):
+        elif _claim(x, "enum member", where, f, m, d):
             added.append(x)
     for x in added:
         m.members[x] = name
@@ -160,156 +158,77 @@ def _extend_enum(
     m.enums[name] = Entry(dataclasses.replace(old.decl, members=members), old.origin, old.span)
 
 
+def _claim(name: str, kind: str, span: s.Span, f: s.SpecFile, m: Merged, d: Diags) -> bool:
+    """Enter a global name declared in ``f``; False (and an error) when it is already taken."""
+    if kind in ("sort", "enum") and _is_builtin_type(name):
+        d.error(span, f"`{name}` is a built-in type name; choose another name for this {kind}")
+        return False
+    if name in m.kinds:
+        old_kind, old_span, origin = m.kinds[name]
+        if origin != f.name:
+            hint = (
+                f"; write `set {name} = ...` to change its value"
+                if old_kind == "constant" and kind == "constant"
+                else ""
+            )
+            d.error(
+                span,
+                f"`{name}` is already defined in base `{origin}` (as a {old_kind}){hint}",
+                (d.note(old_span, f"`{name}` is defined here"),),
+            )
+        elif old_kind == kind:
+            d.error(span, f"duplicate {kind} `{name}`", _first_here(d, old_span))
+        else:
+            d.error(
+                span,
+                f"`{name}` is already defined (as a {old_kind})",
+                _first_here(d, old_span),
+            )
+        return False
+    m.kinds[name] = (kind, span, f.name)
+    return True
+
+
 def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
-    variant = f.base is not None
+    """``f``'s declarations entered into ``m`` over its base's, in the order written."""
     depth_here: s.DepthDecl | None = None
-
-    def claim(name: str, kind: str, span: s.Span) -> bool:
-        """Enter a global name; False (and an error) when it is already taken."""
-        if kind in ("sort", "enum") and _is_builtin_type(name):
-            d.error(span, f"`{name}` is a built-in type name; choose another name for this {kind}")
-            return False
-        if name in m.kinds:
-            old_kind, old_span, origin = m.kinds[name]
-            if origin != f.name:
-                hint = (
-                    f"; write `set {name} = ...` to change its value"
-                    if old_kind == "constant" and kind == "constant"
-                    else ""
-                )
-                d.error(
-                    span,
-                    f"`{name}` is already defined in base `{origin}` (as a {old_kind}){hint}",
-                    (d.note(old_span, f"`{name}` is defined here"),),
-                )
-            elif old_kind == kind:
-                d.error(span, f"duplicate {kind} `{name}`", _first_here(d, old_span))
-            else:
-                d.error(
-                    span,
-                    f"`{name}` is already defined (as a {old_kind})",
-                    _first_here(d, old_span),
-                )
-            return False
-        m.kinds[name] = (kind, span, f.name)
-        return True
-
     for decl in f.decls:
         match decl:
             case s.ConstDecl(name=name, value=value, span=span):
                 at = d.name_span(span, name)
-                if claim(name, "constant", at):
+                if _claim(name, "constant", at, f, m, d):
                     m.consts[name] = Entry(value, f.name, at)
-            case s.SetDecl(name=name, value=value, span=span):
-                at = d.name_span(span, name)
-                if not variant:
-                    d.error(
-                        at,
-                        f"`set` overrides a base constant, and spec `{f.name}` is not a variant; write `const {name} = ...`",
-                    )
-                elif name not in m.consts:
-                    d.error(
-                        at,
-                        f"base `{f.base}` has no constant `{name}` to set"
-                        + did_you_mean(name, m.consts),
-                    )
-                elif m.consts[name].origin == f.name:
-                    d.error(
-                        at,
-                        f"`{name}` is set more than once"
-                        if m.kinds[name][2] != f.name
-                        else f"`{name}` is declared in this variant; change its value there",
-                        _first_here(d, m.consts[name].span),
-                    )
-                else:
-                    m.consts[name] = Entry(value, f.name, at)
+            case s.SetDecl():
+                _set_constant(decl, f, m, d)
             case s.SortDecl(name=name, span=span):
                 at = d.name_span(span, name)
-                if claim(name, "sort", at):
+                if _claim(name, "sort", at, f, m, d):
                     m.sorts[name] = Entry(decl, f.name, at)
-            case s.EnumDecl(name=name, members=members, span=span, extend=True):
-                _extend_enum(decl, f, m, d, claim)
-            case s.EnumDecl(name=name, members=members, span=span):
-                at = decl.name_span
-                if claim(name, "enum", at):
-                    m.enums[name] = Entry(decl, f.name, at)
-                    for member, mspan in zip(members, decl.member_spans, strict=True):
-                        if claim(member, "enum member", mspan):
-                            m.members[member] = name
+            case s.EnumDecl(extend=True):
+                _extend_enum(decl, f, m, d)
+            case s.EnumDecl():
+                _add_enum(decl, f, m, d)
             case s.VarDecl(name=name, ghost=ghost, span=span):
                 at = d.name_span(span, name)
-                if claim(name, "ghost variable" if ghost else "state variable", at):
+                if _claim(name, "ghost variable" if ghost else "state variable", at, f, m, d):
                     m.vars[name] = Entry(decl, f.name, at)
             case s.InitDecl():
                 m.inits.append(decl)
             case s.ActionDecl(name=name, replace=replace, span=span):
                 at = d.name_span(span, name, skip=2 if replace else 1)
                 _merge_named(m.actions, "action", "action", decl, name, replace, at, f, d)
-            case s.DefDecl(name=name, replace=replace, name_span=at):
-                if replace or name in m.defs:
-                    _merge_named(m.defs, "def", "def", decl, name, replace, at, f, d)
-                elif claim(name, "definition", at):
-                    m.defs[name] = Entry(decl, f.name, at)
-            case s.ProcDecl(name=name, replace=replace, name_span=at):
-                if replace or name in m.procs:
-                    _merge_named(m.procs, "proc", "proc", decl, name, replace, at, f, d)
-                elif claim(name, "procedure", at):
-                    m.procs[name] = Entry(decl, f.name, at)
+            case s.DefDecl() | s.ProcDecl():
+                _add_definition(decl, f, m, d)
             case s.PropertyDecl(name=name, replace=replace, kind=kind, span=span):
                 at = d.name_span(span, name, skip=2 if replace else 1)
                 _merge_named(m.properties, "property", kind.value, decl, name, replace, at, f, d)
             case s.ObserveDecl(name=name, replace=replace, span=span):
                 at = d.name_span(span, name, skip=2 if replace else 1)
                 _merge_named(m.observables, "observable", "observe", decl, name, replace, at, f, d)
-            case s.RemoveDecl(what=what, name=name, span=span):
-                at = d.name_span(span, name, skip=2)
-                table: (
-                    dict[str, Entry[s.ActionDecl]]
-                    | dict[str, Entry[s.PropertyDecl]]
-                    | dict[str, Entry[s.ObserveDecl]]
-                    | dict[str, Entry[s.DefDecl]]
-                    | dict[str, Entry[s.ProcDecl]]
-                )
-                match what:
-                    case "action":
-                        table = m.actions
-                    case "observe":
-                        table = m.observables
-                    case "def":
-                        table = m.defs
-                    case "proc":
-                        table = m.procs
-                    case _:
-                        table = m.properties
-                if not variant:
-                    d.error(
-                        at, f"`remove` is only allowed in a variant; spec `{f.name}` has no base"
-                    )
-                elif name not in table or table[name].origin == f.name:
-                    d.error(
-                        at,
-                        f"base `{f.base}` has no {'observable' if what == 'observe' else what} `{name}` to remove"
-                        + did_you_mean(name, [k for k, v in table.items() if v.origin != f.name]),
-                    )
-                else:
-                    del table[name]
-                    if what in ("def", "proc"):
-                        del m.kinds[name]  # the name is free again
-            case s.ConfigDecl(name=name, span=span, merge=is_merge):
-                at = d.name_span(span, name)
-                configs = m.merges if is_merge else m.configs
-                what = "merge" if is_merge else "configuration"
-                old_config = configs.get(name)
-                if old_config is None:
-                    configs[name] = Entry(decl, f.name, at)
-                elif old_config.origin != f.name:
-                    d.error(
-                        at,
-                        f"{what} `{name}` is already defined in base `{old_config.origin}`; name this one differently",
-                        (d.note(old_config.span, f"`{name}` is defined here"),),
-                    )
-                else:
-                    d.error(at, f"duplicate {what} `{name}`", _first_here(d, old_config.span))
+            case s.RemoveDecl():
+                _remove(decl, f, m, d)
+            case s.ConfigDecl():
+                _add_config(decl, f, m, d)
             case s.DepthDecl(span=span):
                 if depth_here is not None:
                     d.error(span, "duplicate `depth`", _first_here(d, depth_here.span))
@@ -318,6 +237,112 @@ def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
                     m.depth = decl
             case _:
                 assert_never(decl)
+
+
+def _set_constant(decl: s.SetDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
+    """``set NAME = value`` in a variant: a base constant's new value."""
+    name = decl.name
+    at = d.name_span(decl.span, name)
+    if f.base is None:
+        d.error(
+            at,
+            f"`set` overrides a base constant, and spec `{f.name}` is not a variant; write `const {name} = ...`",
+        )
+    elif name not in m.consts:
+        d.error(
+            at,
+            f"base `{f.base}` has no constant `{name}` to set" + did_you_mean(name, m.consts),
+        )
+    elif m.consts[name].origin == f.name:
+        d.error(
+            at,
+            f"`{name}` is set more than once"
+            if m.kinds[name][2] != f.name
+            else f"`{name}` is declared in this variant; change its value there",
+            _first_here(d, m.consts[name].span),
+        )
+    else:
+        m.consts[name] = Entry(decl.value, f.name, at)
+
+
+def _add_enum(decl: s.EnumDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
+    """``enum E { x, y }``: the enum's name and each member's, all global."""
+    at = decl.name_span
+    if _claim(decl.name, "enum", at, f, m, d):
+        m.enums[decl.name] = Entry(decl, f.name, at)
+        for member, mspan in zip(decl.members, decl.member_spans, strict=True):
+            if _claim(member, "enum member", mspan, f, m, d):
+                m.members[member] = decl.name
+
+
+def _add_definition(decl: s.DefDecl | s.ProcDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
+    """A ``def`` or ``proc``: a new global name, or (``replace``, or a name a base
+    already defines this way) a base's one replaced."""
+    name, replace, at = decl.name, decl.replace, decl.name_span
+    if isinstance(decl, s.DefDecl):
+        if replace or name in m.defs:
+            _merge_named(m.defs, "def", "def", decl, name, replace, at, f, d)
+        elif _claim(name, "definition", at, f, m, d):
+            m.defs[name] = Entry(decl, f.name, at)
+    elif replace or name in m.procs:
+        _merge_named(m.procs, "proc", "proc", decl, name, replace, at, f, d)
+    elif _claim(name, "procedure", at, f, m, d):
+        m.procs[name] = Entry(decl, f.name, at)
+
+
+def _remove(decl: s.RemoveDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
+    """``remove action NAME`` (or property, observe, def, proc) in a variant."""
+    what, name = decl.what, decl.name
+    at = d.name_span(decl.span, name, skip=2)
+    table: (
+        dict[str, Entry[s.ActionDecl]]
+        | dict[str, Entry[s.PropertyDecl]]
+        | dict[str, Entry[s.ObserveDecl]]
+        | dict[str, Entry[s.DefDecl]]
+        | dict[str, Entry[s.ProcDecl]]
+    )
+    match what:
+        case "action":
+            table = m.actions
+        case "observe":
+            table = m.observables
+        case "def":
+            table = m.defs
+        case "proc":
+            table = m.procs
+        case _:
+            table = m.properties
+    if f.base is None:
+        d.error(at, f"`remove` is only allowed in a variant; spec `{f.name}` has no base")
+    elif name not in table or table[name].origin == f.name:
+        d.error(
+            at,
+            f"base `{f.base}` has no {'observable' if what == 'observe' else what} `{name}` to remove"
+            + did_you_mean(name, [k for k, v in table.items() if v.origin != f.name]),
+        )
+    else:
+        del table[name]
+        if what in ("def", "proc"):
+            del m.kinds[name]  # the name is free again
+
+
+def _add_config(decl: s.ConfigDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
+    """A named configuration or step merge: a new name, not one a base defines."""
+    name = decl.name
+    at = d.name_span(decl.span, name)
+    configs = m.merges if decl.merge else m.configs
+    what = "merge" if decl.merge else "configuration"
+    old_config = configs.get(name)
+    if old_config is None:
+        configs[name] = Entry(decl, f.name, at)
+    elif old_config.origin != f.name:
+        d.error(
+            at,
+            f"{what} `{name}` is already defined in base `{old_config.origin}`; name this one differently",
+            (d.note(old_config.span, f"`{name}` is defined here"),),
+        )
+    else:
+        d.error(at, f"duplicate {what} `{name}`", _first_here(d, old_config.span))
 
 
 def _merge_named(

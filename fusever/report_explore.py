@@ -14,6 +14,7 @@ from fusever.diff import DiffResult, LockstepStep, observe
 from fusever.explore import Matrix, Row
 from fusever.merges import MergeCheck
 from fusever.mutate import MutantResult, score
+from fusever.report_tables import plain_table
 from fusever.ts import State, Step, TransitionSystem, Value
 from fusever.verdict import Result, Verdict
 
@@ -35,7 +36,7 @@ def table(
     header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] | None = None
 ) -> list[str]:
     """An aligned plain-text table (cells may hold several lines)."""
-    return report._plain_table(header, rows, right or [False] * len(header))
+    return plain_table(header, rows, right or [False] * len(header))
 
 
 def _changes(before: State, after: State) -> list[str]:
@@ -124,6 +125,28 @@ def _wrap_indented(text: str, width: int, first: int, rest: int) -> list[str]:
 def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem, wide: bool = False) -> str:
     """``fusever diff``'s text output (``wide``: the trace as a table, a column per
     kind of change; otherwise a line per step and its changes below, for 80 columns)."""
+    out = _diff_header(d)
+    if not wide:  # the header wrapped to 80 columns, continuation lines indented
+        out = [w for line in out for w in _wrap_indented(line, 80, 0, 0) or [""]]
+    out.append("")
+    match d.verdict:
+        case Verdict.VIOLATED:
+            out += _diff_difference(d, a, b, wide)
+        case Verdict.PROVED:
+            scope = "at any depth" if d.complete else f"up to {d.bound} steps"
+            out.append(f"no difference {scope} ({d.engine}, {d.seconds:.2f} s)")
+            if not d.complete and d.reason:
+                out.append(f"  a bound only: {d.reason}")
+        case _:
+            out.append(
+                f"undecided at depth {d.bound}: {d.reason or 'unknown'} ({d.engine}, {d.seconds:.2f} s)"
+            )
+    return "\n".join(out) + "\n"
+
+
+def _diff_header(d: DiffResult) -> list[str]:
+    """What was compared: the observables, what is declared or taken on one side only,
+    the actions left out, the shared start and how a step enabled on one side counts."""
     lock = d.lock
     out = [f"{d.spec_a} (A) vs {d.spec_b} (B), in lockstep: same actions, same arguments"]
     out.append("compared: " + ", ".join(lock.observables))
@@ -147,55 +170,47 @@ def render_diff(d: DiffResult, a: TransitionSystem, b: TransitionSystem, wide: b
         out.append(
             "a step enabled in one spec only counts as a difference (--enabled both: it does not)"
         )
-    if not wide:  # the header wrapped to 80 columns, continuation lines indented
-        out = [w for line in out for w in _wrap_indented(line, 80, 0, 0) or [""]]
+    return out
+
+
+def _diff_difference(
+    d: DiffResult, a: TransitionSystem, b: TransitionSystem, wide: bool
+) -> list[str]:
+    """The shortest distinguishing trace (a table when ``wide``, else a line per step)
+    and the observed values that differ at its end."""
+    n = len(d.steps) - 1
+    out = [
+        f"DIFFERENT after {n} step(s) (the shortest such sequence; {d.engine}, {d.seconds:.2f} s)"
+    ]
     out.append("")
-    match d.verdict:
-        case Verdict.VIOLATED:
-            n = len(d.steps) - 1
-            out.append(
-                f"DIFFERENT after {n} step(s) (the shortest such sequence; {d.engine}, {d.seconds:.2f} s)"
+    header = (
+        "step",
+        "actor",
+        "action",
+        "both changed",
+        f"only A ({a.key})",
+        f"only B ({b.key})",
+    )
+    if wide:
+        out.extend(
+            table(
+                header,
+                lockstep_rows(d.steps, a, b),
+                [True, False, False, False, False, False],
             )
-            out.append("")
-            header = (
-                "step",
-                "actor",
-                "action",
-                "both changed",
-                f"only A ({a.key})",
-                f"only B ({b.key})",
-            )
-            if wide:
-                out.extend(
-                    table(
-                        header,
-                        lockstep_rows(d.steps, a, b),
-                        [True, False, False, False, False, False],
-                    )
-                )
-            else:
-                out.append(f"A is {a.key}, B is {b.key}")
-                out.extend(lockstep_lines(d.steps, a, b))
-            out.append("")
-            if d.blocked is not None:
-                side = "A" if d.blocked == "a" else "B"
-                out.append(
-                    f"step {n} is enabled in {'B' if side == 'A' else 'A'} and not in {side}"
-                )
-            for o in d.differences:
-                out.append(
-                    f"{report.location_text(o.name, o.key)}: {report.value_text(o.a)} in A, {report.value_text(o.b)} in B"
-                )
-        case Verdict.PROVED:
-            scope = "at any depth" if d.complete else f"up to {d.bound} steps"
-            out.append(f"no difference {scope} ({d.engine}, {d.seconds:.2f} s)")
-            if not d.complete and d.reason:
-                out.append(f"  a bound only: {d.reason}")
-        case _:
-            out.append(
-                f"undecided at depth {d.bound}: {d.reason or 'unknown'} ({d.engine}, {d.seconds:.2f} s)"
-            )
-    return "\n".join(out) + "\n"
+        )
+    else:
+        out.append(f"A is {a.key}, B is {b.key}")
+        out.extend(lockstep_lines(d.steps, a, b))
+    out.append("")
+    if d.blocked is not None:
+        side = "A" if d.blocked == "a" else "B"
+        out.append(f"step {n} is enabled in {'B' if side == 'A' else 'A'} and not in {side}")
+    for o in d.differences:
+        out.append(
+            f"{report.location_text(o.name, o.key)}: {report.value_text(o.a)} in A, {report.value_text(o.b)} in B"
+        )
+    return out
 
 
 # ---- mutate ---------------------------------------------------------------------------

@@ -22,20 +22,17 @@ from dataclasses import dataclass
 
 from fusever import __version__
 from fusever.explain import TraceFacts
-from fusever.report import (
-    ITF_ACTION,
-    ITF_PICKS,
+from fusever.report_machine import ITF_ACTION, ITF_PICKS
+from fusever.report_tables import initial_items, render_trace_text, trace_facts
+from fusever.report_words import (
     action_call,
     actor_text,
     change_text,
     changes,
     description_text,
     failure_text,
-    initial_items,
     instance_text,
     location_text,
-    render_trace_text,
-    trace_facts,
     value_text,
     verdict_text,
 )
@@ -229,8 +226,19 @@ def _lines(e: Event, values: Sequence[str], chars: int) -> list[tuple[str, str]]
 
 def render_svg(d: Diagram, ghosts: bool = False) -> str:
     """The diagram drawn as a standalone SVG document (fonts and colours inline)."""
+    width = 2 * MARGIN + len(d.lanes) * LANE
+    body, y = _svg_steps(d, ghosts)
+    height = y + MARGIN
+    out = _svg_frame(d, width, height)
+    out += body
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _svg_steps(d: Diagram, ghosts: bool) -> tuple[list[str], int]:
+    """The boxes, notes and arrows from the top down: the initial values, a note or an
+    arrow per step, the failure; with the height they reach."""
     n = len(d.lanes)
-    width = 2 * MARGIN + n * LANE
     wide = int((n * LANE - 16 - 2 * PAD) / CHAR)
     body: list[str] = []
     y = MARGIN + HEAD + 12
@@ -268,7 +276,12 @@ def render_svg(d: Diagram, ghosts: bool = False) -> str:
             body.append("</g>")
             y += 14
     box(left, right, [("f", s) for s in _wrap(d.end, wide, ", ")], "end")
-    height = y + MARGIN
+    return body, y
+
+
+def _svg_frame(d: Diagram, width: int, height: int) -> list[str]:
+    """The document's opening: the ``<svg>`` element, title, style and background, and a
+    head and lifeline per lane."""
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" '
@@ -293,9 +306,7 @@ def render_svg(d: Diagram, ghosts: bool = False) -> str:
             f'rx="4" class="lane"/>'
         )
         out += _text(x, MARGIN + 8, [("h", name)], "middle")
-    out += body
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return out
 
 
 # ---- HTML ------------------------------------------------------------------------------------

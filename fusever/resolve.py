@@ -319,53 +319,60 @@ class Resolver:
                     d.error(span, f"type mismatch: {a.type} and {b.type}")
                     return None
                 return ts.Ite(cond, a, b, a.type, span)
-            case s.Quant(quantifier=q, binders=binders, body=body, span=span):
-                inner = ctx
-                bound: list[tuple[str, ts.FiniteType]] = []
-                for binder in binders:
-                    fresh = self.check_local(binder.name, binder.span, inner)
-                    bt = self.finite(binder.sort, binder.span)
-                    if bt is None or not fresh:
-                        return None
-                    inner = inner.bind(binder.name, bt)
-                    bound.append((binder.name, bt))
-                out = self.cond(body, inner)
-                if out is None:
-                    return None
-                for bname, btype in reversed(bound):
-                    out = ts.Quant(q, bname, btype, out, ts.BOOL, span)
-                return out
-            case s.Call(func=func, args=args, span=span):
-                if func not in BUILTIN_FUNCS:
-                    d.error(
-                        span,
-                        f"unknown function `{func}`"
-                        + did_you_mean(func, BUILTIN_FUNCS)
-                        + "; the built-ins are signed(e), unsigned(e), int(e) and pow2(N)",
-                    )
-                    return None
-                if len(args) != 1:
-                    d.error(span, f"`{func}` takes one argument, not {len(args)}")
-                    return None
-                a = self.expr(args[0], ctx)
-                if a is None:
-                    return None
-                if not isinstance(a.type, ts.BitVecType):
-                    d.error(
-                        span, f"`{func}` needs a bit-vector argument (u<W> or i<W>), found {a.type}"
-                    )
-                    return None
-                match func:
-                    case "signed":
-                        return ts.Cast(a, ts.BitVecType(a.type.width, True), span)
-                    case "unsigned":
-                        return ts.Cast(a, ts.BitVecType(a.type.width, False), span)
-                    case _:
-                        return ts.Cast(a, ts.INT, span)
+            case s.Quant():
+                return self.quant(e, ctx)
+            case s.Call():
+                return self.call(e, ctx)
             case s.Ascribe():
                 return self.ascribe(e, ctx)
             case _:
                 assert_never(e)
+
+    def quant(self, e: s.Quant, ctx: Ctx) -> ts.Expr | None:
+        """``forall x: S, y: T. body``: one quantifier per binder, innermost last."""
+        inner = ctx
+        bound: list[tuple[str, ts.FiniteType]] = []
+        for binder in e.binders:
+            fresh = self.check_local(binder.name, binder.span, inner)
+            bt = self.finite(binder.sort, binder.span)
+            if bt is None or not fresh:
+                return None
+            inner = inner.bind(binder.name, bt)
+            bound.append((binder.name, bt))
+        out = self.cond(e.body, inner)
+        if out is None:
+            return None
+        for bname, btype in reversed(bound):
+            out = ts.Quant(e.quantifier, bname, btype, out, ts.BOOL, e.span)
+        return out
+
+    def call(self, e: s.Call, ctx: Ctx) -> ts.Expr | None:
+        """A built-in function of one bit-vector: ``signed``, ``unsigned``, ``int``."""
+        d, func, args, span = self.d, e.func, e.args, e.span
+        if func not in BUILTIN_FUNCS:
+            d.error(
+                span,
+                f"unknown function `{func}`"
+                + did_you_mean(func, BUILTIN_FUNCS)
+                + "; the built-ins are signed(e), unsigned(e), int(e) and pow2(N)",
+            )
+            return None
+        if len(args) != 1:
+            d.error(span, f"`{func}` takes one argument, not {len(args)}")
+            return None
+        a = self.expr(args[0], ctx)
+        if a is None:
+            return None
+        if not isinstance(a.type, ts.BitVecType):
+            d.error(span, f"`{func}` needs a bit-vector argument (u<W> or i<W>), found {a.type}")
+            return None
+        match func:
+            case "signed":
+                return ts.Cast(a, ts.BitVecType(a.type.width, True), span)
+            case "unsigned":
+                return ts.Cast(a, ts.BitVecType(a.type.width, False), span)
+            case _:
+                return ts.Cast(a, ts.INT, span)
 
     def ascribe(self, e: s.Ascribe, ctx: Ctx) -> ts.Expr | None:
         """An inlined def's body or argument, checked at its declared type; a problem

@@ -27,95 +27,107 @@ def validate(system: ts.TransitionSystem) -> None:
     for v in system.vars:
         assert all(ts.is_finite(t) for t in v.index), v
         assert v.ghost or not isinstance(v.type, ts.IntType), v
-
-    def expr(e: ts.Expr, scope: Mapping[str, ts.Type], primes: bool) -> None:
-        match e:
-            case ts.Lit(value=value, type=t):
-                _assert_value(value, t)
-            case ts.Var(name=name, args=args, type=t, primed=primed):
-                v = vars_[name]
-                assert t == v.type and len(args) == len(v.index), e
-                assert primes or not primed, e
-                for a, it in zip(args, v.index, strict=True):
-                    assert a.type == it, e
-                    expr(a, scope, primes)
-            case ts.Local(name=name, type=t):
-                assert scope.get(name) == t, e
-            case ts.Unary(op=op, arg=arg, type=t):
-                expr(arg, scope, primes)
-                assert arg.type == t, e
-                assert kind(t) in OPERATORS[op].operands, e
-            case ts.Binary(op=op, lhs=lhs, rhs=rhs, type=t):
-                expr(lhs, scope, primes)
-                expr(rhs, scope, primes)
-                assert lhs.type == rhs.type and kind(lhs.type) in OPERATORS[op].operands, e
-                assert t == (ts.BOOL if OPERATORS[op].boolean else lhs.type), e
-            case ts.Ite(cond=c, then=a, else_=b, type=t):
-                for x in (c, a, b):
-                    expr(x, scope, primes)
-                assert c.type == ts.BOOL and a.type == t == b.type, e
-            case ts.Quant(var=var, sort=sort, body=body):
-                assert ts.is_finite(sort) and var not in scope, e
-                expr(body, {**scope, var: sort}, primes)
-                assert body.type == ts.BOOL, e
-            case ts.Cast(arg=arg):
-                expr(arg, scope, primes)
-                assert isinstance(arg.type, ts.BitVecType), e
-            case _:
-                assert_never(e)
-
-    def stmts(body: Sequence[ts.Stmt], scope: Mapping[str, ts.Type], init: bool) -> None:
-        for st in body:
-            match st:
-                case ts.Assign(name=name, args=args, value=value):
-                    v = vars_[name]
-                    assert len(args) == len(v.index), st
-                    for a in args:
-                        expr(a, scope, False)
-                    if value is None:
-                        assert init, st
-                    else:
-                        expr(value, scope, False)
-                        assert value.type == v.type, st
-                        if not v.ghost:
-                            assert ghost_read(value, vars_) is None, st
-                case ts.If(cond=c, then=a, else_=b):
-                    expr(c, scope, False)
-                    stmts(a, scope, init)
-                    stmts(b, scope, init)
-                case ts.ForAll(var=var, sort=sort, where=where, body=b):
-                    inner = {**scope, var: sort}
-                    if where is not None:
-                        expr(where, inner, False)
-                    stmts(b, inner, init)
-                case ts.Assume(cond=c):
-                    assert init, st
-                    expr(c, scope, False)
-                case _:
-                    assert_never(st)
-
-    stmts(system.init, {}, True)
+    _stmts(system.init, vars_, {}, True)
     names = [a.name for a in system.actions]
     assert len(set(names)) == len(names)
     for a in system.actions:
         scope = {p.name: p.type for p in a.params}
         assert len(scope) == len(a.params)
         assert all(p.chosen or ts.is_finite(p.type) for p in a.params), a
-        expr(a.guard, scope, False)
+        _expr(a.guard, vars_, scope, False)
         assert a.guard.type == ts.BOOL and ghost_read(a.guard, vars_) is None, a
-        stmts(a.body, scope, False)
+        _stmts(a.body, vars_, scope, False)
     pnames = {p.name: p for p in system.properties}
     assert len(pnames) == len(system.properties)
     for p in system.properties:
-        expr(p.expr, {}, p.kind not in (s.PropKind.INVARIANT, s.PropKind.LEMMA))
+        _expr(p.expr, vars_, {}, p.kind not in (s.PropKind.INVARIANT, s.PropKind.LEMMA))
         assert p.expr.type == ts.BOOL
         if p.covers is not None:
             assert pnames[p.covers].kind is not s.PropKind.COVER
     assert len({o.name for o in system.observables}) == len(system.observables)
     for o in system.observables:
         assert all(ts.is_finite(p.type) and not p.chosen for p in o.params), o
-        expr(o.expr, {p.name: p.type for p in o.params}, False)
+        _expr(o.expr, vars_, {p.name: p.type for p in o.params}, False)
     assert system.depth >= 1
+
+
+def _expr(
+    e: ts.Expr, vars_: Mapping[str, ts.StateVar], scope: Mapping[str, ts.Type], primes: bool
+) -> None:
+    """``e`` well typed over the state ``vars_`` and the locals ``scope`` (primed reads
+    only where ``primes``)."""
+    match e:
+        case ts.Lit(value=value, type=t):
+            _assert_value(value, t)
+        case ts.Var(name=name, args=args, type=t, primed=primed):
+            v = vars_[name]
+            assert t == v.type and len(args) == len(v.index), e
+            assert primes or not primed, e
+            for a, it in zip(args, v.index, strict=True):
+                assert a.type == it, e
+                _expr(a, vars_, scope, primes)
+        case ts.Local(name=name, type=t):
+            assert scope.get(name) == t, e
+        case ts.Unary(op=op, arg=arg, type=t):
+            _expr(arg, vars_, scope, primes)
+            assert arg.type == t, e
+            assert kind(t) in OPERATORS[op].operands, e
+        case ts.Binary(op=op, lhs=lhs, rhs=rhs, type=t):
+            _expr(lhs, vars_, scope, primes)
+            _expr(rhs, vars_, scope, primes)
+            assert lhs.type == rhs.type and kind(lhs.type) in OPERATORS[op].operands, e
+            assert t == (ts.BOOL if OPERATORS[op].boolean else lhs.type), e
+        case ts.Ite(cond=c, then=a, else_=b, type=t):
+            for x in (c, a, b):
+                _expr(x, vars_, scope, primes)
+            assert c.type == ts.BOOL and a.type == t == b.type, e
+        case ts.Quant(var=var, sort=sort, body=body):
+            assert ts.is_finite(sort) and var not in scope, e
+            _expr(body, vars_, {**scope, var: sort}, primes)
+            assert body.type == ts.BOOL, e
+        case ts.Cast(arg=arg):
+            _expr(arg, vars_, scope, primes)
+            assert isinstance(arg.type, ts.BitVecType), e
+        case _:
+            assert_never(e)
+
+
+def _stmts(
+    body: Sequence[ts.Stmt],
+    vars_: Mapping[str, ts.StateVar],
+    scope: Mapping[str, ts.Type],
+    init: bool,
+) -> None:
+    """Statements well formed: assignments typed, ``any`` and ``assume`` in init only,
+    no ghost value assigned to kernel state."""
+    for st in body:
+        match st:
+            case ts.Assign(name=name, args=args, value=value):
+                v = vars_[name]
+                assert len(args) == len(v.index), st
+                for a in args:
+                    _expr(a, vars_, scope, False)
+                if value is None:
+                    assert init, st
+                else:
+                    _expr(value, vars_, scope, False)
+                    assert value.type == v.type, st
+                    if not v.ghost:
+                        assert ghost_read(value, vars_) is None, st
+            case ts.If(cond=c, then=a, else_=b):
+                _expr(c, vars_, scope, False)
+                _stmts(a, vars_, scope, init)
+                _stmts(b, vars_, scope, init)
+            case ts.ForAll(var=var, sort=sort, where=where, body=b):
+                inner = {**scope, var: sort}
+                if where is not None:
+                    _expr(where, vars_, inner, False)
+                _stmts(b, vars_, inner, init)
+            case ts.Assume(cond=c):
+                assert init, st
+                _expr(c, vars_, scope, False)
+            case _:
+                assert_never(st)
 
 
 def _assert_value(value: ts.Value, t: ts.Type) -> None:
