@@ -15,7 +15,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar, assert_never
+from typing import Any, Generic, TypeVar, assert_never
 
 from fusever import syntax as s
 from fusever.diagnostics import Diagnostic, Note, did_you_mean
@@ -332,17 +332,7 @@ def _add_config(decl: s.ConfigDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
     at = d.name_span(decl.span, name)
     configs = m.merges if decl.merge else m.configs
     what = "merge" if decl.merge else "configuration"
-    old_config = configs.get(name)
-    if old_config is None:
-        configs[name] = Entry(decl, f.name, at)
-    elif old_config.origin != f.name:
-        d.error(
-            at,
-            f"{what} `{name}` is already defined in base `{old_config.origin}`; name this one differently",
-            (d.note(old_config.span, f"`{name}` is defined here"),),
-        )
-    else:
-        d.error(at, f"duplicate {what} `{name}`", _first_here(d, old_config.span))
+    _add_new(configs, name, Entry(decl, f.name, at), what, "name this one differently", d)
 
 
 def _merge_named(
@@ -372,16 +362,25 @@ def _merge_named(
         else:
             table[name] = Entry(decl, f.name, at)
         return
+    _add_new(table, name, Entry(decl, f.name, at), what, f"write `replace {keyword} {name}`", d)
+
+
+def _add_new(
+    table: dict[str, Entry[Any]], name: str, entry: Entry[Any], what: str, hint: str, d: Diags
+) -> None:
+    """Declare ``name`` anew in this file: an error when a base or this file already
+    declares it (``hint`` says what to do about the base's)."""
+    old = table.get(name)
     if old is None:
-        table[name] = Entry(decl, f.name, at)
-    elif old.origin != f.name:
+        table[name] = entry
+    elif old.origin != entry.origin:
         d.error(
-            at,
-            f"{what} `{name}` is already defined in base `{old.origin}`; write `replace {keyword} {name}`",
+            entry.span,
+            f"{what} `{name}` is already defined in base `{old.origin}`; {hint}",
             (d.note(old.span, f"`{name}` is defined here"),),
         )
     else:
-        d.error(at, f"duplicate {what} `{name}`", _first_here(d, old.span))
+        d.error(entry.span, f"duplicate {what} `{name}`", _first_here(d, old.span))
 
 
 def _is_builtin_type(name: str) -> bool:
