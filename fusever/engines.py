@@ -41,6 +41,7 @@ from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
 __all__ = [
     "ENGINES", "UNBOUNDED", "Disagreement", "Outcome", "child_process_setup", "cross_check",
+    "disagreements",
     "prove", "prove_certified", "worker_pool",
 ]  # fmt: skip
 
@@ -135,6 +136,40 @@ def cross_check(
                 f"{ts.key}: {e.property}: explicit says {said(e)}, "
                 f"bmc to depth {depth} says {said(b)}"
             )
+
+
+def disagreements(
+    ts: TransitionSystem, bound: int, state_limit: int = 1_000_000
+) -> tuple[str, ...] | None:
+    """Two engines, one verdict: explicit's search to ``bound`` steps against BMC to
+    depth ``bound``.  Every goal must get the same verdict and the same (shortest)
+    step, explicit must decide every goal within the bound, and each of its traces
+    must replay.  Returns what differs (empty: they agree), or None when explicit
+    refuses the configuration (a free start of a wide counter): nothing to compare."""
+    from fusever import interpret
+
+    ex = explicit.run(ts, Options(), bound=bound, state_limit=state_limit).results
+    if all(r.verdict is Verdict.UNKNOWN and "does not apply" in (r.reason or "") for r in ex):
+        return None
+    bm = bmc.run(ts, Options(depth=bound)).results
+    out: list[str] = []
+    for e, b in zip(ex, bm, strict=True):
+        if e.verdict is Verdict.UNKNOWN:
+            out.append(f"{e.property}: explicit undecided ({e.reason})")
+        elif (e.verdict, e.step) != (b.verdict, b.step):
+            out.append(
+                f"{e.property}: explicit {e.verdict.value} at {e.step}, bmc {b.verdict.value} at {b.step}"
+            )
+        elif e.trace is not None:
+            if len(e.trace) - 1 != e.step:
+                out.append(
+                    f"{e.property}: explicit's trace has {len(e.trace) - 1} steps, not {e.step}"
+                )
+            try:
+                interpret.replay(ts, e.trace, ts.property(e.property))
+            except interpret.ReplayError as err:
+                out.append(f"{e.property}: explicit's trace does not replay ({err})")
+    return tuple(out)
 
 
 def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
