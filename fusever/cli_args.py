@@ -25,9 +25,8 @@ exit codes:
   4  an internal error in fusever (a bug: please report the traceback)
 """
 
-ENGINES = ("bmc", "kind", "chc", "auto")
 TRACE_FORMATS = ("text", "mermaid", "html", "svg")  # report_trace.FORMATS
-# prove also has the explicit-state engine (regress, diff and explore do not record it)
+# every command that runs an engine offers all of them (engines.ENGINES)
 PROVE_ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
 
 
