@@ -67,15 +67,20 @@ class FakeEngine:
     def prove_certified(self, ts: TransitionSystem, options: Options) -> Outcome:
         return Outcome(self.prove(ts, options), ())
 
+    def install(self, monkeypatch: pytest.MonkeyPatch, discover: bool = True) -> FakeEngine:
+        """Put this fake in place of the loader and the engines (and, with ``discover``,
+        of the spec directory's listing: one ``counter.fv``)."""
+        monkeypatch.setattr(cli, "_load", self.load)
+        monkeypatch.setattr(jobs, "prove", self.prove)
+        monkeypatch.setattr(jobs, "prove_certified", self.prove_certified)
+        if discover:
+            monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
+        return self
+
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    fake = FakeEngine([fake_ts()], {"counter": fake_results()})
-    monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(jobs, "prove", fake.prove)
-    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
-    monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
-    return fake
+    return FakeEngine([fake_ts()], {"counter": fake_results()}).install(monkeypatch)
 
 
 @pytest.fixture
@@ -257,9 +262,7 @@ def test_jobs_keep_the_order_of_the_specs(run: Run, monkeypatch: pytest.MonkeyPa
         [fake_ts(n, f"spec/{n}.fv") for n in names],
         {n: (result("p", PropKind.INVARIANT, Verdict.PROVED, spec=n),) for n in names},
     )
-    monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(jobs, "prove", fake.prove)
-    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
+    fake.install(monkeypatch, discover=False)
     code, out, _ = run("prove", "x.fv", "--jobs", "2")
     assert code == 0
     assert [line.split()[0] for line in out.split("\n\n")[0].splitlines()[2:]] == names

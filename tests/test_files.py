@@ -9,7 +9,7 @@ import pytest
 from report_fakes import fake_results, fake_ts
 from test_cli import FakeEngine, Run, run  # noqa: F401  (the `run` fixture)
 
-from fusever import cli, files, jobs
+from fusever import cli, files
 
 
 def test_write_atomic_replaces_whole_or_not_at_all(
@@ -39,12 +39,7 @@ def test_unwritable_names_the_directory(tmp_path: Path) -> None:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     monkeypatch.chdir(tmp_path)
-    fake = FakeEngine([fake_ts()], {"counter": fake_results()})
-    monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(jobs, "prove", fake.prove)
-    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
-    monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
-    return fake
+    return FakeEngine([fake_ts()], {"counter": fake_results()}).install(monkeypatch)
 
 
 def test_record_into_an_unwritable_place_fails_before_solving(

@@ -10,7 +10,7 @@ import pytest
 from report_fakes import fake_results, fake_ts, result
 from test_cli import FakeEngine, Run
 
-from fusever import cli, jobs, regress
+from fusever import cli, regress
 from fusever.diagnostics import SpecError
 from fusever.ts import PropKind, Step, Trace
 from fusever.verdict import Verdict
@@ -162,12 +162,7 @@ def test_write_dir_removes_only_generated_stale_files(tmp_path: Path) -> None:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     monkeypatch.chdir(tmp_path)
-    fake = FakeEngine([fake_ts()], {"counter": fake_results()})
-    monkeypatch.setattr(cli, "_load", fake.load)
-    monkeypatch.setattr(jobs, "prove", fake.prove)
-    monkeypatch.setattr(jobs, "prove_certified", fake.prove_certified)
-    monkeypatch.setattr(cli, "_discover", lambda d: [Path(d) / "counter.fv"])
-    return fake
+    return FakeEngine([fake_ts()], {"counter": fake_results()}).install(monkeypatch)
 
 
 def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Path) -> None:
