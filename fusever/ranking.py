@@ -408,7 +408,7 @@ def find(ts: TransitionSystem, deadline: float | None = None) -> Found:
         by_term = dict(zip(all_terms, weights, strict=True))
         verdict = _not_lowered(enc, shared, steps, by_term, width, deadline)
         if verdict.lowered:
-            return _ranked(ts, enc, all_terms, weights, pre, rounds, deadline)
+            return _ranked(ts, enc, all_terms, weights, pre, init_counts, rounds, deadline)
         if verdict.unknown is not None:
             return Found(None, f"the solver gave up ({verdict.unknown})", rounds)
         for m, inst in verdict.failing:
@@ -538,11 +538,16 @@ def _ranked(
     all_terms: Sequence[Term],
     weights: Sequence[int],
     pre: Sequence[Z],
+    init_counts: Sequence[int] | None,
     rounds: int,
     deadline: float | None,
 ) -> Found:
-    width = _width(ts)
-    top = _init_top(enc, _measure(pre, weights, width, enc.ctx), deadline)
+    """The ranking with its bound; when init fixes the control state the top of the
+    measure is its value there (no second solve), else the solver's maximum."""
+    if init_counts is not None:
+        top: int | None = sum(w * c for w, c in zip(weights, init_counts, strict=True))
+    else:
+        top = _init_top(enc, _measure(pre, weights, _width(ts), enc.ctx), deadline)
     if top is None:
         return Found(None, "the solver did not bound the measure over the initial states", rounds)
     by_term = {t: x for t, x in zip(all_terms, weights, strict=True) if x}
@@ -564,7 +569,7 @@ def check(ts: TransitionSystem, ranking: Ranking, deadline: float | None = None)
     try:
         shared, steps = _split(enc, list(known))
     except Unsplit:
-        return False
+        return None  # cannot be checked here: undecided, not refuted
     verdict = _not_lowered(enc, shared, steps, weights, width, deadline, first=True)
     if not verdict.lowered:
         return False if verdict.failing else None

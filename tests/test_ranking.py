@@ -95,24 +95,20 @@ def test_every_step_the_interpreter_takes_lowers_the_measure(
     assert len(trace.steps) - 1 <= r.bound
 
 
-def test_a_ranking_certificate_rechecks_and_a_forged_one_fails(
-    v2: tuple[TransitionSystem, ranking.Ranking],
-) -> None:
-    ts = _load("docs/examples/lost_update.fv")
+def test_a_ranking_certificate_rechecks_and_a_forged_one_fails() -> None:
+    ts = _load("tests/fixtures/two_steps.fv")
     found = ranking.find(ts)
-    assert found.ranking is not None
-    cert = certificate.Certificate(
-        "kind", ts.name, "no_lost_update", longest=found.ranking.bound, ranking=found.ranking.text()
-    )
+    assert found.ranking is not None and found.ranking.bound == 2
+    text = found.ranking.text()
+    cert = certificate.Certificate("kind", ts.name, "known", longest=2, ranking=text)
     assert certificate.from_dict(certificate.as_dict(cert)) == cert
-    # no_lost_update is violated: its certificate cannot pass whatever the ranking
-    assert certificate.recheck_status(ts, cert) is certificate.Recheck.FAILED
-    ok = certificate.Certificate(
-        "kind", ts.name, "both_done", longest=found.ranking.bound, ranking=found.ranking.text()
-    )
-    # both_done is covered: "never covered" fails too; only the runs-end part passes
-    assert certificate.recheck_status(ts, ok) is certificate.Recheck.FAILED
-    short = certificate.Certificate(
-        "kind", ts.name, "no_lost_update", longest=3, ranking=found.ranking.text()
-    )
+    assert certificate.recheck_status(ts, cert) is certificate.Recheck.PASSED
+    # one step is too short a bound for two threads: the ranking check refuses it
+    short = certificate.Certificate("kind", ts.name, "known", longest=1, ranking=text)
     assert certificate.recheck_status(ts, short) is certificate.Recheck.FAILED
+    # a measure no step lowers
+    flat = certificate.Certificate("kind", ts.name, "known", longest=2, ranking="0")
+    assert certificate.recheck_status(ts, flat) is certificate.Recheck.FAILED
+    # "never covered" for a goal that is covered fails whatever the ranking
+    both = certificate.Certificate("kind", ts.name, "both", longest=2, ranking=text)
+    assert certificate.recheck_status(ts, both) is certificate.Recheck.FAILED
