@@ -158,16 +158,7 @@ def run(
         return _complete(ts, options, props, longest, start, deadline, progress)
 
     # 1. lemmas, in spec order, each assuming the proved ones before it
-    lemmas: list[tuple[Property, int]] = []
-    lemma_steps: dict[str, _Step] = {}
-    for lemma in (p for p in ts.properties if p.kind is PropKind.LEMMA):
-        st = _induct(
-            ts, [lemma], tuple(lm for lm, _ in lemmas), bound, steps_deadline, options.seed
-        )
-        step = st[lemma.name]
-        lemma_steps[lemma.name] = step
-        if step.k is not None and _base_holds(ts, lemma, step.k, deadline, options.seed):
-            lemmas.append((lemma, step.k))
+    lemmas, lemma_steps = _lemmas(ts, bound, steps_deadline, deadline, options.seed)
     assumed = tuple(lm for lm, _ in lemmas)
 
     # 2. the inductive step of every selected property, the lemmas assumed
@@ -178,70 +169,77 @@ def run(
 
     # 3. the base case: BMC to the depth the proofs need, the bound for the rest
     need = [steps[p.name].k for p in props]
-    if bounded and any(k is None for k in need):
-        depth = bound
-    else:
-        depth = max([0, *(k - 1 for k in need if k)])
+    depth = bound if bounded and None in need else max([0, *(k - 1 for k in need if k)])
     remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-    base = bmc.run(
-        ts,
-        replace(options, depth=depth, timeout=remaining, engine="bmc"),
-        progress,
-    ).results
-    by_name = {r.property: r for r in base}
+    base = bmc.run(ts, replace(options, depth=depth, timeout=remaining, engine="bmc"), progress)
+    by_name = {r.property: r for r in base.results}
 
-    results: list[Result] = []
-    certs: list[Certificate] = []
-    for p in props:
-        r = by_name[p.name]
-        step = steps[p.name]
-        seconds = round(time.monotonic() - start, 3)
-        if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
-            results.append(replace(r, engine=ENGINE, seconds=seconds))
-            continue
-        if step.k is None:
-            # not k-inductive, and the runs do not end within the bound either
-            why = r.reason if r.verdict is Verdict.UNKNOWN and r.reason else step.reason
-            verdict = r.verdict if bounded else Verdict.UNKNOWN
-            results.append(replace(r, engine=ENGINE, seconds=seconds, verdict=verdict, reason=why))
-            continue
-        if r.verdict is Verdict.UNKNOWN or r.bound < step.k - 1:
-            results.append(replace(r, engine=ENGINE, seconds=seconds, reason=r.reason))
-            continue
-        proved_lemmas = [lm.name for lm, _ in lemmas]
-        if p.kind is PropKind.LEMMA and p.name not in proved_lemmas:
-            results.append(replace(r, engine=ENGINE, seconds=seconds, reason=step.reason))
-            continue
-        # a lemma assumes the lemmas before it; anything else, all of them
-        upto = proved_lemmas.index(p.name) if p.kind is PropKind.LEMMA else len(lemmas)
-        used = tuple((lm.name, k) for lm, k in lemmas[:upto])
-        cert = Certificate(ENGINE, ts.name, p.name, k=step.k, lemmas=used, por=POR)
-        status = recheck_status(ts, cert, deadline)
-        if status is not Recheck.PASSED:
-            results.append(
-                replace(
-                    r,
-                    engine=ENGINE,
-                    seconds=round(time.monotonic() - start, 3),
-                    verdict=Verdict.UNKNOWN,
-                    reason=f"k-inductive at k={step.k}, but " + _recheck_why(status),
-                )
-            )
-            continue
-        why = f"k-inductive at k={step.k}"
-        if used:
-            why += " with lemmas " + ", ".join(n for n, _ in used)
-        certs.append(cert)
-        results.append(
-            replace(
-                r,
-                engine=ENGINE,
-                seconds=round(time.monotonic() - start, 3),
-                complete=True,
-                reason=why,
-            )
-        )
-    return KindOutcome(tuple(results), tuple(certs))
+    # 4. each property's verdict: a proof only once its certificate re-checks
+    judged = [
+        _judge(ts, p, by_name[p.name], steps[p.name], lemmas, bounded, deadline) for p in props
+    ]
+    return KindOutcome(
+        tuple(replace(r, seconds=round(time.monotonic() - start, 3)) for r, _ in judged),
+        tuple(c for _, c in judged if c is not None),
+    )
+
+
+def _lemmas(
+    ts: TransitionSystem,
+    bound: int,
+    steps_deadline: float | None,
+    deadline: float | None,
+    seed: int,
+) -> tuple[list[tuple[Property, int]], dict[str, _Step]]:
+    """The lemmas proved (each with its k), in spec order, each assuming the proved ones
+    before it; and every lemma's inductive step."""
+    lemmas: list[tuple[Property, int]] = []
+    steps: dict[str, _Step] = {}
+    for lemma in (p for p in ts.properties if p.kind is PropKind.LEMMA):
+        st = _induct(ts, [lemma], tuple(lm for lm, _ in lemmas), bound, steps_deadline, seed)
+        step = st[lemma.name]
+        steps[lemma.name] = step
+        if step.k is not None and _base_holds(ts, lemma, step.k, deadline, seed):
+            lemmas.append((lemma, step.k))
+    return lemmas, steps
+
+
+def _judge(
+    ts: TransitionSystem,
+    p: Property,
+    r: Result,
+    step: _Step,
+    lemmas: list[tuple[Property, int]],
+    bounded: bool,
+    deadline: float | None,
+) -> tuple[Result, Certificate | None]:
+    """One property's verdict from its base case ``r`` and inductive ``step``: a
+    violation or witness as found; a proof for all depths with its certificate, once
+    re-checked; otherwise the bounded verdict (``bounded``) or unknown, with why."""
+    if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
+        return replace(r, engine=ENGINE), None
+    if step.k is None:
+        # not k-inductive, and the runs do not end within the bound either
+        why = r.reason if r.verdict is Verdict.UNKNOWN and r.reason else step.reason
+        verdict = r.verdict if bounded else Verdict.UNKNOWN
+        return replace(r, engine=ENGINE, verdict=verdict, reason=why), None
+    if r.verdict is Verdict.UNKNOWN or r.bound < step.k - 1:
+        return replace(r, engine=ENGINE, reason=r.reason), None
+    proved_lemmas = [lm.name for lm, _ in lemmas]
+    if p.kind is PropKind.LEMMA and p.name not in proved_lemmas:
+        return replace(r, engine=ENGINE, reason=step.reason), None
+    # a lemma assumes the lemmas before it; anything else, all of them
+    upto = proved_lemmas.index(p.name) if p.kind is PropKind.LEMMA else len(lemmas)
+    used = tuple((lm.name, k) for lm, k in lemmas[:upto])
+    cert = Certificate(ENGINE, ts.name, p.name, k=step.k, lemmas=used, por=POR)
+    status = recheck_status(ts, cert, deadline)
+    if status is not Recheck.PASSED:
+        why = f"k-inductive at k={step.k}, but " + _recheck_why(status)
+        return replace(r, engine=ENGINE, verdict=Verdict.UNKNOWN, reason=why), None
+    why = f"k-inductive at k={step.k}"
+    if used:
+        why += " with lemmas " + ", ".join(n for n, _ in used)
+    return replace(r, engine=ENGINE, complete=True, reason=why), cert
 
 
 def _complete(
@@ -321,6 +319,22 @@ def _check(solver: Backend, goal: z3.ExprRef, n: int, deadline: float | None) ->
     return solver.check(lit, deadline)
 
 
+def _step_query(
+    enc: Encoding, p: Property, k: int, hyp: z3.ExprRef, distinct_last: list[z3.ExprRef]
+) -> z3.ExprRef:
+    """The inductive step's question at ``k`` (``p`` negated): under the hypothesis,
+    ``p`` fails at ``k``; for a state property, ``s_k`` is new and its step is in
+    reduced order."""
+    goal = enc.goal(p, k)
+    assert goal is not None
+    parts = [hyp, goal]
+    if not p.two_state:
+        parts.extend(distinct_last)
+        if k >= 2:
+            parts.append(enc.order(k - 1))
+    return z3.And(*parts)
+
+
 def _induct(
     ts: TransitionSystem,
     props: list[Property],
@@ -358,20 +372,11 @@ def _induct(
         last_distinct = [distinct(enc, k, j) for j in range(k)]
         for name, p in open_.items():
             # the hypothesis: p on the first k states (steps, for a transition property)
-            if p.two_state:
-                if k >= 2:
-                    solver.add(z3.Implies(hyp[name], enc.prop(p, k - 1)))
-            else:
+            if k >= 2 or not p.two_state:
                 solver.add(z3.Implies(hyp[name], enc.prop(p, k - 1)))
-            goal = enc.goal(p, k)
-            assert goal is not None
-            parts = [hyp[name], goal]
-            if not p.two_state:
-                parts.extend(last_distinct)
-                if k >= 2:
-                    parts.append(enc.order(k - 1))
             n += 1
-            status, reason = _check(solver, z3.And(*parts), n, deadline)
+            query = _step_query(enc, p, k, hyp[name], last_distinct)
+            status, reason = _check(solver, query, n, deadline)
             if status == "unsat":
                 out[name] = _Step(k, "")
             elif status == "unknown":

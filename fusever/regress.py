@@ -715,6 +715,7 @@ def compare_merges(
     for name in before:
         if name not in {m.name for m in now.merges}:
             out.append(Change(spec, f"merge {name}", "recorded, but the merge is gone"))
+    out.extend(_bounded_merges(now, proofs))
     bad = [m for m in now.merges if m.verdict not in ("agree", "unused")]
     if proofs is not None and bad:
         holding = [
@@ -736,3 +737,29 @@ def compare_merges(
                 )
             )
     return out
+
+
+def _bounded_merges(now: MergeRecording, proofs: Recording | None) -> list[Change]:
+    """A proof for all depths resting on a merge that agrees only to bounds: the merge
+    is an argument checked part of the way, so the proof is not one (a bounded "holds"
+    may rest on it: both are to a bound)."""
+    partial = [m for m in now.merges if m.verdict == "agree" and not m.complete]
+    if proofs is None or not partial:
+        return []
+    unbounded = [
+        p.name
+        for p in proofs.properties
+        if p.complete and p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
+    ]
+    if not unbounded:
+        return []
+    return [
+        Change(
+            now.key,
+            None,
+            f"{len(unbounded)} recorded verdict(s) for all depths ({', '.join(unbounded[:3])}"
+            + (", ..." if len(unbounded) > 3 else "")
+            + ") rest on merge(s) checked only to a bound: "
+            + "; ".join(f"{m.name} {m.phrase}" for m in partial),
+        )
+    ]

@@ -46,7 +46,7 @@ __all__ = [
     "recordings",
 ]
 
-# regress with the explicit engine: past this many states a configuration goes to BMC
+# regress with the explicit engine: past this many states a configuration goes to kind
 # (the largest shipped one that is exhausted, w4, has 565,265)
 RECORD_STATE_LIMIT = 1_000_000
 # the re-check of one configuration's certificates, when `regress --timeout` is not given:
@@ -168,10 +168,12 @@ def record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
     """What regress --record runs on one configuration, and the engine it used: the
     explicit engine's complete verdicts where its search finishes; where it does not
     apply (free starts of wide counters) or does not finish (its state limit or the
-    timeout), BMC to the configuration's depth instead, for every property."""
+    timeout), k-induction, whose runs-end route gives complete verdicts where a
+    ranking function bounds the runs (BMC to that bound, and the bound re-checked in
+    one step), and bounded ones to the configuration's depth elsewhere."""
     out = jobs.prove_certified(ts, options)
     if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
-        return "bmc", jobs.prove_certified(ts, replace(options, engine="bmc"))
+        return "kind", jobs.prove_certified(ts, replace(options, engine="kind", state_limit=None))
     return options.engine, out
 
 
@@ -229,9 +231,10 @@ def _check_again(
     """One recorded configuration, checked again.  Unless ``rerun``: when neither the
     transition system nor the recorded engine's code has changed since recording
     (:meth:`fusever.regress.Recording.decided_by`), running it again is the same
-    computation, and the recording stands as it is (-1 properties searched), unless it
-    holds certificates: those are re-checked, an independent check that costs little.
-    Otherwise, when the fingerprint is unchanged and every stored certificate still
+    computation, and the recording stands as it is (-1 properties searched) once its
+    certificates pass their unbounded re-check (``bounded=False`` of
+    :func:`fusever.certificate.recheck_statuses`: a ranking function in one step, a
+    k-induction whole), an independent check that costs little.  Otherwise, when the fingerprint is unchanged and every stored certificate still
     re-checks, the certified properties keep their recorded verdicts and only the
     others are searched (bmc, which gave their recorded verdicts); otherwise the
     recorded engine runs again on everything.  Returns the fresh recording, the
@@ -242,10 +245,16 @@ def _check_again(
 
     certified = [p for p in rec.properties if p.certificate is not None]
     certs = [p.certificate for p in certified if p.certificate is not None]
-    if not rerun and not certs and rec.decided_by(ts):
-        return rec, 0, -1
-    same = rec.fingerprint == regress.fingerprint(ts) and bool(certs)
     seconds = RECHECK_SECONDS if timeout is None else timeout
+    if not rerun and rec.decided_by(ts):
+        if not certs:
+            return rec, 0, -1
+        # the same computation: only the unbounded half of a runs-end proof (its
+        # ranking, in one step) is re-checked; its bounded half is kept like any BMC
+        # verdict
+        if all(s is Recheck.PASSED for s in _recheck(ts, certs, seconds, bounded=False)):
+            return rec, len(certs), -1
+    same = rec.fingerprint == regress.fingerprint(ts) and bool(certs)
     statuses = _recheck(ts, certs, seconds) if same else ()
     if not same or Recheck.FAILED in statuses:
         limit = RECORD_STATE_LIMIT if rec.engine == "explicit" else None
@@ -266,11 +275,12 @@ def _check_again(
 
 
 def _recheck(
-    ts: TransitionSystem, certs: Sequence[Certificate], seconds: float
+    ts: TransitionSystem, certs: Sequence[Certificate], seconds: float, *, bounded: bool = True
 ) -> tuple[Recheck, ...]:
     from fusever import certificate
 
-    return certificate.recheck_statuses(ts, list(certs), time.monotonic() + seconds)
+    deadline = time.monotonic() + seconds
+    return certificate.recheck_statuses(ts, list(certs), deadline, bounded=bounded)
 
 
 def _search_rest(
@@ -342,7 +352,7 @@ def check_merges(
     write proofs/merges/, otherwise compare with it.  Either way, a configuration
     whose recorded verdicts hold while one of its merges does not agree is a change."""
     stored = regress.read_merges(proofs)
-    work, kept = _merge_work(systems, stored, engine, record, recheck)
+    work, kept = _merge_work(systems, stored, recorded, engine, record, recheck)
     checks = jobs.parallel(jobs.check_merge, work, workers)
     by_key: dict[str, list[MergeCheck]] = {}
     for (ts, _), c in zip(work, checks, strict=True):
@@ -365,6 +375,7 @@ def check_merges(
 def _merge_work(
     systems: Sequence[TransitionSystem],
     stored: Mapping[str, regress.MergeRecording],
+    recorded: Mapping[str, regress.Recording],
     engine: str | None,
     record: bool,
     recheck: bool,
@@ -396,12 +407,19 @@ def _merge_work(
             ):
                 kept[(ts.key, name)] = prior
                 continue
-            # explicit first, always: it falls back to BMC (to a short merged bound) by
-            # itself where it does not finish.  Inheriting a recorded "bmc" would run
-            # BMC to the configuration's whole depth, where a merge's declared extra
-            # steps may be too few (serial_write's ignore OTHER_WRITES) and a merged
-            # failure the unmerged form reaches only later reads as a disagreement.
-            chosen = engine or "explicit"
+            # explicit first: it falls back to BMC (to a short merged bound) by itself
+            # where it does not finish.  Inheriting a recorded "bmc" would run BMC to
+            # the configuration's whole depth, where a merge's declared extra steps may
+            # be too few (serial_write's ignore OTHER_WRITES) and a merged failure the
+            # unmerged form reaches only later reads as a disagreement.  A configuration
+            # recorded by k-induction (explicit did not finish there) is checked by it:
+            # where a ranking function bounds the runs of both forms, every goal is
+            # decided for all depths on both sides, so the agreement is complete, as a
+            # proof for all depths resting on the merge needs (regress.compare_merges)
+            config = recorded.get(ts.key)
+            chosen = engine or (
+                "kind" if config is not None and config.engine == "kind" else "explicit"
+            )
             # explicit's own limit (2,000,000): an unmerged form is larger than the
             # configuration, and BMC's agreement is only to bounds
             limit = None

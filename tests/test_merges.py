@@ -3,6 +3,7 @@ regress's rule that a "holds" never rests on a merge that does not agree)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,31 @@ def test_regress_refuses_a_holds_resting_on_a_disagreeing_merge(tmp_path: Path) 
     assert regress.compare_merges(ok, ok, proofs_locked) == []
 
 
+def test_a_proof_for_all_depths_cannot_rest_on_a_merge_checked_to_a_bound() -> None:
+    bounded = regress.MergeRecording(
+        "s", None, (regress.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
+    )
+    complete = regress.MergeRecording(
+        "s", None, (regress.RecordedMerge("m", "agree", "kind", True, 4, 6),)
+    )
+    (ts,) = load_specs([COUNTER], config="locked")
+    from fusever import engines
+
+    held = [
+        r for r in engines.prove(ts, Options(engine="explicit"))
+        if r.verdict is Verdict.PROVED and r.complete
+    ]  # fmt: skip
+    assert held
+    proofs = regress.record(ts, held, "explicit", ts.depth)
+    (change,) = regress.compare_merges(bounded, bounded, proofs)
+    assert change.fatal
+    assert "rest on merge(s) checked only to a bound: m agree (to depths 4 / 6)" in change.message
+    assert regress.compare_merges(complete, complete, proofs) == []
+    # a bounded "holds" may rest on a bounded agreement: both are to a bound
+    to_bound = [replace(r, complete=False) for r in held]
+    assert regress.compare_merges(bounded, bounded, regress.record(ts, to_bound, "bmc", 4)) == []
+
+
 def test_a_changed_merge_verdict_is_a_change() -> None:
     agree = regress.MergeRecording(
         "s", None, (regress.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
@@ -191,8 +217,9 @@ def test_a_merge_recorded_by_bmc_is_checked_again_explicit_first(
     spec.write_text(COUNTER.read_text().replace("const LOCKED = false", "const LOCKED = true"))
     monkeypatch.chdir(tmp_path)
     assert (
-        cli.main(["regress", "--record", "--engine", "explicit", "--merge-engine", "bmc"])
-        == cli.EXIT_OK
+        # BMC's verdicts to a bound: a proof for all depths could not rest on a merge
+        # that BMC checked to a bound
+        cli.main(["regress", "--record", "--engine", "bmc", "--merge-engine", "bmc"]) == cli.EXIT_OK
     )
     (first,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
     assert (first.engine, first.complete) == ("bmc", False)

@@ -15,6 +15,7 @@ from fusever.diagnostics import SpecError
 from fusever.ts import PropKind, Step, Trace
 from fusever.verdict import Verdict
 
+FIXTURES = Path(__file__).parent / "fixtures"
 REGRESS_SUMMARY = re.compile(r"^regress in \d+\.\d s; exit (\d): .+$")
 
 
@@ -311,6 +312,46 @@ def test_real_record_regress_and_a_changed_spec(
     code, out, _ = run("regress")
     assert code == 1
     assert "lost_update: recorded proofs, but the spec is gone (spec/lost_update.fv)" in out
+
+
+def test_an_unchanged_ranked_proof_rechecks_its_ranking_and_keeps_its_bounded_half(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run: Run,
+) -> None:
+    from fusever import certificate
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "two_steps.fv").write_text((FIXTURES / "two_steps.fv").read_text())
+    assert run("regress", "--record", "--engine", "kind")[0] == 0
+    path = tmp_path / "proofs" / "two_steps.toml"
+    (known, _) = regress.loads(path.read_text()).properties
+    cert = known.certificate
+    assert known.phrase == "proved (all depths)"
+    assert cert is not None and cert.longest == 2 and cert.ranking
+
+    # unchanged: the ranking is checked again, the bounded model check is kept
+    bounded: list[object] = []
+    real = certificate._none_violated
+
+    def counted(*args: object) -> bool:
+        bounded.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(certificate, "_none_violated", counted)
+    code, out, _ = run("regress")
+    assert code == 0, out
+    assert "1 proof(s) for all depths re-checked from their certificates" in out
+    assert "(1 of 1 configuration(s) not run again" in out
+    assert bounded == []
+
+    # a bound the ranking does not give is refused, and everything is searched again
+    path.write_text(re.sub(r"(?m)^longest = 2$", "longest = 1", path.read_text()))
+    code, out, _ = run("regress")
+    assert code == 0, out
+    assert "re-checked from their certificates" not in out
+    assert "not run again" not in out
 
 
 # ---- corrupt proofs/ files: a clear error naming the file, never a traceback ----------
