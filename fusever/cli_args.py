@@ -271,8 +271,7 @@ def _regress_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     reg.add_argument(
         "--engine", choices=PROVE_ENGINES, default="explicit",
         help="with --record (default explicit: complete where its search ends within "
-        f"{regression.RECORD_STATE_LIMIT:,} states, k-induction elsewhere: complete where a "
-        "ranking function bounds the runs, BMC to the configuration's depth otherwise)",
+        f"{regression.RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
     )  # fmt: skip
     _add_configs(reg, "only this configuration (repeatable; `default`: the spec's own)")
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
