@@ -28,8 +28,9 @@ from typing import assert_never
 
 import z3
 
-from fusever import interpret
-from fusever.encode import Backend, EncodeOptions, Encoding, EncodingBug, Status
+from fusever import decode, interpret
+from fusever.encode import EncodeOptions, Encoding, EncodingBug
+from fusever.solvers import Backend, Status
 from fusever.ts import IntType, Property, PropKind, Trace, TransitionSystem, Value
 from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
@@ -216,7 +217,7 @@ class _Run:
             hit = [n for n, g in goals.items() if z3.is_true(model.eval(g))]
             if not hit:
                 raise EncodingBug(f"{self.ts.name}: depth {k}: a model satisfies no goal")
-            trace = enc.trace(model, k)
+            trace = decode.trace(enc, model, k)
             for n in hit:
                 self.done[n] = self._found(open_.pop(n), trace, k)
                 del goals[n]

@@ -46,15 +46,10 @@ from typing import Any
 
 import z3
 
-from fusever import ranking
-from fusever.encode import (
-    EncodeOptions,
-    Encoding,
-    ghost_bv_applicable,
-    new_backend,
-    stop_if_interrupted,
-)
+from fusever import ranking, solvers
+from fusever.encode import EncodeOptions, Encoding, ghost_bv_applicable
 from fusever.ranking import ranges
+from fusever.solvers import new_backend, stop_if_interrupted
 from fusever.ts import (
     BOOL,
     IntType,
@@ -219,13 +214,9 @@ def _unsat(enc: Encoding, constraints: list[Z], deadline: float | None, bv: bool
     raise :class:`_Undecided`.
     ``bv``: all bit-vectors, so Z3's bit-blasting solver (the ``qfbv`` tactic), which is
     4x faster than its default solver here and just as plain."""
-    s = z3.Tactic("qfbv", ctx=enc.ctx).solver() if bv else z3.Solver(ctx=enc.ctx)
-    s.set("random_seed", 0)
-    if deadline is not None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Undecided
-        s.set("timeout", max(1, int(remaining * 1000)))
+    s = solvers.plain(enc.ctx, bv)
+    if not solvers.set_deadline(s, deadline):
+        raise _Undecided
     s.add(*constraints)
     r = s.check()
     if r == z3.unknown:

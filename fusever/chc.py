@@ -33,10 +33,11 @@ from typing import Any, Literal
 
 import z3
 
-from fusever import bmc
+from fusever import bmc, solvers
 from fusever.certificate import Certificate, Recheck, encode_options, negated, recheck_status
-from fusever.encode import Encoding, stop_if_interrupted
+from fusever.encode import Encoding
 from fusever.operators import TABLE as OPERATORS
+from fusever.solvers import stop_if_interrupted
 from fusever.ts import (
     BinOp,
     BitVecType,
@@ -233,13 +234,9 @@ def _solve(
 ) -> tuple[Answer, tuple[str, str] | None, str]:
     """Spacer's answer for ``p``: the invariant (SMT-LIB, spec text) when it holds."""
     enc, inv, cs = clauses(ts, p)
-    s = z3.SolverFor("HORN", ctx=enc.ctx)
-    s.set("random_seed", seed)
-    if deadline is not None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return "unknown", None, "timeout"
-        s.set("timeout", max(1, int(remaining * 1000)))
+    s = solvers.horn(enc.ctx, seed)
+    if not solvers.set_deadline(s, deadline):
+        return "unknown", None, "timeout"
     s.add(*cs)
     answer = horn_answer("solver", s.check())
     if answer == "unknown":

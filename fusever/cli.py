@@ -358,7 +358,12 @@ def _record_merges(
     args: argparse.Namespace,
 ) -> int:
     """regress --record's step merges, against the verdicts ``recorded``."""
-    changes = regression.check_merges(systems, proofs, recorded, args.merge_engine, args.jobs, True)
+    # a merge check whose two forms and engine code are unchanged is kept, as regress
+    # keeps it; --recheck-merges, --rerun or a chosen --merge-engine runs it again
+    again = args.recheck_merges or args.rerun or args.merge_engine is not None
+    changes = regression.check_merges(
+        systems, proofs, recorded, args.merge_engine, args.jobs, True, again
+    )
     sys.stdout.write(
         f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
     )

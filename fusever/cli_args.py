@@ -302,7 +302,8 @@ def _regress_merge_args(reg: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     reg.add_argument(
         "--recheck-merges", action="store_true",
-        help="check every step merge again, also those whose two forms are unchanged since recorded",
+        help="check (or with --record, record) every step merge again, also those whose two "
+        "forms and engine code are unchanged since recorded",
     )  # fmt: skip
     reg.add_argument(
         "--no-merges", action="store_true",

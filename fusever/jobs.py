@@ -246,7 +246,7 @@ def signals() -> Iterator[None]:
     bytecodes, so while Z3 solves (in C) SIGTERM would wait for the check to end; a
     watcher thread, woken through ``signal.set_wakeup_fd`` the moment a signal
     arrives, sends SIGINT, which Z3 turns into an interrupted check (and
-    :func:`fusever.encode.stop_if_interrupted` into a KeyboardInterrupt)."""
+    :func:`fusever.solvers.stop_if_interrupted` into a KeyboardInterrupt)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

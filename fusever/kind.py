@@ -60,7 +60,8 @@ from fusever.certificate import (
     recheck_status,
     recheck_statuses,
 )
-from fusever.encode import Backend, EncodeOptions, Encoding, Status
+from fusever.encode import EncodeOptions, Encoding
+from fusever.solvers import Backend, Status
 from fusever.ts import Property, PropKind, TransitionSystem, kernel_projection
 from fusever.verdict import Options, Progress, Result, Verdict
 

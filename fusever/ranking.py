@@ -37,6 +37,7 @@ from typing import Any
 
 import z3
 
+from fusever import solvers
 from fusever.encode import EncodeOptions, Encoding, Slot
 from fusever.ts import (
     BoolType,
@@ -344,11 +345,8 @@ def _not_lowered(
 def _solver(enc: Encoding, deadline: float | None) -> Any:
     """A fresh plain Z3 solver: the bit-blaster (``qfbv``) when the step is all
     bit-vectors, as the kernel projection is in every shipped spec."""
-    ctx = enc.ctx
-    s = z3.Tactic("qfbv", ctx=ctx).solver() if enc.solver_kind != "smt" else z3.Solver(ctx=ctx)
-    s.set("random_seed", 0)
-    if deadline is not None:
-        s.set("timeout", max(1, int((deadline - time.monotonic()) * 1000)))
+    s = solvers.plain(enc.ctx, enc.solver_kind != "smt")
+    solvers.set_deadline(s, deadline)
     return s
 
 
@@ -438,10 +436,8 @@ class _Weights:
     ranking on any machine."""
 
     def __init__(self, ctx: z3.Context) -> None:
-        self.opt = z3.Optimize(ctx=ctx)
-        self.opt.set("random_seed", 0)
-        self.plain = z3.Solver(ctx=ctx)
-        self.plain.set("random_seed", 0)
+        self.opt = solvers.optimizer(ctx)
+        self.plain = solvers.plain(ctx, bv=False)
         self.optimizing = True
 
     def add(self, *constraints: Z) -> None:
@@ -451,12 +447,12 @@ class _Weights:
     def next(self, deadline: float | None) -> Any:
         """A model of the weights, or None when no weights fit; :class:`_GaveUp` when
         the deadline passes first."""
-        if deadline is not None:
-            ms = max(1, int((deadline - time.monotonic()) * 1000))
-            self.opt.set("timeout", ms)
-            self.plain.set("timeout", ms)
+        if not (
+            solvers.set_deadline(self.opt, deadline) and solvers.set_deadline(self.plain, deadline)
+        ):
+            raise _GaveUp
         if self.optimizing:
-            self.opt.set("rlimit", OPTIMIZE_RLIMIT)
+            solvers.set_work_limit(self.opt, OPTIMIZE_RLIMIT)
             status = self.opt.check()
             if status == z3.sat:
                 return self.opt.model()

@@ -356,7 +356,7 @@ def check_merges(
     write proofs/merges/, otherwise compare with it.  Either way, a configuration
     whose recorded verdicts hold while one of its merges does not agree is a change."""
     stored = regress.read_merges(proofs)
-    work, kept = _merge_work(systems, stored, recorded, engine, record, recheck)
+    work, kept = _merge_work(systems, stored, recorded, engine, recheck)
     checks = jobs.parallel(jobs.check_merge, work, workers)
     by_key: dict[str, list[MergeCheck]] = {}
     for (ts, _), c in zip(work, checks, strict=True):
@@ -381,7 +381,6 @@ def _merge_work(
     stored: Mapping[str, regress.MergeRecording],
     recorded: Mapping[str, regress.Recording],
     engine: str | None,
-    record: bool,
     recheck: bool,
 ) -> tuple[
     list[tuple[TransitionSystem, jobs.MergeJob]], dict[tuple[str, str], regress.RecordedMerge]
@@ -398,10 +397,10 @@ def _merge_work(
         for name, _ in ts.merges:
             prior = by_name.get(name)
             # the check stands while neither form nor the engine's code has changed (the
-            # same computation); --recheck-merges (or --rerun) runs it again
+            # same computation), when recording too; --recheck-merges (or --rerun) runs
+            # it again
             if (
-                not record
-                and not recheck
+                not recheck
                 and prior is not None
                 and prior.fingerprint
                 and prior.fingerprint

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import tsbuild as B
 
-from fusever import bmc, encode, engines, interpret, load
+from fusever import bmc, decode, encode, engines, interpret, load, solvers
 from fusever.encode import EncodeOptions, EncodingBug
 from fusever.ts import SortType, Trace, TransitionSystem
 from fusever.verdict import Options, Progress, Result, Verdict
 
-BITWUZLA = pytest.mark.skipif(not encode.bitwuzla_available(), reason="bitwuzla not installed")
+BITWUZLA = pytest.mark.skipif(not solvers.bitwuzla_available(), reason="bitwuzla not installed")
 ENCODINGS = [
     EncodeOptions(),
     EncodeOptions(solver="qf_bv"),
@@ -202,15 +202,15 @@ def test_unknown_engine() -> None:
 
 
 def test_a_trace_that_does_not_replay_is_an_encoding_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = encode.Encoding.trace
+    real = decode.trace
 
-    def corrupt(self: encode.Encoding, model: object, k: int) -> Trace:
-        tr = real(self, model, k)
+    def corrupt(enc: encode.Encoding, model: object, k: int) -> Trace:
+        tr = real(enc, model, k)
         last = tr.steps[-1]
         bad = {**last.state, "c": {(): (last.state["c"][()] + 1) % 8}}  # type: ignore[operator]
         return Trace((*tr.steps[:-1], type(last)(last.action, last.args, bad)))
 
-    monkeypatch.setattr(encode.Encoding, "trace", corrupt)
+    monkeypatch.setattr(decode, "trace", corrupt)
     with pytest.raises(EncodingBug, match=r"does not replay: step \d+: inc\(\): c: expected"):
         bmc.run(B.counter(3), Options())
 

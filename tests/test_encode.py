@@ -8,7 +8,7 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusever import encode, interpret, operators
+from fusever import decode, encode, interpret, operators
 from fusever.encode import EncodeOptions, Encoding
 from fusever.ts import BOOL, BinOp, BitVecType, EnumType, SortType, Type, UnOp
 
@@ -146,7 +146,7 @@ def test_step_is_the_interpreters_step(maps: str) -> None:
     s.add(enc.selected(0, enc.instances.index((ts.action("load"), (("w", 1),)))))
     s.add(enc.selected(1, enc.instances.index((ts.action("store"), (("w", 1),)))))
     assert s.check() == z3.sat
-    tr = enc.trace(s.model(), 2)
+    tr = decode.trace(enc, s.model(), 2)
     assert [x.action for x in tr.steps] == [None, "load", "store"]
     assert tr.steps[2].state == {
         "c": {(): 1},
@@ -162,7 +162,7 @@ def test_stutter_steps_are_dropped_from_traces() -> None:
     s.add(*enc.init(), *enc.step(0), *enc.step(1), *enc.step(2))
     s.add(enc.stutter(1), z3.Not(enc.stutter(2)), z3.Not(enc.stutter(3)))
     assert s.check() == z3.sat
-    tr = enc.trace(s.model(), 3)
+    tr = decode.trace(enc, s.model(), 3)
     assert [x.action for x in tr.steps] == [None, "inc", "inc"]
     assert tr.steps[-1].state["c"][()] == 2
 

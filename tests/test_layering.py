@@ -29,9 +29,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("validate",),
     ("check", "lexer"),
     ("load",),
-    ("interpret",),
+    ("interpret", "solvers", "por", "terms"),
     ("encode", "explain", "explicit"),
-    ("ranking",),
+    ("ranking", "decode"),
     ("bmc", "certificate"),
     ("kind", "chc"),
     ("engines",),
@@ -50,7 +50,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 ONLY_IN = {
-    "z3": {"encode", "ranking", "bmc", "certificate", "kind", "chc", "engines"},
+    "z3": {"solvers", "por", "terms", "encode", "decode", "ranking", "bmc", "certificate", "kind"}
+    | {"chc", "engines"},
     "lark": {"parse", "parse_build"},
     "rich": {"report"},
     "pygments": {"lexer"},

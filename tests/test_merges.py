@@ -223,6 +223,9 @@ def test_a_merge_recorded_by_bmc_is_checked_again_explicit_first(
     )
     (first,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
     assert (first.engine, first.complete) == ("bmc", False)
+    # unchanged, it is kept, as regress keeps it
     assert cli.main(["regress", "--record", "--merges-only"]) == cli.EXIT_OK
+    assert regress.read_merges(Path("proofs"))["merge_counter"].merges == (first,)
+    assert cli.main(["regress", "--record", "--merges-only", "--recheck-merges"]) == cli.EXIT_OK
     (again,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
     assert (again.verdict, again.engine, again.complete) == ("agree", "explicit", True)

@@ -12,7 +12,7 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusever import chc, encode, interpret, mutate
+from fusever import chc, encode, interpret, mutate, solvers
 from fusever import syntax as s
 from fusever.encode import EncodeOptions, Encoding
 from fusever.operators import CONST_FUNCS, TABLE, Family, FoldError, kind
@@ -133,13 +133,13 @@ def _values(t: Type) -> st.SearchStrategy[int]:
 CASES = [(op, t) for op in OPS for t in [*TYPES, BOOL] if kind(t) in TABLE[op].operands]
 
 
-def _backends(enc: Encoding, z3_ints: bool) -> list[encode.Backend]:
+def _backends(enc: Encoding, z3_ints: bool) -> list[solvers.Backend]:
     """Z3's SMT solver; the bit-vector ones (Z3's and Bitwuzla) when no Z3 int is in play."""
-    out: list[encode.Backend] = [encode.Z3Backend("smt", 0, enc.ctx)]
+    out: list[solvers.Backend] = [solvers.Z3Backend("smt", 0, enc.ctx)]
     if not z3_ints:
-        out.append(encode.Z3Backend("qf_bv", 0, enc.ctx))
-        if encode.bitwuzla_available():
-            out.append(encode.BitwuzlaBackend(0))
+        out.append(solvers.Z3Backend("qf_bv", 0, enc.ctx))
+        if solvers.bitwuzla_available():
+            out.append(solvers.BitwuzlaBackend(0))
     return out
 
 
