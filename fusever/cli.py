@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from fusever import files, findings, jobs, regress, regression, report
+from fusever import files, findings, jobs, regress, regress_merges, regression, report
 from fusever.cli_args import UsageError as UsageError  # re-exported: cli.UsageError
 from fusever.cli_args import build_parser as build_parser  # re-exported: cli.build_parser
 from fusever.diagnostics import SpecError, did_you_mean
@@ -365,7 +365,7 @@ def _record_merges(
         systems, proofs, recorded, args.merge_engine, args.jobs, True, again
     )
     sys.stdout.write(
-        f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress.MERGES_DIR}/\n"
+        f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress_merges.MERGES_DIR}/\n"
     )
     for c in changes:
         sys.stdout.write(f"{c}\n")

@@ -57,7 +57,6 @@ import tomli_w
 from fusever import __version__, check, files, report
 from fusever.certificate import Certificate, as_dict, from_dict
 from fusever.diagnostics import Diagnostic, SpecError
-from fusever.merges import MergeCheck
 from fusever.provenance import engine_fingerprint
 from fusever.ts import PropKind, TransitionSystem, config_key
 from fusever.ts import fingerprint as ts_fingerprint
@@ -228,15 +227,15 @@ def dumps(rec: Recording) -> str:
     return HEADER + "\n" + tomli_w.dumps(doc)
 
 
-class _Malformed(Exception):
+class Malformed(Exception):
     pass
 
 
-def _get(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+def field(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     value = table.get(key)
     # bool is an int in Python; a count must not be a boolean
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Malformed(f"`{key}` is missing or not a {getattr(kind, '__name__', kind)}")
+        raise Malformed(f"`{key}` is missing or not a {getattr(kind, '__name__', kind)}")
     return value
 
 
@@ -246,43 +245,43 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         doc = tomllib.loads(text)
         version = doc.get("format", FORMAT)
         if version != FORMAT:
-            raise _Malformed(
+            raise Malformed(
                 f"format {version!r}, but this fusever ({__version__}) reads format {FORMAT}; "
                 "run `fusever regress --record` to write it again"
             )
-        depth = _get(doc, "depth", int)
+        depth = field(doc, "depth", int)
         if not 0 <= depth <= MAX_DEPTH:
-            raise _Malformed(f"`depth` {depth} is not between 0 and {MAX_DEPTH}")
-        settings = _get(doc, "settings", dict)
+            raise Malformed(f"`depth` {depth} is not between 0 and {MAX_DEPTH}")
+        settings = field(doc, "settings", dict)
         props = []
-        for name, entry in _get(doc, "properties", dict).items():
+        for name, entry in field(doc, "properties", dict).items():
             if not isinstance(entry, dict):
-                raise _Malformed(f"`properties.{name}` is not a table")
+                raise Malformed(f"`properties.{name}` is not a table")
             step = entry.get("step")
             if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
-                raise _Malformed(f"`properties.{name}.step` is not an integer")
+                raise Malformed(f"`properties.{name}.step` is not an integer")
             instance = entry.get("instance", "")
             if not isinstance(instance, str):
-                raise _Malformed(f"`properties.{name}.instance` is not a string")
+                raise Malformed(f"`properties.{name}.instance` is not a string")
             actions = entry.get("actions", [])
             if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-                raise _Malformed(f"`properties.{name}.actions` is not a list of strings")
+                raise Malformed(f"`properties.{name}.actions` is not a list of strings")
             cert = entry.get("certificate")
             if cert is not None and not isinstance(cert, dict):
-                raise _Malformed(f"`properties.{name}.certificate` is not a table")
+                raise Malformed(f"`properties.{name}.certificate` is not a table")
             certificate = None
             if cert is not None:
-                spec_name = _get(doc, "spec", str)
+                spec_name = field(doc, "spec", str)
                 certificate = from_dict({**cert, "spec": spec_name, "property": name})
                 _check_bounds(certificate, depth, name)
             props.append(
                 RecordedProperty(
                     certificate=certificate,
                     name=name,
-                    kind=PropKind(_get(entry, "kind", str)),
-                    verdict=Verdict(_get(entry, "verdict", str)),
-                    complete=_get(entry, "complete", bool),
-                    bound=_get(entry, "bound", int),
+                    kind=PropKind(field(entry, "kind", str)),
+                    verdict=Verdict(field(entry, "verdict", str)),
+                    complete=field(entry, "complete", bool),
+                    bound=field(entry, "bound", int),
                     step=step,
                     actions=tuple(actions),
                     instance=instance,
@@ -290,20 +289,20 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             )
         for k, v in settings.items():
             if not isinstance(v, int):
-                raise _Malformed(f"setting `{k}` is not an integer or a boolean")
+                raise Malformed(f"setting `{k}` is not an integer or a boolean")
         config = doc.get("config")
         if config is not None and not isinstance(config, str):
-            raise _Malformed("`config` is not a string")
+            raise Malformed("`config` is not a string")
         fp = doc.get("fingerprint", "")
         if not isinstance(fp, str):
-            raise _Malformed("`fingerprint` is not a string")
+            raise Malformed("`fingerprint` is not a string")
         efp = doc.get("engine_fingerprint", "")
         if not isinstance(efp, str):
-            raise _Malformed("`engine_fingerprint` is not a string")
+            raise Malformed("`engine_fingerprint` is not a string")
         return Recording(
-            spec=_get(doc, "spec", str),
-            file=_get(doc, "file", str),
-            engine=_get(doc, "engine", str),
+            spec=field(doc, "spec", str),
+            file=field(doc, "file", str),
+            engine=field(doc, "engine", str),
             depth=depth,
             settings=tuple(settings.items()),
             properties=tuple(props),
@@ -315,7 +314,7 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         raise SpecError(
             [Diagnostic(None, f"{path}: malformed proofs file: nested too deeply")]
         ) from e
-    except (tomllib.TOMLDecodeError, _Malformed, ValueError) as e:
+    except (tomllib.TOMLDecodeError, Malformed, ValueError) as e:
         raise SpecError([Diagnostic(None, f"{path}: malformed proofs file: {e}")]) from e
 
 
@@ -326,13 +325,13 @@ def _check_bounds(cert: Certificate, depth: int, name: str) -> None:
     run for ever."""
     where = f"`properties.{name}.certificate`"
     if cert.longest is not None and not 0 <= cert.longest <= depth:
-        raise _Malformed(f"{where}: `longest` {cert.longest} is not between 0 and depth {depth}")
+        raise Malformed(f"{where}: `longest` {cert.longest} is not between 0 and depth {depth}")
     # (a k of 0 is no proof, but harmless: its re-check fails and the search runs)
     if cert.k is not None and not 0 <= cert.k <= depth + 1:
-        raise _Malformed(f"{where}: `k` {cert.k} is not between 0 and depth + 1 = {depth + 1}")
+        raise Malformed(f"{where}: `k` {cert.k} is not between 0 and depth + 1 = {depth + 1}")
     for lemma, k in cert.lemmas:
         if not 0 <= k <= depth + 1:
-            raise _Malformed(f"{where}: lemma `{lemma}` has k {k}, not between 0 and {depth + 1}")
+            raise Malformed(f"{where}: lemma `{lemma}` has k {k}, not between 0 and {depth + 1}")
 
 
 def spec_of(path: Path) -> str:
@@ -515,251 +514,3 @@ def render(
             "and the same engine code as when recorded, so the same verdicts; --rerun runs them)"
         )
     return "\n".join(lines) + "\n"
-
-
-# ---- step merges: proofs/merges/<spec>[.<config>].toml ---------------------------------
-
-MERGES_DIR = "merges"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedMerge:
-    """One merge in one configuration, as ``fusever merges`` last found it."""
-
-    name: str
-    verdict: str  # agree, disagree, unknown, unused
-    engine: str = ""
-    complete: bool = False
-    merged_bound: int = 0
-    unmerged_bound: int = 0
-    changes: tuple[str, ...] = ()  # "SERIAL: true -> false"
-    disagreements: tuple[
-        str, ...
-    ] = ()  # "no_stale_escape: merged proved, unmerged violated at step 10"
-    fingerprint: str = ""  # of both forms when checked (fusever.merges.fingerprint)
-
-    @property
-    def phrase(self) -> str:
-        if self.verdict in ("unused", "unknown"):
-            return self.verdict
-        reach = (
-            "for all depths"
-            if self.complete
-            else f"to depths {self.merged_bound} / {self.unmerged_bound}"
-        )
-        return f"{self.verdict} ({reach})"
-
-
-@dataclass(frozen=True, slots=True)
-class MergeRecording:
-    spec: str
-    config: str | None
-    merges: tuple[RecordedMerge, ...]
-
-    @property
-    def key(self) -> str:
-        return config_key(self.spec, self.config)
-
-
-def record_merges(spec: str, config: str | None, checks: Sequence[MergeCheck]) -> MergeRecording:
-    """What ``fusever merges`` found in one configuration, as stored in proofs/merges/."""
-    out = []
-    for c in checks:
-        out.append(
-            RecordedMerge(
-                name=c.merge,
-                verdict=c.verdict,
-                engine=c.engine if c.used else "",
-                complete=bool(c.complete) if c.used else False,
-                merged_bound=c.merged_bound,
-                unmerged_bound=c.unmerged_bound,
-                changes=tuple(
-                    f"{k}: {report.value_text(a)} -> {report.value_text(b)}"
-                    for k, a, b in c.changes
-                ),
-                disagreements=tuple(
-                    f"{r.name}: merged {report.verdict_phrase(r.merged, False, c.merged_bound, r.merged_step)}, "
-                    f"unmerged {report.verdict_phrase(r.unmerged, False, c.unmerged_bound, r.unmerged_step)}"
-                    for r in c.disagreements
-                ),
-                fingerprint=c.fingerprint,
-            )
-        )
-    return MergeRecording(spec, config, tuple(out))
-
-
-def dumps_merges(rec: MergeRecording) -> str:
-    doc: dict[str, Any] = {"spec": rec.spec}
-    if rec.config is not None:
-        doc["config"] = rec.config
-    doc["merges"] = {}
-    for m in rec.merges:
-        entry: dict[str, Any] = {"verdict": m.verdict}
-        if m.fingerprint:
-            entry["fingerprint"] = m.fingerprint
-        if m.verdict != "unused":
-            entry |= {
-                "engine": m.engine,
-                "complete": m.complete,
-                "merged_bound": m.merged_bound,
-                "unmerged_bound": m.unmerged_bound,
-                "changes": list(m.changes),
-            }
-        if m.disagreements:
-            entry["disagreements"] = list(m.disagreements)
-        doc["merges"][m.name] = entry
-    return HEADER + "\n" + tomli_w.dumps(doc)
-
-
-def loads_merges(text: str, path: str = "<proofs>") -> MergeRecording:
-    try:
-        doc = tomllib.loads(text)
-        out = []
-        for name, entry in _get(doc, "merges", dict).items():
-            if not isinstance(entry, dict):
-                raise _Malformed(f"`merges.{name}` is not a table")
-            verdict = _get(entry, "verdict", str)
-            if verdict not in ("agree", "disagree", "unknown", "unused"):
-                raise _Malformed(
-                    f"`merges.{name}.verdict` is not agree, disagree, unknown or unused"
-                )
-            used = verdict != "unused"
-            fp = entry.get("fingerprint", "")
-            if not isinstance(fp, str):
-                raise _Malformed(f"`merges.{name}.fingerprint` is not a string")
-            lists = {}
-            for key in ("changes", "disagreements"):
-                value = entry.get(key, [])
-                if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-                    raise _Malformed(f"`merges.{name}.{key}` is not a list of strings")
-                lists[key] = tuple(value)
-            out.append(
-                RecordedMerge(
-                    name=name,
-                    verdict=verdict,
-                    engine=_get(entry, "engine", str) if used else "",
-                    complete=_get(entry, "complete", bool) if used else False,
-                    merged_bound=_get(entry, "merged_bound", int) if used else 0,
-                    unmerged_bound=_get(entry, "unmerged_bound", int) if used else 0,
-                    changes=lists["changes"],
-                    disagreements=lists["disagreements"],
-                    fingerprint=fp,
-                )
-            )
-        config = doc.get("config")
-        if config is not None and not isinstance(config, str):
-            raise _Malformed("`config` is not a string")
-        return MergeRecording(_get(doc, "spec", str), config, tuple(out))
-    except RecursionError as e:
-        raise SpecError(
-            [Diagnostic(None, f"{path}: malformed merges file: nested too deeply")]
-        ) from e
-    except (tomllib.TOMLDecodeError, _Malformed, ValueError) as e:
-        raise SpecError([Diagnostic(None, f"{path}: malformed merges file: {e}")]) from e
-
-
-def read_merges(directory: Path) -> dict[str, MergeRecording]:
-    out: dict[str, MergeRecording] = {}
-    sub = directory / MERGES_DIR
-    if not sub.is_dir():
-        return out
-    for path in sorted(sub.glob(f"*{SUFFIX}")):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, RuntimeError) as e:  # RuntimeError: a symlink loop
-            raise SpecError([Diagnostic(None, f"{path}: cannot read: {e}")]) from e
-        rec = loads_merges(text, str(path))
-        out[rec.key] = rec
-    return out
-
-
-def write_merges(directory: Path, recordings: Iterable[MergeRecording]) -> list[Path]:
-    """One file per configuration that declares merges (no directory when none does)."""
-    sub = directory / MERGES_DIR
-    written = []
-    for rec in recordings:
-        if not rec.merges:
-            continue
-        sub.mkdir(parents=True, exist_ok=True)
-        path = sub / f"{rec.key}{SUFFIX}"
-        files.write_atomic(path, dumps_merges(rec))  # a unique temporary name, then a rename
-        written.append(path)
-    return written
-
-
-def compare_merges(
-    recorded: MergeRecording | None, now: MergeRecording, proofs: Recording | None
-) -> list[Change]:
-    """A merge's verdict that changed, and any "holds" that rests on a merge that does
-    not agree (a merge whose check fails or is missing cannot carry a proof)."""
-    spec = now.key
-    out: list[Change] = []
-    if recorded is None and not now.merges:
-        return out
-    before = {m.name: m for m in recorded.merges} if recorded is not None else {}
-    for m in now.merges:
-        old = before.get(m.name)
-        if old is None:
-            # checked here and now all the same: only the rule below can fail on it
-            out.append(
-                Change(spec, f"merge {m.name}", f'not recorded, now "{m.phrase}"', fatal=False)
-            )
-        elif (old.verdict, old.complete, old.merged_bound, old.unmerged_bound, old.engine) != (
-            m.verdict,
-            m.complete,
-            m.merged_bound,
-            m.unmerged_bound,
-            m.engine,
-        ):
-            out.append(Change(spec, f"merge {m.name}", f'recorded "{old.phrase}" now "{m.phrase}"'))
-    for name in before:
-        if name not in {m.name for m in now.merges}:
-            out.append(Change(spec, f"merge {name}", "recorded, but the merge is gone"))
-    out.extend(_bounded_merges(now, proofs))
-    bad = [m for m in now.merges if m.verdict not in ("agree", "unused")]
-    if proofs is not None and bad:
-        holding = [
-            p.name for p in proofs.properties if p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
-        ]
-        if holding:
-            out.append(
-                Change(
-                    spec,
-                    None,
-                    f"{len(holding)} recorded verdict(s) that hold ({', '.join(holding[:3])}"
-                    + (", ..." if len(holding) > 3 else "")
-                    + ") rest on merge(s) that do not agree: "
-                    + "; ".join(
-                        f"{m.name} {m.phrase}"
-                        + (f" [{m.disagreements[0]}]" if m.disagreements else "")
-                        for m in bad
-                    ),
-                )
-            )
-    return out
-
-
-def _bounded_merges(now: MergeRecording, proofs: Recording | None) -> list[Change]:
-    """A proof for all depths resting on a merge that agrees only to bounds: the merge
-    is an argument checked part of the way, so the proof is not one (a bounded "holds"
-    may rest on it: both are to a bound)."""
-    partial = [m for m in now.merges if m.verdict == "agree" and not m.complete]
-    if proofs is None or not partial:
-        return []
-    unbounded = [
-        p.name
-        for p in proofs.properties
-        if p.complete and p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
-    ]
-    if not unbounded:
-        return []
-    return [
-        Change(
-            now.key,
-            None,
-            f"{len(unbounded)} recorded verdict(s) for all depths ({', '.join(unbounded[:3])}"
-            + (", ..." if len(unbounded) > 3 else "")
-            + ") rest on merge(s) checked only to a bound: "
-            + "; ".join(f"{m.name} {m.phrase}" for m in partial),
-        )
-    ]

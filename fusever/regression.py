@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fusever import jobs, regress
+from fusever import jobs, regress, regress_merges
 from fusever.ts import TransitionSystem
 from fusever.verdict import Options, Result, Verdict
 
@@ -355,7 +355,7 @@ def check_merges(
     """Check every step merge of every configuration in ``systems``; with ``record``,
     write proofs/merges/, otherwise compare with it.  Either way, a configuration
     whose recorded verdicts hold while one of its merges does not agree is a change."""
-    stored = regress.read_merges(proofs)
+    stored = regress_merges.read_merges(proofs)
     work, kept = _merge_work(systems, stored, recorded, engine, recheck)
     checks = jobs.parallel(jobs.check_merge, work, workers)
     by_key: dict[str, list[MergeCheck]] = {}
@@ -363,34 +363,37 @@ def check_merges(
         by_key.setdefault(ts.key, []).append(c)
     fresh = []
     for ts in systems:
-        rec = regress.record_merges(ts.name, ts.config, by_key.get(ts.key, []))
+        rec = regress_merges.record_merges(ts.name, ts.config, by_key.get(ts.key, []))
         ran = {m.name: m for m in rec.merges}
         order = [ran.get(n) or kept[(ts.key, n)] for n, _ in ts.merges]
         fresh.append(replace(rec, merges=tuple(order)))
     if record:
-        regress.write_merges(proofs, fresh)
+        regress_merges.write_merges(proofs, fresh)
     changes: list[regress.Change] = []
     for rec in fresh:
         old = None if record else stored.get(rec.key)
-        changes += regress.compare_merges(old if not record else rec, rec, recorded.get(rec.key))
+        changes += regress_merges.compare_merges(
+            old if not record else rec, rec, recorded.get(rec.key)
+        )
     return tuple(changes)
 
 
 def _merge_work(
     systems: Sequence[TransitionSystem],
-    stored: Mapping[str, regress.MergeRecording],
+    stored: Mapping[str, regress_merges.MergeRecording],
     recorded: Mapping[str, regress.Recording],
     engine: str | None,
     recheck: bool,
 ) -> tuple[
-    list[tuple[TransitionSystem, jobs.MergeJob]], dict[tuple[str, str], regress.RecordedMerge]
+    list[tuple[TransitionSystem, jobs.MergeJob]],
+    dict[tuple[str, str], regress_merges.RecordedMerge],
 ]:
     """The merge checks to run (:func:`fusever.jobs.check_merge`'s jobs), and the
     recorded ones that stand, by configuration and merge."""
     from fusever import merges
 
     work: list[tuple[TransitionSystem, jobs.MergeJob]] = []
-    kept: dict[tuple[str, str], regress.RecordedMerge] = {}
+    kept: dict[tuple[str, str], regress_merges.RecordedMerge] = {}
     for ts in systems:
         old = stored.get(ts.key)
         by_name = {m.name: m for m in old.merges} if old is not None else {}
@@ -418,7 +421,7 @@ def _merge_work(
             # recorded by k-induction (explicit did not finish there) is checked by it:
             # where a ranking function bounds the runs of both forms, every goal is
             # decided for all depths on both sides, so the agreement is complete, as a
-            # proof for all depths resting on the merge needs (regress.compare_merges)
+            # proof for all depths resting on the merge needs (regress_merges.compare_merges)
             config = recorded.get(ts.key)
             chosen = engine or (
                 "kind" if config is not None and config.engine == "kind" else "explicit"

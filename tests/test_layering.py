@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report",),
     ("report_explore", "report_trace"),
     ("regress", "jobs"),
+    ("regress_merges",),
     ("findings", "regression"),
     ("cli_args",),
     ("cli",),

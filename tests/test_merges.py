@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fusever import cli, merges, regress
+from fusever import cli, merges, regress, regress_merges
 from fusever.load import load_specs
 from fusever.ts import PropKind
 from fusever.verdict import Options, Verdict
@@ -99,17 +99,17 @@ def test_a_bounded_check_counts_only_what_its_bounds_show() -> None:
 
 def test_regress_refuses_a_holds_resting_on_a_disagreeing_merge(tmp_path: Path) -> None:
     c = merges.check(COUNTER, None, "atomic_inc", Options(engine="bmc"))
-    rec = regress.record_merges("merge_counter", None, [c])
-    assert regress.loads_merges(regress.dumps_merges(rec)) == rec
+    rec = regress_merges.record_merges("merge_counter", None, [c])
+    assert regress_merges.loads_merges(regress_merges.dumps_merges(rec)) == rec
     (ts,) = load_specs([COUNTER])
     from fusever import engines
 
     proofs = regress.record(ts, engines.prove(ts, Options(engine="bmc")), "bmc", ts.depth)
-    changes = regress.compare_merges(rec, rec, proofs)
+    changes = regress_merges.compare_merges(rec, rec, proofs)
     assert any(ch.fatal and "rest on merge(s) that do not agree" in ch.message for ch in changes)
     # with the lock the merge agrees, and nothing is said
     (locked,) = load_specs([COUNTER], config="locked")
-    ok = regress.record_merges(
+    ok = regress_merges.record_merges(
         "merge_counter",
         "locked",
         [merges.check(COUNTER, "locked", "atomic_inc", Options(engine="bmc"))],
@@ -117,15 +117,15 @@ def test_regress_refuses_a_holds_resting_on_a_disagreeing_merge(tmp_path: Path) 
     proofs_locked = regress.record(
         locked, engines.prove(locked, Options(engine="bmc")), "bmc", locked.depth
     )
-    assert regress.compare_merges(ok, ok, proofs_locked) == []
+    assert regress_merges.compare_merges(ok, ok, proofs_locked) == []
 
 
 def test_a_proof_for_all_depths_cannot_rest_on_a_merge_checked_to_a_bound() -> None:
-    bounded = regress.MergeRecording(
-        "s", None, (regress.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
+    bounded = regress_merges.MergeRecording(
+        "s", None, (regress_merges.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
     )
-    complete = regress.MergeRecording(
-        "s", None, (regress.RecordedMerge("m", "agree", "kind", True, 4, 6),)
+    complete = regress_merges.MergeRecording(
+        "s", None, (regress_merges.RecordedMerge("m", "agree", "kind", True, 4, 6),)
     )
     (ts,) = load_specs([COUNTER], config="locked")
     from fusever import engines
@@ -136,23 +136,28 @@ def test_a_proof_for_all_depths_cannot_rest_on_a_merge_checked_to_a_bound() -> N
     ]  # fmt: skip
     assert held
     proofs = regress.record(ts, held, "explicit", ts.depth)
-    (change,) = regress.compare_merges(bounded, bounded, proofs)
+    (change,) = regress_merges.compare_merges(bounded, bounded, proofs)
     assert change.fatal
     assert "rest on merge(s) checked only to a bound: m agree (to depths 4 / 6)" in change.message
-    assert regress.compare_merges(complete, complete, proofs) == []
+    assert regress_merges.compare_merges(complete, complete, proofs) == []
     # a bounded "holds" may rest on a bounded agreement: both are to a bound
     to_bound = [replace(r, complete=False) for r in held]
-    assert regress.compare_merges(bounded, bounded, regress.record(ts, to_bound, "bmc", 4)) == []
+    assert (
+        regress_merges.compare_merges(bounded, bounded, regress.record(ts, to_bound, "bmc", 4))
+        == []
+    )
 
 
 def test_a_changed_merge_verdict_is_a_change() -> None:
-    agree = regress.MergeRecording(
-        "s", None, (regress.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
+    agree = regress_merges.MergeRecording(
+        "s", None, (regress_merges.RecordedMerge("m", "agree", "bmc", False, 4, 6),)
     )
-    now = regress.MergeRecording(
-        "s", None, (regress.RecordedMerge("m", "disagree", "bmc", False, 4, 6),)
+    now = regress_merges.MergeRecording(
+        "s", None, (regress_merges.RecordedMerge("m", "disagree", "bmc", False, 4, 6),)
     )
-    (change,) = [c for c in regress.compare_merges(agree, now, None) if c.property == "merge m"]
+    (change,) = [
+        c for c in regress_merges.compare_merges(agree, now, None) if c.property == "merge m"
+    ]
     assert change.fatal and 'recorded "agree (to depths 4 / 6)"' in change.message
 
 
@@ -187,7 +192,7 @@ def test_regress_records_merges_and_keeps_them_while_both_forms_are_unchanged(
     spec.write_text(COUNTER.read_text().replace("const LOCKED = false", "const LOCKED = true"))
     monkeypatch.chdir(tmp_path)
     assert cli.main(["regress", "--record", "--engine", "explicit"]) == cli.EXIT_OK
-    stored = regress.read_merges(Path("proofs"))
+    stored = regress_merges.read_merges(Path("proofs"))
     assert stored["merge_counter"].merges[0].verdict == "agree"
     assert stored["merge_counter.split"].merges[0].verdict == "unused"
     capsys.readouterr()
@@ -221,11 +226,11 @@ def test_a_merge_recorded_by_bmc_is_checked_again_explicit_first(
         # that BMC checked to a bound
         cli.main(["regress", "--record", "--engine", "bmc", "--merge-engine", "bmc"]) == cli.EXIT_OK
     )
-    (first,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
+    (first,) = regress_merges.read_merges(Path("proofs"))["merge_counter"].merges
     assert (first.engine, first.complete) == ("bmc", False)
     # unchanged, it is kept, as regress keeps it
     assert cli.main(["regress", "--record", "--merges-only"]) == cli.EXIT_OK
-    assert regress.read_merges(Path("proofs"))["merge_counter"].merges == (first,)
+    assert regress_merges.read_merges(Path("proofs"))["merge_counter"].merges == (first,)
     assert cli.main(["regress", "--record", "--merges-only", "--recheck-merges"]) == cli.EXIT_OK
-    (again,) = regress.read_merges(Path("proofs"))["merge_counter"].merges
+    (again,) = regress_merges.read_merges(Path("proofs"))["merge_counter"].merges
     assert (again.verdict, again.engine, again.complete) == ("agree", "explicit", True)
