@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from fusever import files, findings, jobs, regress, regress_merges, regression, report
+from fusever import cli_traces, files, findings, jobs, regress, regress_merges, regression, report
 from fusever.cli_args import UsageError as UsageError  # re-exported: cli.UsageError
 from fusever.cli_args import build_parser as build_parser  # re-exported: cli.build_parser
 from fusever.diagnostics import SpecError, did_you_mean
@@ -172,7 +172,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     by_name = {ts.key: ts for ts in systems}
     written: list[Path] = []
     if args.trace_dir is not None:
-        written = _write_traces(
+        written = cli_traces.write_traces(
             args.trace_dir, results, by_name, args.trace_formats, args.full, args.ghosts
         )
     elif args.trace_formats:
@@ -192,7 +192,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
                 results, by_name, witnesses=args.witnesses, tty=tty, width=width,
                 full=args.full, ghosts=args.ghosts,
             )  # fmt: skip
-    _emit(text, args.output)
+    cli_traces.emit(text, args.output)
     if tail is sys.stdout:
         tail.write("\n")
     if args.trace_dir is not None:
@@ -205,106 +205,6 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         sys.stderr.write("fusever: interrupted: results decided before it are above\n")
     tail.write(report.summary_line(results, time.monotonic() - start, code))
     return code
-
-
-def _emit(text: str, output: Path | None) -> None:
-    """The report on stdout, or written whole to ``output`` (a temporary name, then a
-    rename: a run killed before the end leaves no empty or half-written report)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        files.write_atomic(output, text)
-    except OSError as e:
-        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
-
-
-def _write_traces(
-    directory: Path,
-    results: Sequence[Result],
-    specs: dict[str, TransitionSystem],
-    formats: Sequence[str] = (),
-    full: bool = False,
-    ghosts: bool = False,
-) -> list[Path]:
-    """Each trace as ITF, and in ``formats`` (report_trace) beside it; the paths written."""
-    written: list[Path] = []
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for r in results:
-            if r.trace is not None and r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
-                path = directory / report.itf_filename(r)
-                files.write_atomic(path, report.render_itf(r, specs.get(r.key)))
-                written.append(path)
-                written += _write_renderings(directory, r, specs.get(r.key), formats, full, ghosts)
-    except OSError as e:
-        raise UsageError(f"cannot write traces to {directory}: {e.strerror or e}") from e
-    return written
-
-
-def _write_renderings(
-    directory: Path,
-    r: Result,
-    ts: TransitionSystem | None,
-    formats: Sequence[str],
-    full: bool,
-    ghosts: bool,
-) -> list[Path]:
-    from fusever import report_trace
-
-    out = []
-    for fmt in dict.fromkeys(formats):
-        path = directory / report_trace.trace_filename(r, fmt)
-        files.write_atomic(path, report_trace.render(fmt, r, ts, full, ghosts))
-        out.append(path)
-    return out
-
-
-def _cmd_show(args: argparse.Namespace) -> int:
-    from fusever import report_trace
-
-    if (args.output is not None or args.format in ("html", "svg")) and len(args.traces) != 1:
-        raise UsageError(f"--output and --format {args.format} take one TRACE at a time")
-    texts = []
-    for name in args.traces:
-        try:
-            text = Path(name).read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"cannot read {name}: {e.strerror or e}") from e
-        try:
-            source, config, settings = report_trace.itf_settings(text)
-            ts = _spec_of_trace(source, config, settings)
-            r = report_trace.read_itf(text, ts)
-        except report_trace.ItfError as e:
-            raise UsageError(f"{name}: {e}") from e
-        texts.append(report_trace.render(args.format, r, ts, args.full, args.ghosts))
-    if args.output is not None:
-        try:
-            files.write_atomic(args.output, texts[0])
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from e
-        sys.stdout.write(f"wrote {args.output}\n")
-        return EXIT_OK
-    sys.stdout.write("\n".join(texts))  # a rendering alone: it may be piped to a file
-    return EXIT_OK
-
-
-def _spec_of_trace(
-    source: str, config: str | None, settings: Mapping[str, object]
-) -> TransitionSystem | None:
-    """The spec a saved trace came from, under its configuration and settings; None
-    (with a note on stderr) when it cannot be loaded: the trace still renders."""
-    sets = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
-    try:
-        (ts,) = _load([Path(source)], sets, config)
-    except (SpecError, OSError, ValueError) as e:
-        print(
-            f"fusever: note: {source}: spec not loaded ({type(e).__name__}); "
-            "the trace is shown without actors and descriptions",
-            file=sys.stderr,
-        )
-        return None
-    return ts
 
 
 def _cmd_regress(args: argparse.Namespace) -> int:
@@ -564,7 +464,9 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     trace_dir = None if args.trace_dir is None else str(args.trace_dir)
     if args.trace_dir is not None:
         by_key = {row.system.key: row.system for row in matrix.rows}
-        _write_traces(args.trace_dir, [r for r in results if r.verdict is Verdict.VIOLATED], by_key)
+        cli_traces.write_traces(
+            args.trace_dir, [r for r in results if r.verdict is Verdict.VIOLATED], by_key
+        )
     match args.format:
         case "json":
             sys.stdout.write(report_explore.matrix_json(matrix, trace_dir))
@@ -593,7 +495,7 @@ COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
     "diff": _cmd_diff,
     "mutate": _cmd_mutate,
     "explore": _cmd_explore,
-    "show": _cmd_show,
+    "show": cli_traces.cmd_show,
     "findings": _cmd_findings,
 }
 

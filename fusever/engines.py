@@ -28,7 +28,7 @@ import queue
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -459,24 +459,13 @@ def _side_by_side(
                     got[side] = Outcome(payload.results, ())
                 break
             got[side] = payload
-            # one side settled everything: the other has nothing left to add
-            if side == "bmc" and all(_conclusive_bmc(r) for r in payload.results):
-                break
-            if side == "unbounded" and all(_conclusive_proof(r) for r in payload.results):
-                break
+            if _settles_all(side, payload):
+                break  # the other side has nothing left to add
     except KeyboardInterrupt:
         interrupted = True
         _collect_partial(procs, got, q)
     finally:
-        for p in procs.values():
-            if p.is_alive():
-                p.terminate()
-        for p in procs.values():
-            p.join(timeout=GRACE)
-            if p.is_alive():
-                p.kill()
-                p.join()
-        q.close()
+        _stop(procs, q)
     if interrupted or isinstance(error, KeyboardInterrupt):
         raise _SidesInterrupted(
             got.get("bmc", Outcome((), ())), got.get("unbounded", Outcome((), ()))
@@ -485,6 +474,27 @@ def _side_by_side(
         raise error
     b = got.get("bmc", Outcome((), ()))
     return {r.property: r for r in b.results}, got.get("unbounded", Outcome((), ()))
+
+
+def _settles_all(side: str, out: Outcome) -> bool:
+    """One side's outcome decides every property: BMC found every violation and
+    witness, or the unbounded side proved everything."""
+    if side == "bmc":
+        return all(_conclusive_bmc(r) for r in out.results)
+    return all(_conclusive_proof(r) for r in out.results)
+
+
+def _stop(procs: Mapping[str, Any], q: Any) -> None:
+    """Both sides gone: terminated, then killed after :data:`GRACE` seconds."""
+    for p in procs.values():
+        if p.is_alive():
+            p.terminate()
+    for p in procs.values():
+        p.join(timeout=GRACE)
+        if p.is_alive():
+            p.kill()
+            p.join()
+    q.close()
 
 
 def child_process_setup() -> None:

@@ -253,40 +253,10 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         if not 0 <= depth <= MAX_DEPTH:
             raise Malformed(f"`depth` {depth} is not between 0 and {MAX_DEPTH}")
         settings = field(doc, "settings", dict)
-        props = []
-        for name, entry in field(doc, "properties", dict).items():
-            if not isinstance(entry, dict):
-                raise Malformed(f"`properties.{name}` is not a table")
-            step = entry.get("step")
-            if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
-                raise Malformed(f"`properties.{name}.step` is not an integer")
-            instance = entry.get("instance", "")
-            if not isinstance(instance, str):
-                raise Malformed(f"`properties.{name}.instance` is not a string")
-            actions = entry.get("actions", [])
-            if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-                raise Malformed(f"`properties.{name}.actions` is not a list of strings")
-            cert = entry.get("certificate")
-            if cert is not None and not isinstance(cert, dict):
-                raise Malformed(f"`properties.{name}.certificate` is not a table")
-            certificate = None
-            if cert is not None:
-                spec_name = field(doc, "spec", str)
-                certificate = from_dict({**cert, "spec": spec_name, "property": name})
-                _check_bounds(certificate, depth, name)
-            props.append(
-                RecordedProperty(
-                    certificate=certificate,
-                    name=name,
-                    kind=PropKind(field(entry, "kind", str)),
-                    verdict=Verdict(field(entry, "verdict", str)),
-                    complete=field(entry, "complete", bool),
-                    bound=field(entry, "bound", int),
-                    step=step,
-                    actions=tuple(actions),
-                    instance=instance,
-                )
-            )
+        props = [
+            _property(doc, name, entry, depth)
+            for name, entry in field(doc, "properties", dict).items()
+        ]
         for k, v in settings.items():
             if not isinstance(v, int):
                 raise Malformed(f"setting `{k}` is not an integer or a boolean")
@@ -316,6 +286,40 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         ) from e
     except (tomllib.TOMLDecodeError, Malformed, ValueError) as e:
         raise SpecError([Diagnostic(None, f"{path}: malformed proofs file: {e}")]) from e
+
+
+def _property(doc: Mapping[str, Any], name: str, entry: Any, depth: int) -> RecordedProperty:
+    """One ``[properties.NAME]`` table of a proofs file (:class:`Malformed` if it is not)."""
+    if not isinstance(entry, dict):
+        raise Malformed(f"`properties.{name}` is not a table")
+    step = entry.get("step")
+    if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
+        raise Malformed(f"`properties.{name}.step` is not an integer")
+    instance = entry.get("instance", "")
+    if not isinstance(instance, str):
+        raise Malformed(f"`properties.{name}.instance` is not a string")
+    actions = entry.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+        raise Malformed(f"`properties.{name}.actions` is not a list of strings")
+    cert = entry.get("certificate")
+    if cert is not None and not isinstance(cert, dict):
+        raise Malformed(f"`properties.{name}.certificate` is not a table")
+    certificate = None
+    if cert is not None:
+        spec_name = field(doc, "spec", str)
+        certificate = from_dict({**cert, "spec": spec_name, "property": name})
+        _check_bounds(certificate, depth, name)
+    return RecordedProperty(
+        certificate=certificate,
+        name=name,
+        kind=PropKind(field(entry, "kind", str)),
+        verdict=Verdict(field(entry, "verdict", str)),
+        complete=field(entry, "complete", bool),
+        bound=field(entry, "bound", int),
+        step=step,
+        actions=tuple(actions),
+        instance=instance,
+    )
 
 
 def _check_bounds(cert: Certificate, depth: int, name: str) -> None:

@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("regress_merges",),
     ("findings", "regression"),
     ("cli_args",),
+    ("cli_traces",),
     ("cli",),
     ("__main__", "pytest_plugin"),
 )
