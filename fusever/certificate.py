@@ -1,10 +1,10 @@
-"""Certificates: why an unbounded proof holds, re-checked by plain, independent Z3 queries.
+"""Certificates: why an unbounded proof holds, re-checked by fresh, independent queries.
 
 No engine reports ``proved (all depths)`` (or ``unreachable (all depths)``) before its
 certificate passes :func:`recheck`, which builds a fresh :class:`fusever.encode.Encoding`
-(ghost state as Z3 integers, so nothing is bounded), asks a fresh plain ``z3.Solver``
-(never the engine's incremental solver, never Bitwuzla), and needs every query to be
-``unsat``; ``sat`` is a failed re-check, while ``unknown`` or running out of time
+(ghost state as Z3 integers, so nothing is bounded), asks a fresh plain Z3 solver
+(never the engine's solver; the one exception, the bounded half of a runs-end proof,
+is below), and needs every query to be ``unsat``; ``sat`` is a failed re-check, while ``unknown`` or running out of time
 leaves it undecided (:class:`Recheck`): a timeout says nothing against the proof,
 and is reported as ``unknown``, never as a failure.
 
@@ -19,10 +19,17 @@ and is reported as ``unknown``, never as a failure.
   projection (:func:`fusever.ts.kernel_projection`; it has every run of the spec, ghost
   state dropped), and none within ``longest`` violates the property.  Both are bounded
   unrollings from the initial states, so ghost ints are exact bit-vectors there (an
-  overflow of their width within the unrolling counts as a failed re-check) and Z3's
-  bit-vector solver takes them; "none violates it" is one incremental query per
-  depth.  Certificates of one spec with the same ``longest`` share their queries
-  (:func:`recheck_many`).
+  overflow of their width within the unrolling counts as a failed re-check).  "None
+  violates it" is a bounded model check of its own: a fresh solver (Bitwuzla where it
+  is installed, as BMC's; the engine's solver family, not its run), one query per
+  depth, no partial-order reduction, no chunks of depths.  It re-checks BMC's
+  reduction and its incremental bookkeeping, not the solver: Bitwuzla is checked
+  against Z3 and the interpreter operator by operator (tests/test_operators.py), and
+  BMC against the explicit engine on every configuration (tests/test_explicit.py).
+  Plain Z3 took 37 s on fuse_v2 w64_free to 22 steps (Bitwuzla 12 s) and did not
+  finish in 11 minutes on its unmerged form to 34 (Bitwuzla 88 s), which kept those
+  configurations bounded.  Certificates of one spec with the same ``longest`` share
+  their queries (:func:`recheck_many`).
   With a ``ranking`` (:mod:`fusever.ranking`), "no run is longer" is re-checked
   instead by the ranking function: every step from any state lowers it, and its
   range from the initial states bounds the runs by ``longest`` (one query per action
@@ -49,7 +56,7 @@ import z3
 from fusever import ranking, solvers
 from fusever.encode import EncodeOptions, Encoding, ghost_bv_applicable
 from fusever.ranking import ranges
-from fusever.solvers import new_backend, stop_if_interrupted
+from fusever.solvers import stop_if_interrupted
 from fusever.ts import (
     BOOL,
     IntType,
@@ -340,14 +347,13 @@ def _none_violated(
 ) -> bool:
     """No run of ``longest`` steps violates any of ``props`` (nor overflows a ghost).
 
-    One fresh incremental Z3 solver, a depth at a time: the goals of depth ``j`` under
-    an assumption literal, then, once unsat, their negation asserted for good (true
-    on every run, and it helps the deeper queries).  Still plain Z3 and no reduction;
-    one query over the whole unrolling did not finish in 10 minutes on fuse_v2
-    w64_free to 22 steps, this takes 37 s."""
+    One fresh incremental solver of the encoding's kind (module docstring), a depth
+    at a time: the goals of depth ``j`` under an assumption literal, then, once unsat,
+    their negation asserted for good (true on every run, and it helps the deeper
+    queries); no reduction.  One query over the whole unrolling did not finish in 10
+    minutes on fuse_v2 w64_free to 22 steps."""
     enc = _bounded_encoding(ts)
-    kind: Any = "qf_bv" if enc.ghost_bv else "smt"
-    solver = new_backend(kind, 0, enc.ctx)
+    solver = enc.new_backend(0)
     solver.add(*enc.init())
     for j in range(longest + 1):
         _tick(deadline)

@@ -138,6 +138,14 @@ def cross_check(
             )
 
 
+def refused(results: Sequence[Result]) -> bool:
+    """The explicit engine refused the configuration: its initial states cannot be
+    enumerated (a free start of a wide counter), so it decided nothing."""
+    return bool(results) and all(
+        r.verdict is Verdict.UNKNOWN and "does not apply" in (r.reason or "") for r in results
+    )
+
+
 def disagreements(
     ts: TransitionSystem, bound: int, state_limit: int = 1_000_000
 ) -> tuple[str, ...] | None:
@@ -149,7 +157,7 @@ def disagreements(
     from fusever import interpret
 
     ex = explicit.run(ts, Options(), bound=bound, state_limit=state_limit).results
-    if all(r.verdict is Verdict.UNKNOWN and "does not apply" in (r.reason or "") for r in ex):
+    if refused(ex):
         return None
     bm = bmc.run(ts, Options(depth=bound)).results
     out: list[str] = []

@@ -33,8 +33,8 @@ distinct, the property holds on the ``k - 1`` steps before the last.
   kernel projection (:func:`fusever.ts.kernel_projection`: ghost state dropped, which
   never disables a step) with the reduction on; a model with a bounded number of
   opens, writes and notifications ends, so this is what proves the patch models.
-- Every proof is a :class:`fusever.certificate.Certificate`, re-checked by fresh plain
-  Z3 queries before it is reported; one that fails its re-check is ``unknown``.
+- Every proof is a :class:`fusever.certificate.Certificate`, re-checked by fresh
+  queries before it is reported (see there); one that fails its re-check is ``unknown``.
 
 Reference: Sheeran, Singh, Stålmarck, "Checking Safety Properties Using Induction and a
 SAT-Solver" (FMCAD 2000); Eén, Sörensson, "Temporal Induction by Incremental SAT

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 # regress with the explicit engine: past this many states a configuration goes to BMC
+# (where it does not apply at all, to k-induction)
 # (the largest shipped one that is exhausted, w4, has 565,265)
 RECORD_STATE_LIMIT = 1_000_000
 # the re-check of one configuration's certificates, when `regress --timeout` is not given:
@@ -166,18 +167,21 @@ def record(
 
 def record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
     """What regress --record runs on one configuration, and the engine it used: the
-    explicit engine's complete verdicts where its search finishes; where it does not
-    apply (free starts of wide counters) or does not finish (its state limit or the
-    timeout), BMC to the configuration's depth instead, for every property.
+    explicit engine's complete verdicts where its search finishes.  Where it does not
+    apply (a free start of a wide counter: the SMT engines' ground), k-induction, whose
+    runs-end route gives complete verdicts where a ranking function bounds the runs
+    (BMC to that bound; the ranking re-checked in one step, the bounded part by a fresh
+    solver without the reduction).  Where it runs out of states (many concurrent
+    writers), BMC to the configuration's depth: BMC to those configurations' ranking
+    bounds (34 steps for four_writers) did not finish in 18 minutes."""
+    from fusever.engines import refused
 
-    Not k-induction's runs-end route there, although ranking functions bound the runs
-    of all of them: its independent re-check (plain Z3 to the bound, no reduction)
-    and the merge checks a proof for all depths then needs (the unmerged forms' bounds
-    are 30-34) take tens of minutes per configuration; `--engine kind` records them
-    so where that is wanted."""
     out = jobs.prove_certified(ts, options)
     if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
-        return "bmc", jobs.prove_certified(ts, replace(options, engine="bmc"))
+        fallback = "kind" if refused(out.results) else "bmc"
+        return fallback, jobs.prove_certified(
+            ts, replace(options, engine=fallback, state_limit=None)
+        )
     return options.engine, out
 
 

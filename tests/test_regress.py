@@ -354,6 +354,36 @@ def test_an_unchanged_ranked_proof_rechecks_its_ranking_and_keeps_its_bounded_ha
     assert "not run again" not in out
 
 
+def test_record_goes_to_kind_where_explicit_refuses_and_to_bmc_where_it_runs_out(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run: Run,
+) -> None:
+    from fusever import regression
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec").mkdir()
+    for name in ("free_start.fv", "two_steps.fv"):
+        (tmp_path / "spec" / name).write_text((FIXTURES / name).read_text())
+    # two_steps has 4 states: a limit of 2 makes explicit run out
+    monkeypatch.setattr(regression, "RECORD_STATE_LIMIT", 2)
+    code, out, _ = run("regress", "--record")
+    assert code == 0, out
+    free = regress.loads((tmp_path / "proofs" / "free_start.toml").read_text())
+    assert free.engine == "kind"  # a free 64-bit start: explicit decided nothing
+    known = free.properties[0]
+    assert known.phrase == "proved (all depths)"
+    assert known.certificate is not None and known.certificate.ranking
+    steps = regress.loads((tmp_path / "proofs" / "two_steps.toml").read_text())
+    assert steps.engine == "bmc"  # explicit ran out of states: bounded verdicts
+    assert steps.properties[0].phrase == "proved (4 steps)"
+    # and regress keeps both, the ranked proof after re-checking its ranking
+    code, out, _ = run("regress")
+    assert code == 0, out
+    assert "1 proof(s) for all depths re-checked from their certificates" in out
+    assert "(2 of 2 configuration(s) not run again" in out
+
+
 # ---- corrupt proofs/ files: a clear error naming the file, never a traceback ----------
 
 
