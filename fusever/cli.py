@@ -229,7 +229,9 @@ def _regress(args: argparse.Namespace) -> int:
         return _record_merges(systems, proofs, recorded, args)
     if args.record:
         try:
-            done = regression.record(systems, proofs, args.engine, args.jobs, **named)
+            done = regression.record(
+                systems, proofs, args.engine, args.jobs, **named, before=recorded
+            )
         except regression.Unwritable as e:
             raise UsageError(str(e)) from e
         # the table only: the traces are in proofs/ and `fusever prove` shows them

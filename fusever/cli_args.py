@@ -269,9 +269,11 @@ def _regress_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_specs(reg, "only these specs: .fv files or spec names (default: every spec under spec/)")
     reg.add_argument("--record", action="store_true", help="rewrite proofs/ from a fresh run")
     reg.add_argument(
-        "--engine", choices=PROVE_ENGINES, default="explicit",
-        help="with --record (default explicit: complete where its search ends within "
-        f"{regression.RECORD_STATE_LIMIT:,} states, BMC to the configuration's depth elsewhere)",
+        "--engine", choices=PROVE_ENGINES, default=None,
+        help="with --record: this engine for every configuration (default: the engine that "
+        "recorded it; for a new one explicit, complete where its search ends within "
+        f"{regression.RECORD_STATE_LIMIT:,} states, k-induction where it does not apply, "
+        "BMC to the configuration's depth where it runs out of states)",
     )  # fmt: skip
     _add_configs(reg, "only this configuration (repeatable; `default`: the spec's own)")
     reg.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")

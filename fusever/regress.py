@@ -324,12 +324,14 @@ def _property(doc: Mapping[str, Any], name: str, entry: Any, depth: int) -> Reco
 
 def _check_bounds(cert: Certificate, depth: int, name: str) -> None:
     """A certificate's numbers against its configuration's depth: an engine never
-    writes a ``longest`` past the depth nor a ``k`` past one more than it (the base
-    case is BMC to ``k - 1``), so anything else is corrupt, and re-checking it could
-    run for ever."""
+    writes a ``longest`` past the depth unless a ranking function gave it (its bound
+    does not depend on the depth; then at most :data:`MAX_DEPTH`, what a spec may
+    ask), nor a ``k`` past one more than the depth (the base case is BMC to
+    ``k - 1``), so anything else is corrupt, and re-checking it could run for ever."""
     where = f"`properties.{name}.certificate`"
-    if cert.longest is not None and not 0 <= cert.longest <= depth:
-        raise Malformed(f"{where}: `longest` {cert.longest} is not between 0 and depth {depth}")
+    top, what = (MAX_DEPTH, "the deepest a spec may go") if cert.ranking else (depth, "depth")
+    if cert.longest is not None and not 0 <= cert.longest <= top:
+        raise Malformed(f"{where}: `longest` {cert.longest} is not between 0 and {what} {top}")
     # (a k of 0 is no proof, but harmless: its re-check fails and the search runs)
     if cert.k is not None and not 0 <= cert.k <= depth + 1:
         raise Malformed(f"{where}: `k` {cert.k} is not between 0 and depth + 1 = {depth + 1}")

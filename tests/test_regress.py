@@ -384,6 +384,24 @@ def test_record_goes_to_kind_where_explicit_refuses_and_to_bmc_where_it_runs_out
     assert "(2 of 2 configuration(s) not run again" in out
 
 
+def test_record_keeps_each_configurations_engine_unless_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "two_steps.fv").write_text((FIXTURES / "two_steps.fv").read_text())
+    path = tmp_path / "proofs" / "two_steps.toml"
+    assert run("regress", "--record", "--engine", "bmc")[0] == 0
+    assert regress.loads(path.read_text()).engine == "bmc"
+    assert run("regress", "--record")[0] == 0  # recorded by BMC: again by BMC
+    assert regress.loads(path.read_text()).engine == "bmc"
+    assert run("regress", "--record", "--engine", "explicit")[0] == 0
+    assert regress.loads(path.read_text()).engine == "explicit"
+    path.unlink()
+    assert run("regress", "--record")[0] == 0  # a new recording: explicit first
+    assert regress.loads(path.read_text()).engine == "explicit"
+
+
 # ---- corrupt proofs/ files: a clear error naming the file, never a traceback ----------
 
 
@@ -403,6 +421,14 @@ def _with_certificate(body: str) -> str:
     [
         (_with_certificate('engine = "kind"\nlongest = -1\n'), "`longest` -1 is not between 0"),
         (_with_certificate('engine = "kind"\nlongest = 100000000\n'), "`longest` 100000000"),
+        (
+            _with_certificate('engine = "kind"\nlongest = 11\n'),
+            "`longest` 11 is not between 0 and depth 10",
+        ),
+        (
+            _with_certificate('engine = "kind"\nlongest = 10001\nranking = "1*#(pc == a)"\n'),
+            "`longest` 10001 is not between 0 and the deepest a spec may go 10000",
+        ),
         (_with_certificate('engine = "kind"\nk = 999999999999\n'), "`k` 999999999999"),
         (_with_certificate('engine = "kind"\nk = -3\n'), "`k` -3"),
         (_recorded_text().replace("depth = 10", "depth = 1000000000"), "`depth` 1000000000"),
@@ -417,6 +443,14 @@ def test_corrupt_numbers_and_versions_name_the_file(text: str, message: str) -> 
     (d,) = e.value.diagnostics
     assert d.message.startswith("proofs/counter.toml: malformed proofs file: ")
     assert message in d.message
+
+
+def test_a_ranking_bounds_runs_past_the_configurations_depth() -> None:
+    """A ranking function's bound does not depend on the depth (fuse_v2's w64_free:
+    22 steps, depth 20), so a certificate that has one may go past it."""
+    text = _with_certificate('engine = "kind"\nlongest = 22\nranking = "1*#(pc == a)"\n')
+    (cert,) = [p.certificate for p in regress.loads(text).properties if p.name == "monotonic"]
+    assert cert is not None and (cert.longest, cert.ranking) == (22, "1*#(pc == a)")
 
 
 def test_a_file_without_format_is_format_1() -> None:
