@@ -107,16 +107,19 @@ def _folders(path: Path, library: Path | None) -> list[list[Path]]:
 
 
 def _candidates(
-    spec: s.SpecFile, path: Path, named: Sequence[s.SpecFile], lib: _Library, library: Path | None
+    named: Sequence[tuple[Path, s.SpecFile]], lib: _Library, library: Path | None
 ) -> list[s.SpecFile]:
-    """The specs ``spec``'s base chain may come from: the named files, then the files
-    beside each variant, then the library (``spec/``); the first place that has the
-    base is the one used (every file there that declares it, so a duplicate is an error)."""
-    out = list(named)
+    """The specs the base chains of the ``named`` files (the first one's first) may
+    come from: the named files, then the files beside each variant, then the library
+    (``spec/``); the first place that has the base is the one used (every file there
+    that declares it, so a duplicate is an error).  A named file's own base is looked
+    up too: ``fuse_connseq_max`` names ``fuse_connseq`` as its base, which names
+    ``fuse_v2``, which is found beside it even when only the first two are named."""
+    out = [spec for _, spec in named]
     seen = {f.name for f in out}
-    todo = [(spec, path)]
+    todo = [(path, spec) for path, spec in reversed(named)]
     while todo:
-        cur, cur_path = todo.pop()
+        cur_path, cur = todo.pop()
         base = cur.base
         if base is None or base in seen:
             continue
@@ -127,7 +130,7 @@ def _candidates(
                     if found is not None and found.name == base:
                         out.append(found)
                         seen.add(base)
-                        todo.append((found, p))
+                        todo.append((p, found))
             if base in seen:
                 break
     return out
@@ -192,11 +195,11 @@ def load_specs(
         spec = lib.load(path, str(raw))
         if spec is not None and all(spec is not other for _, other in loaded):
             loaded.append((path, spec))
-    named = [spec for _, spec in loaded]
     out: list[TransitionSystem] = []
     errors = list(lib.errors)
     for path, spec in loaded:
-        pool = _candidates(spec, path, [spec, *(f for f in named if f is not spec)], lib, library)
+        others = [(p, f) for p, f in loaded if f is not spec]
+        pool = _candidates([(path, spec), *others], lib, library)
         if _needs_broken(spec, pool, lib.broken):
             continue  # a base did not parse: its own errors say why
         try:

@@ -29,6 +29,18 @@ def test_a_base_beside_the_variant_comes_before_the_library(tmp_path: Path) -> N
     assert [v.name for v in mine.vars] == ["x"]
 
 
+def test_a_named_base_finds_its_own_base(tmp_path: Path) -> None:
+    """fuse_connseq_max's base fuse_connseq is named with it; fuse_connseq's base,
+    fuse_v2, is not, and is found beside it (it was looked up only for the first)."""
+    chain = [LIBRARY / "fuse_connseq_max.fv", LIBRARY / "fuse_connseq.fv"]
+    for paths in (chain, chain[::-1]):
+        systems = load_specs(paths, library=None)
+        assert sorted(ts.lineage for ts in systems) == [
+            ("fuse_connseq", "fuse_v2"),
+            ("fuse_connseq_max", "fuse_connseq", "fuse_v2"),
+        ]
+
+
 def test_without_a_library_the_base_is_unknown(tmp_path: Path) -> None:
     (tmp_path / "my.fv").write_text(VARIANT)
     with pytest.raises(SpecError) as e:
