@@ -163,3 +163,21 @@ def test_depth_bounds_auto_s_traces_as_it_bounds_bmc_s(options: Options) -> None
                 ), (depth, r)
                 assert r.step is None, (depth, r)
         assert (auto["not7"].verdict is Verdict.VIOLATED) == (depth >= 3)
+
+
+def test_where_explicit_refuses_auto_proves_by_a_ranking_function() -> None:
+    """A free start of a 64-bit counter: explicit refuses, and auto's unbounded side
+    proves what holds from a ranking function's bound, with a certificate whose
+    bounded half is re-checked by a fresh solver; the cover's witness is replayed."""
+    (ts,) = load.load_specs([Path(__file__).parent / "fixtures" / "free_start.fv"])
+    got = engines.prove_certified(ts, Options(engine="auto"))
+    r = by_name(got.results)
+    assert r["known"].verdict is Verdict.PROVED and r["known"].complete
+    assert "every run ends within 2 steps" in (r["known"].reason or "")
+    assert r["wraps"].verdict is Verdict.COVERED and r["wraps"].trace is not None
+    interpret.replay(ts, r["wraps"].trace, ts.property("wraps"))
+    (cert,) = got.certificates
+    assert (cert.property, cert.longest) == ("known", 2) and cert.ranking
+    assert certificate.recheck(ts, cert)
+    # a bound the ranking does not give fails the re-check
+    assert not certificate.recheck(ts, replace(cert, longest=1))
