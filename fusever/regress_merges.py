@@ -226,51 +226,42 @@ def compare_merges(
     for name in before:
         if name not in {m.name for m in now.merges}:
             out.append(Change(spec, f"merge {name}", "recorded, but the merge is gone"))
-    out.extend(_bounded_merges(now, proofs))
+    # a "holds" cannot rest on a merge that does not agree; a proof for all depths not
+    # on one agreeing only to bounds (an argument checked part of the way; a bounded
+    # "holds" may: both are to a bound)
     bad = [m for m in now.merges if m.verdict not in ("agree", "unused")]
-    if proofs is not None and bad:
-        holding = [
-            p.name for p in proofs.properties if p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
-        ]
-        if holding:
-            out.append(
-                Change(
-                    spec,
-                    None,
-                    f"{len(holding)} recorded verdict(s) that hold ({', '.join(holding[:3])}"
-                    + (", ..." if len(holding) > 3 else "")
-                    + ") rest on merge(s) that do not agree: "
-                    + "; ".join(
-                        f"{m.name} {m.phrase}"
-                        + (f" [{m.disagreements[0]}]" if m.disagreements else "")
-                        for m in bad
-                    ),
-                )
-            )
+    partial = [m for m in now.merges if m.verdict == "agree" and not m.complete]
+    out += _resting(spec, proofs, bad, False, "that hold", "that do not agree")
+    out += _resting(spec, proofs, partial, True, "for all depths", "checked only to a bound")
     return out
 
 
-def _bounded_merges(now: MergeRecording, proofs: Recording | None) -> list[Change]:
-    """A proof for all depths resting on a merge that agrees only to bounds: the merge
-    is an argument checked part of the way, so the proof is not one (a bounded "holds"
-    may rest on it: both are to a bound)."""
-    partial = [m for m in now.merges if m.verdict == "agree" and not m.complete]
-    if proofs is None or not partial:
-        return []
-    unbounded = [
+def _resting(
+    spec: str,
+    proofs: Recording | None,
+    merges: Sequence[RecordedMerge],
+    complete_only: bool,
+    held: str,
+    why: str,
+) -> list[Change]:
+    """One change when some recorded "holds" (``complete_only``: for all depths) rests
+    on ``merges``; none when there are none of either."""
+    names = [
         p.name
-        for p in proofs.properties
-        if p.complete and p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)
+        for p in (proofs.properties if proofs is not None else ())
+        if p.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and (p.complete or not complete_only)
     ]
-    if not unbounded:
+    if not merges or not names:
         return []
+    which = "; ".join(
+        f"{m.name} {m.phrase}" + (f" [{m.disagreements[0]}]" if m.disagreements else "")
+        for m in merges
+    )
+    listed = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
     return [
         Change(
-            now.key,
+            spec,
             None,
-            f"{len(unbounded)} recorded verdict(s) for all depths ({', '.join(unbounded[:3])}"
-            + (", ..." if len(unbounded) > 3 else "")
-            + ") rest on merge(s) checked only to a bound: "
-            + "; ".join(f"{m.name} {m.phrase}" for m in partial),
+            f"{len(names)} recorded verdict(s) {held} ({listed}) rest on merge(s) {why}: {which}",
         )
     ]

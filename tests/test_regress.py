@@ -16,6 +16,7 @@ from fusever.ts import PropKind, Step, Trace
 from fusever.verdict import Verdict
 
 FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 REGRESS_SUMMARY = re.compile(r"^regress in \d+\.\d s; exit (\d): .+$")
 
 
@@ -35,6 +36,14 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
         return code, out, err
 
     return go
+
+
+def _spec_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *sources: Path) -> None:
+    """A project in ``tmp_path`` (the working directory) whose spec/ holds ``sources``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec").mkdir()
+    for source in sources:
+        (tmp_path / "spec" / source.name).write_text(source.read_text())
 
 
 def recording() -> regress.Recording:
@@ -248,18 +257,13 @@ def test_regress_with_no_specs_and_no_proofs_passes(
 
 # ---- the real pipeline ------------------------------------------------------------------
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
-
 
 def test_real_record_regress_and_a_changed_spec(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     run: Run,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec").mkdir()
-    for name in ("counter.fv", "lost_update.fv"):
-        (tmp_path / "spec" / name).write_text((EXAMPLES / name).read_text())
+    _spec_dir(tmp_path, monkeypatch, EXAMPLES / "counter.fv", EXAMPLES / "lost_update.fv")
     # recorded by k-induction, which leaves certificates (auto's explicit search does not)
     code, out, _ = run("regress", "--record", "--engine", "kind")
     assert code == 0, out
@@ -321,9 +325,7 @@ def test_an_unchanged_ranked_proof_rechecks_its_ranking_and_keeps_its_bounded_ha
 ) -> None:
     from fusever import certificate
 
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec").mkdir()
-    (tmp_path / "spec" / "two_steps.fv").write_text((FIXTURES / "two_steps.fv").read_text())
+    _spec_dir(tmp_path, monkeypatch, FIXTURES / "two_steps.fv")
     assert run("regress", "--record", "--engine", "kind")[0] == 0
     path = tmp_path / "proofs" / "two_steps.toml"
     (known, _) = regress.loads(path.read_text()).properties
@@ -361,10 +363,7 @@ def test_record_goes_to_kind_where_explicit_refuses_and_to_bmc_where_it_runs_out
 ) -> None:
     from fusever import regression
 
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec").mkdir()
-    for name in ("free_start.fv", "two_steps.fv"):
-        (tmp_path / "spec" / name).write_text((FIXTURES / name).read_text())
+    _spec_dir(tmp_path, monkeypatch, FIXTURES / "free_start.fv", FIXTURES / "two_steps.fv")
     # two_steps has 4 states: a limit of 2 makes explicit run out
     monkeypatch.setattr(regression, "RECORD_STATE_LIMIT", 2)
     code, out, _ = run("regress", "--record")
@@ -387,9 +386,7 @@ def test_record_goes_to_kind_where_explicit_refuses_and_to_bmc_where_it_runs_out
 def test_record_keeps_each_configurations_engine_unless_one_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec").mkdir()
-    (tmp_path / "spec" / "two_steps.fv").write_text((FIXTURES / "two_steps.fv").read_text())
+    _spec_dir(tmp_path, monkeypatch, FIXTURES / "two_steps.fv")
     path = tmp_path / "proofs" / "two_steps.toml"
     assert run("regress", "--record", "--engine", "bmc")[0] == 0
     assert regress.loads(path.read_text()).engine == "bmc"
@@ -500,9 +497,7 @@ def test_a_recheck_out_of_time_is_undecided_not_failed(
 ) -> None:
     from fusever import certificate
 
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec").mkdir()
-    (tmp_path / "spec" / "counter.fv").write_text((EXAMPLES / "counter.fv").read_text())
+    _spec_dir(tmp_path, monkeypatch, EXAMPLES / "counter.fv")
     assert run("regress", "--record", "--engine", "kind")[0] == 0
 
     def out_of_time(*args: object) -> bool:
