@@ -28,10 +28,10 @@ import queue
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from fusever import bmc, chc, explicit, kind
 from fusever.certificate import Certificate
@@ -39,9 +39,12 @@ from fusever.encode import EncodingBug
 from fusever.ts import TransitionSystem
 from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
+_A = TypeVar("_A")
+_T = TypeVar("_T")
+
 __all__ = [
     "ENGINES", "UNBOUNDED", "Disagreement", "Outcome", "child_process_setup", "cross_check",
-    "disagreements",
+    "disagreements", "finished", "in_order",
     "prove", "prove_certified", "worker_pool",
 ]  # fmt: skip
 
@@ -533,6 +536,37 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# how long the main thread waits on a pool before it looks at signals again
+POLL = 0.2
+
+
+def finished(futures: Mapping[Future[_T], int]) -> Iterator[Future[_T]]:
+    """``futures`` as they finish (ordered by their values among those that finish
+    together).  Never one wait without a timeout: CPython runs a signal's handler when
+    a blocked wait returns, and a signal that is only flagged, not delivered to the
+    waiting thread (``_thread.interrupt_main``), or that arrives between the last check
+    and the wait, would otherwise wait for a job to end, which may take minutes."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=POLL, return_when=FIRST_COMPLETED)
+        yield from sorted(done, key=futures.__getitem__)
+
+
+def in_order(
+    pool: ProcessPoolExecutor, fn: Callable[[_A], _T], items: Iterable[_A]
+) -> Iterator[_T]:
+    """``pool.map(fn, items)``, its results in ``items``' order, each one as soon as
+    it and those before it are done, waiting as :func:`finished` does."""
+    futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+    ready: dict[int, _T] = {}
+    nxt = 0
+    for future in finished(futures):
+        ready[futures[future]] = future.result()
+        while nxt in ready:
+            yield ready.pop(nxt)
+            nxt += 1
 
 
 def _worker(side: str, ts: TransitionSystem, options: Options, q: Any) -> None:

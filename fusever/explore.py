@@ -315,7 +315,7 @@ def explore(
                 finish(current, *_prove(w))
         else:
             with engines.worker_pool(min(jobs, len(work))) as pool:
-                for n, out in enumerate(pool.map(_prove, work)):
+                for n, out in enumerate(engines.in_order(pool, _prove, work)):
                     finish(n, *out)
     except KeyboardInterrupt as e:
         # the rows finished stand (and are cached); the row an engine in this process

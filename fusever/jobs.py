@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import as_completed
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -210,13 +209,13 @@ def _in_pool(
     partial: Callable[[tuple[Result, ...]], _B] | None,
 ) -> dict[int, _B]:
     """The jobs in a pool of worker processes, until an interrupt (which kills them)."""
-    from fusever.engines import worker_pool
+    from fusever.engines import finished, worker_pool
 
     done: dict[int, _B] = {}
     try:
         with worker_pool(min(workers, len(jobs))) as pool:
             futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
-            for future in as_completed(futures):
+            for future in finished(futures):
                 try:
                     done[futures[future]] = future.result()
                 except Interrupted as e:  # a worker stopped by SIGINT (Ctrl-C's group)

@@ -510,7 +510,7 @@ def run(
                 done(len(out), len(work))
     else:
         with engines.worker_pool(min(jobs, len(work))) as pool:
-            for r in pool.map(_check_in_worker, work):
+            for r in engines.in_order(pool, _check_in_worker, work):
                 out.append(r)
                 if done:
                     done(len(out), len(work))

@@ -129,6 +129,47 @@ def test_an_interrupt_stops_every_worker(
         assert "fuse_v2" in out and "fuse_v1" in out, out
 
 
+def _nap(ts: object, seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@pytest.mark.parametrize("runner", ["jobs", "in_order"])
+def test_a_flagged_interrupt_stops_a_wait_on_the_pool(runner: str) -> None:
+    """``_thread.interrupt_main`` (what a KeyboardInterrupt lost in a destructor is
+    turned into) only flags SIGINT and wakes no blocked wait; so is a SIGINT that lands
+    between the main thread's last check and its wait.  The main thread waiting on its
+    workers must see the flag at its next poll, not when a minute-long job ends
+    (before, that was a run SIGTERM could not stop until a job finished)."""
+    import _thread
+    import threading
+
+    from fusever import engines, jobs
+
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    start = time.monotonic()
+    timer.start()
+    try:
+        if runner == "jobs":
+            out = jobs.parallel_partial(_nap, [(None, 60.0), (None, 60.0)], 2)  # type: ignore[list-item]
+            assert out == [None, None]
+        else:
+            got: list[float] = []
+            with (
+                pytest.raises(KeyboardInterrupt),
+                engines.worker_pool(2) as pool,
+            ):
+                got.extend(engines.in_order(pool, _nap_one, [60.0, 60.0]))
+            assert got == []
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 30  # not the jobs' minute
+
+
+def _nap_one(seconds: float) -> float:
+    return _nap(None, seconds)
+
+
 def test_bmc_hands_over_what_it_decided_when_interrupted() -> None:
     from fusever import bmc, load
     from fusever.verdict import Interrupted, Options, Verdict
