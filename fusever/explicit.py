@@ -55,6 +55,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import assert_never
 
 from fusever import interpret
@@ -722,8 +723,8 @@ def _max_of(slots: Sequence[int]) -> Callable[[S], int]:
     if len(slots) == 1:
         j = slots[0]
         return lambda m: m[j]
-    items = tuple(slots)
-    return lambda m: max([m[j] for j in items])
+    get = itemgetter(*slots)
+    return lambda m: max(get(m))
 
 
 # ---- the analyses ------------------------------------------------------------------------
@@ -1032,6 +1033,9 @@ class _System:
             )
             self.notes.append(f"ghost {', '.join(ms)} kept as their order")
         self.order = _Order(normal, cmax, gslots, names, near)
+        # per group: its values after a step -> the locations its layering moves, with
+        # their new values (the layering is a function of the group's values alone)
+        self._memo: dict[int, dict[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
         if self.dead:
             self.notes.insert(
                 0,
@@ -1104,15 +1108,23 @@ class _System:
             (j, {v: tuple(ix) for v, ix in table.items()}) for j, table in tables.items()
         )
         self.always = rest
-        # per instance, per goal with parts: the parts that read what the instance writes
-        self.affected: list[tuple[tuple[int, tuple[Fn, ...]], ...]] = []
+        # per instance, per one-state goal (``affected``) or post-state part of a
+        # transition property (``affected_post``): the parts that read what the
+        # instance writes, as one closure, and whether it settles the goal when true (a
+        # cover) or when false
+        self.affected: list[tuple[tuple[str, Fn, bool], ...]] = []
+        self.affected_post: list[tuple[tuple[str, Fn, bool], ...]] = []
         for inst_writes in self._writes:
-            row: list[tuple[int, tuple[Fn, ...]]] = []
-            for gi, goal in enumerate(self.goals):
-                fns = tuple(f for f, reads in goal.parts if reads & inst_writes)
+            ones: list[tuple[str, Fn, bool]] = []
+            posts: list[tuple[str, Fn, bool]] = []
+            for goal in self.goals:
+                fns = [f for f, reads in goal.parts if reads & inst_writes]
                 if fns:
-                    row.append((gi, fns))
-            self.affected.append(tuple(row))
+                    cover = goal.prop.kind is PropKind.COVER
+                    row = (goal.prop.name, _lift(_junction(not cover, fns)), cover)
+                    (ones if goal.post is None else posts).append(row)
+            self.affected.append(tuple(ones))
+            self.affected_post.append(tuple(posts))
         self._init_code = _seq(plain.stmts(ts.init, {}, init=True))
         self._canon_all = self._canon(self.dead, tuple(sorted(cmax)))
 
@@ -1149,12 +1161,24 @@ class _System:
             for g in groups if o.slots[g]
         ]  # fmt: skip
 
+        caches = [self._memo.setdefault(g, {}) for g in groups if o.slots[g]]
+        order2 = [(*row, _getter(row[1]), cache) for row, cache in zip(order, caches, strict=True)]
+
         def canon(m: list[int], pre: S | None) -> tuple[int, ...]:
             for j in resets:
                 m[j] = 0
-            for c, slots, near, nslots, written in order:
-                if pre is None or not _layer_step(m, pre, c, slots, near, nslots, written):
-                    _layer(m, c, slots, near)
+            for c, slots, near, nslots, written, get, cache in order2:
+                key = get(m)
+                moves = cache.get(key)
+                if moves is None:
+                    if pre is None or not _layer_step(m, pre, c, slots, near, nslots, written):
+                        _layer(m, c, slots, near)
+                    cache[key] = tuple(
+                        (j, m[j]) for j, v in zip(slots, key, strict=True) if m[j] != v
+                    )
+                else:
+                    for j, v in moves:
+                        m[j] = v
             return tuple(m)
 
         return canon
@@ -1290,6 +1314,14 @@ def _layer(m: list[int], c: int, slots: tuple[int, ...], near: tuple[tuple[int, 
         i = k
     for x in range(n):
         m[slots[x]] = out[x]
+
+
+def _getter(slots: tuple[int, ...]) -> Callable[[Sequence[int]], tuple[int, ...]]:
+    """The values at ``slots``, as a tuple (one C call)."""
+    if len(slots) == 1:
+        j = slots[0]
+        return lambda m: (m[j],)
+    return itemgetter(*slots)
 
 
 def _first_eq(g: Node) -> tuple[int, int] | None:
@@ -1798,16 +1830,10 @@ class _Search:
                 if bool(g.check(s, s)) == (g.prop.kind is PropKind.COVER):
                     self._settle(g.prop.name, (n, -1, step))
             return
-        goals, found = self.sys.goals, self.found
-        for gi, fns in self.sys.affected[via]:
-            g = goals[gi]
-            if g.post is not None or g.prop.name in found:
-                continue
-            if g.prop.kind is PropKind.COVER:
-                if any(f(s, s) for f in fns):
-                    self._settle(g.prop.name, (n, -1, step))
-            elif not all(f(s, s) for f in fns):
-                self._settle(g.prop.name, (n, -1, step))
+        found = self.found
+        for name, f, cover in self.sys.affected[via]:
+            if name not in found and bool(f(s, s)) == cover:
+                self._settle(name, (n, -1, step))
 
     def _check_edge(self, n: int, i: int, post: list[int], step: int) -> None:
         s = self.states[n]
@@ -1827,13 +1853,10 @@ class _Search:
                 if not g.post(s, post):
                     self._settle(g.prop.name, (n, i, step))
             return
-        goals, found = self.sys.goals, self.found
-        for gi, fns in self.sys.affected[i]:
-            g = goals[gi]
-            if g.post is None or g.prop.name in found:
-                continue
-            if not all(f(s, post) for f in fns):
-                self._settle(g.prop.name, (n, i, step))
+        found = self.found
+        for name, f, cover in self.sys.affected_post[i]:
+            if name not in found and bool(f(s, post)) == cover:
+                self._settle(name, (n, i, step))
 
     def _outcome(self, stop: str, exhausted: bool, level: int) -> ExplicitOutcome:
         sysm = self.sys
