@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from unbounded import by_name, spec
 
-from fusever import bmc, cli, engines, explicit, interpret, load
+from fusever import bmc, cli, engines, explicit, ghosts, interpret, load
 from fusever.verdict import Options, Result, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ def test_the_incremental_order_normalisation_is_the_full_one() -> None:
             for j in system.dead:
                 full[j] = 0
             for grp in o.slots:
-                explicit._layer(full, o.cmax[grp], o.slots[grp], o.near[grp])
+                ghosts.layer(full, o.cmax[grp], o.slots[grp], o.near[grp])
             t = inst.canon(list(m), s)
             assert t == tuple(full), (inst.action, inst.args)
             checked += 1

@@ -1,0 +1,406 @@
+"""The explicit engine's compiled system: its successor function and goals, built once.
+
+:class:`System` compiles each action instance of a transition system (enumerated
+parameters fixed; those whose guard folds to false dropped) into closures over a
+state held as a flat tuple of small integers (:mod:`fusever.closures`), each goal into
+checks, and enumerates the initial states.  It also indexes the instances by the first
+``location == value`` test of their guard, and knows, per instance, which goals' parts
+read what it writes.
+
+Two reductions keep the state space the size of the problem, not of its history;
+each maps a state to a canonical one that every later guard, assignment and property
+sees alike, so the reduced search reaches the same verdicts at the same depths:
+
+- **liveness**: a location that no guard, assignment, ``for all`` condition or
+  selected property can ever read is reset to a canonical value (the cone of
+  influence: :mod:`fusever.liveness`); a location no step ever changes is read as a
+  constant.
+- **ghost order**: ghost integers (timestamps from a ghost clock) are kept only as
+  their relative order (:mod:`fusever.ghosts`); an increment that breaks it raises
+  :class:`~fusever.closures.OrderBroken`, and the search starts again without
+  normalising that group.
+
+It refuses (:class:`~fusever.closures.Unsupported`) a free initial value of a wide
+type (a 64-bit counter's free start, a free ghost integer), a ``choose`` of such a
+type, and more than :data:`INIT_LIMIT` candidate initial states.  Nothing prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from fusever.closures import (
+    Blocked,
+    Compiler,
+    Exec,
+    Fn,
+    Node,
+    Unsupported,
+    first_eq,
+    junction,
+    lift,
+    seq,
+)
+from fusever.ghosts import Order, getter, int_groups, layer, layer_step
+from fusever.layout import Layout, S, dec, domain, enc
+from fusever.liveness import (
+    assume_reads,
+    determined_slots,
+    expr_reads,
+    fixed_slots,
+    instance_envs,
+    stmt_flows,
+    stmt_writes,
+)
+from fusever.ts import (
+    Action,
+    Binary,
+    BinOp,
+    Expr,
+    Property,
+    PropKind,
+    Quant,
+    Quantifier,
+    TransitionSystem,
+    Value,
+    Var,
+    elements,
+    walk,
+)
+
+__all__ = ["CHECK_EVERY", "INIT_LIMIT", "System"]
+
+INIT_LIMIT = 1_000_000  # candidate initial states enumerated at most
+CHECK_EVERY = 512  # states between two looks at the clock
+
+
+@dataclass(frozen=True, slots=True)
+class _Inst:
+    action: str
+    args: tuple[tuple[str, Value], ...]  # every parameter, as a trace shows it
+    guard: Node
+    body: Exec
+    # the post-state made canonical, given the (canonical) pre-state, or None
+    canon: Callable[[list[int], S | None], tuple[int, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Goal:
+    """A goal's checks.  A one-state goal: ``check`` on each new state.  A two-state
+    one: ``check`` on each step; a transition property's top-level conjuncts that read
+    only the post-state are split off as ``post``, checked once per state reached by a
+    step (the first step into a state is at the lowest level: the same shortest step)."""
+
+    prop: Property
+    check: Fn | None  # true: holds (invariant, transition) / reached (cover)
+    post: Fn | None = None
+    # ``check`` (one-state) or ``post`` as its top-level conjuncts (a cover: disjuncts),
+    # quantifiers unrolled, each with the locations it reads: after a step only those
+    # reading a location the step wrote can change (the rest had the same value before)
+    parts: tuple[tuple[Fn, frozenset[int]], ...] = ()
+
+
+def _split(e: Expr, env: Mapping[str, int], conj: bool) -> list[tuple[Expr, dict[str, int]]]:
+    """The top-level conjuncts (``conj``) or disjuncts of ``e``, quantifiers unrolled."""
+    q = Quantifier.FORALL if conj else Quantifier.EXISTS
+    op = BinOp.AND if conj else BinOp.OR
+    if isinstance(e, Quant) and e.quantifier is q:
+        out: list[tuple[Expr, dict[str, int]]] = []
+        for v in elements(e.sort):
+            out += _split(e.body, {**env, e.var: enc(e.sort, v)}, conj)
+        return out
+    if isinstance(e, Binary) and e.op is op:
+        return _split(e.lhs, env, conj) + _split(e.rhs, env, conj)
+    return [(e, dict(env))]
+
+
+def _conjuncts(e: Expr) -> list[Expr]:
+    if isinstance(e, Binary) and e.op is BinOp.AND:
+        return _conjuncts(e.lhs) + _conjuncts(e.rhs)
+    return [e]
+
+
+def _post_only(e: Expr) -> bool:
+    return all(x.primed for x in walk(e) if isinstance(x, Var))
+
+
+class System:
+    """The successor function and goals of one transition system, built once."""
+
+    def __init__(
+        self,
+        ts: TransitionSystem,
+        props: Sequence[Property],
+        unordered: frozenset[int] = frozenset(),
+    ) -> None:
+        self.ts = ts
+        lay = self.layout = Layout(ts)
+        envs = [(a, env) for a in ts.actions for env in instance_envs(a)]
+        self.fixed = fixed_slots(ts, lay, envs)
+        plain = Compiler(lay, fixed=self.fixed)
+        # liveness, as a cone of influence: what a guard, an `assume` or a goal reads,
+        # and what flows into that (an assignment's right-hand side, index and the
+        # conditions it is under, when it may write a location in the cone)
+        self._plain, self._envs = plain, envs
+        live = self.cone(props)
+        self.dead = tuple(j for j in range(lay.size) if j not in live)
+        self.notes: list[str] = []
+        self.timed_out = False  # the initial states' enumeration passed the deadline
+        self.order = self._ghost_order(props, unordered, live)
+        # per group: its values after a step -> the locations its layering moves, with
+        # their new values (the layering is a function of the group's values alone)
+        self._memo: dict[int, dict[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
+        if self.dead:
+            self.notes.insert(
+                0,
+                f"{len(self.dead)} of {lay.size} locations outside the goals' cone of influence: reset",
+            )
+        if self.fixed:
+            self.notes.insert(
+                0, f"{len(self.fixed)} of {lay.size} locations keep their initial value: constants"
+            )
+        self.insts, self._writes = self._instances(envs)
+        self.goals = self._goals(props)
+        self.lookup, self.always = self._lookup()
+        self.affected, self.affected_post = self._affected()
+        self._init_code = seq(plain.stmts(ts.init, {}, init=True))
+        self._canon_all = self._canon(self.dead, tuple(sorted(self.order.cmax)))
+
+    def _ghost_order(
+        self, props: Sequence[Property], unordered: frozenset[int], live: set[int]
+    ) -> Order:
+        """The ghost integer groups kept as their order (not those ``unordered``: an
+        increment broke their order before), their live slots and the pairs of them
+        whose order matters; a note for each group, normalised or not."""
+        lay = self.layout
+        groups = int_groups(self.ts, props)
+        gconsts, members, why = groups.consts, groups.members, groups.why
+        normal: dict[str, int] = {}
+        cmax: dict[int, int] = {}
+        gslots: dict[int, tuple[int, ...]] = {}
+        names: dict[int, tuple[str, ...]] = {}
+        near: dict[int, tuple[tuple[int, ...], ...]] = {}
+        for g, ms in members.items():
+            if g in why:
+                self.notes.append(f"ghost {', '.join(ms)} kept as values: {why[g]}")
+                continue
+            if g in unordered:
+                self.notes.append(
+                    f"ghost {', '.join(ms)} kept as values: an increment of a value that is not the group's largest"
+                )
+                continue
+            for n in ms:
+                normal[n] = g
+            cmax[g] = max(gconsts[g], default=0)
+            gslots[g] = tuple(j for n in ms for j in lay.slots(n) if j in live)
+            names[g] = tuple(ms)
+            vs = [lay.slot_var[j] for j in gslots[g]]
+            near[g] = tuple(
+                tuple(k for k, b in enumerate(vs) if k != i and (a, b) in groups.pairs)
+                for i, a in enumerate(vs)
+            )
+            self.notes.append(f"ghost {', '.join(ms)} kept as their order")
+        return Order(normal, cmax, gslots, names, near)
+
+    def _instances(
+        self, envs: Sequence[tuple[Action, dict[str, int]]]
+    ) -> tuple[list[_Inst], list[frozenset[int]]]:
+        """The action instances whose guard does not fold to false, compiled, and the
+        locations each may write."""
+        lay, normal = self.layout, self.order.group_of
+        comp = Compiler(lay, self.order, self.fixed)
+        insts: list[_Inst] = []
+        all_writes: list[frozenset[int]] = []
+        dead = set(self.dead)
+        for a, env in envs:
+            guard = comp.expr(a.guard, env)
+            if isinstance(guard, int) and not guard:
+                continue
+            writes = stmt_writes(comp, a.body, env)
+            resets = tuple(sorted(j for j in writes if j in dead))
+            touched = tuple(
+                sorted({normal[lay.slot_var[j]] for j in writes if lay.slot_var[j] in normal})
+            )
+            args = tuple((p.name, dec(p.type, env[p.name])) for p in a.params)
+            body = seq(comp.stmts(a.body, env))
+            insts.append(
+                _Inst(a.name, args, guard, body, self._canon(resets, touched, frozenset(writes)))
+            )
+            all_writes.append(frozenset(writes))
+        return insts, all_writes
+
+    def _goals(self, props: Sequence[Property]) -> list[_Goal]:
+        plain = self._plain
+        goals: list[_Goal] = []
+        for p in props:
+            if p.kind is not PropKind.TRANSITION:
+                check = lift(plain.expr(p.expr, {}))
+                parts = () if p.two_state else self._pieces([p.expr], p.kind is not PropKind.COVER)
+                goals.append(_Goal(p, check, None, parts))
+                continue
+            cs = _conjuncts(p.expr)
+            edge = [plain.expr(c, {}) for c in cs if not _post_only(c)]
+            post = [plain.expr(c, {}) for c in cs if _post_only(c)]
+            e, q = junction(True, edge), junction(True, post)
+            goals.append(_Goal(
+                p, None if e == 1 else lift(e), None if q == 1 else lift(q),
+                self._pieces([c for c in cs if _post_only(c)], True),
+            ))  # fmt: skip
+        return goals
+
+    def _pieces(self, es: Sequence[Expr], conj: bool) -> tuple[tuple[Fn, frozenset[int]], ...]:
+        """``es``' top-level conjuncts (``conj``) or disjuncts, compiled, each with the
+        locations it reads; those that fold to the junction's unit are left out."""
+        plain = self._plain
+        out: list[tuple[Fn, frozenset[int]]] = []
+        for e in es:
+            for part, env in _split(e, {}, conj):
+                node = plain.expr(part, env)
+                if isinstance(node, int):
+                    if bool(node) != conj:  # decided without reading anything
+                        out.append((lift(node), frozenset()))
+                    continue
+                reads: set[int] = set()
+                expr_reads(plain, part, env, reads)
+                out.append((node, frozenset(reads)))
+        return tuple(out)
+
+    def _lookup(self) -> tuple[tuple[tuple[int, dict[int, tuple[int, ...]]], ...], list[int]]:
+        """The instances by the first `location == value` test of their guard (a program
+        counter, usually): a state looks up only those whose test holds; and the rest."""
+        tables: dict[int, dict[int, list[int]]] = {}
+        rest: list[int] = []
+        for i, inst in enumerate(self.insts):
+            test = first_eq(inst.guard)
+            if test is None:
+                rest.append(i)
+            else:
+                tables.setdefault(test[0], {}).setdefault(test[1], []).append(i)
+        lookup = tuple(
+            (j, {v: tuple(ix) for v, ix in table.items()}) for j, table in tables.items()
+        )
+        return lookup, rest
+
+    def _affected(
+        self,
+    ) -> tuple[list[tuple[tuple[str, Fn, bool], ...]], list[tuple[tuple[str, Fn, bool], ...]]]:
+        """Per instance, per one-state goal (the first list) or post-state part of a
+        transition property (the second): the parts that read what the instance writes,
+        as one closure, and whether it settles the goal when true (a cover) or when
+        false."""
+        affected: list[tuple[tuple[str, Fn, bool], ...]] = []
+        affected_post: list[tuple[tuple[str, Fn, bool], ...]] = []
+        for inst_writes in self._writes:
+            ones: list[tuple[str, Fn, bool]] = []
+            posts: list[tuple[str, Fn, bool]] = []
+            for goal in self.goals:
+                fns = [f for f, reads in goal.parts if reads & inst_writes]
+                if fns:
+                    cover = goal.prop.kind is PropKind.COVER
+                    row = (goal.prop.name, lift(junction(not cover, fns)), cover)
+                    (ones if goal.post is None else posts).append(row)
+            affected.append(tuple(ones))
+            affected_post.append(tuple(posts))
+        return affected, affected_post
+
+    def cone(self, props: Sequence[Property]) -> set[int]:
+        """The locations in the cone of influence of the guards, assumptions and ``props``."""
+        plain = self._plain
+        live: set[int] = set()
+        flows: list[tuple[frozenset[int], frozenset[int]]] = []
+        for a, env in self._envs:
+            g = plain.expr(a.guard, env)
+            if isinstance(g, int) and not g:
+                continue
+            expr_reads(plain, a.guard, env, live)
+            stmt_flows(plain, a.body, env, frozenset(), live, flows)
+        for p in props:
+            expr_reads(plain, p.expr, {}, live)
+        changed = True
+        while changed:
+            changed = False
+            for targets, deps in flows:
+                if not deps <= live and not targets.isdisjoint(live):
+                    live |= deps
+                    changed = True
+        return live
+
+    def _canon(
+        self, resets: tuple[int, ...], groups: tuple[int, ...], writes: frozenset[int] | None = None
+    ) -> Callable[[list[int], S | None], tuple[int, ...]]:
+        o = self.order
+        order = [
+            (o.cmax[g], o.slots[g], o.near[g],
+             tuple(tuple(o.slots[g][k] for k in ks) for ks in o.near[g]),
+             tuple(x for x, j in enumerate(o.slots[g]) if writes is None or j in writes))
+            for g in groups if o.slots[g]
+        ]  # fmt: skip
+
+        caches = [self._memo.setdefault(g, {}) for g in groups if o.slots[g]]
+        order2 = [(*row, getter(row[1]), cache) for row, cache in zip(order, caches, strict=True)]
+
+        def canon(m: list[int], pre: S | None) -> tuple[int, ...]:
+            for j in resets:
+                m[j] = 0
+            for c, slots, near, nslots, written, get, cache in order2:
+                key = get(m)
+                moves = cache.get(key)
+                if moves is None:
+                    if pre is None or not layer_step(m, pre, c, slots, near, nslots, written):
+                        layer(m, c, slots, near)
+                    cache[key] = tuple(
+                        (j, m[j]) for j, v in zip(slots, key, strict=True) if m[j] != v
+                    )
+                else:
+                    for j, v in moves:
+                        m[j] = v
+            return tuple(m)
+
+        return canon
+
+    def initial(
+        self, deadline: float | None = None
+    ) -> Iterator[tuple[tuple[int, ...], tuple[int, ...]]]:
+        """Every initial state: (canonical, concrete), in a fixed order; duplicates of a
+        canonical state may come more than once.  A free location that is dead and that
+        no ``assume`` reads is not enumerated (its canonical value stands for all).
+        Past ``deadline`` it stops and sets ``timed_out``."""
+        lay = self.layout
+        known = determined_slots(self.ts, lay)
+        assumed: set[int] = set()
+        assume_reads(self._plain, self.ts.init, {}, assumed)
+        dead = set(self.dead)
+        free = [j for j in range(lay.size) if j not in known and (j not in dead or j in assumed)]
+        domains: list[range] = []
+        total = 1
+        for j in free:
+            n = domain(lay.types[lay.slot_var[j]])
+            if n is None:
+                raise Unsupported(
+                    f"{lay.name(j)} starts free over {lay.types[lay.slot_var[j]]} (a free start is the SMT engines' ground)"
+                )
+            domains.append(range(n))
+            total *= n
+            if total > INIT_LIMIT:
+                raise Unsupported(
+                    f"more than {INIT_LIMIT} candidate initial states ({len(free)} free locations)"
+                )
+        base = [known.get(j, 0) for j in range(lay.size)]
+        for count, combo in enumerate(itertools.product(*domains)):
+            if count % CHECK_EVERY == 0 and deadline is not None and time.monotonic() >= deadline:
+                self.timed_out = True
+                return
+            m = list(base)
+            for j, x in zip(free, combo, strict=True):
+                m[j] = x
+            before = tuple(m)
+            try:
+                self._init_code(m)
+            except Blocked:
+                continue
+            if tuple(m) != before:
+                continue  # not a fixpoint of init
+            yield self._canon_all(m, None), before
