@@ -146,6 +146,9 @@ def test_a_flagged_interrupt_stops_a_wait_on_the_pool(runner: str) -> None:
 
     from fusever import engines, jobs
 
+    # as during a run (jobs.signals); an earlier test may have left SIGINT otherwise,
+    # and interrupt_main does nothing unless Python handles SIGINT
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     start = time.monotonic()
     timer.start()
@@ -163,6 +166,7 @@ def test_a_flagged_interrupt_stops_a_wait_on_the_pool(runner: str) -> None:
             assert got == []
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, old)
     assert time.monotonic() - start < 30  # not the jobs' minute
 
 
