@@ -51,7 +51,7 @@ import z3
 
 from fusever.por import PorEncoding, Reduction, independence
 from fusever.solvers import Backend, BackendKind, bitwuzla_available, new_backend
-from fusever.terms import BINARY, UNARY, align, exact, sext, swidth
+from fusever.terms import BINARY, UNARY, align, all_of, any_of, exact, sext, swidth
 from fusever.ts import (
     Action,
     Assign,
@@ -370,9 +370,9 @@ class Encoding:
                 parts = [self.expr(b, pre, {**env, x: self.const(s, v)}, post) for v in elements(s)]
                 match q:
                     case Quantifier.FORALL:
-                        return _all(self.ctx, parts)
+                        return all_of(self.ctx, parts)
                     case Quantifier.EXISTS:
-                        return _any(self.ctx, parts)
+                        return any_of(self.ctx, parts)
                     case _:
                         assert_never(q)
             case Cast(arg=a, type=t):
@@ -491,7 +491,7 @@ class Encoding:
                 if r is not None:
                     out.append(r)
         if len(self._overflow) == 0:
-            self._overflow.append(_any(self.ctx, overflow))
+            self._overflow.append(any_of(self.ctx, overflow))
         return out
 
     def new_backend(self, seed: int) -> Backend:
@@ -542,9 +542,9 @@ class Encoding:
             assumes: list[Z] = []
             ovf: list[Z] = []
             self.exec(action.body, sym, env, z3.BoolVal(True, self.ctx), assumes, ovf)
-            out.append(z3.Implies(sel_i, _all(self.ctx, [guard, *assumes])))
+            out.append(z3.Implies(sel_i, all_of(self.ctx, [guard, *assumes])))
             if ovf:
-                overflow.append(z3.And(sel_i, _any(self.ctx, ovf)))
+                overflow.append(z3.And(sel_i, any_of(self.ctx, ovf)))
             for slot, term in sym.writes.items():
                 updates.setdefault(slot, []).append((sel_i, term))
             if self._reduction is None:
@@ -559,7 +559,7 @@ class Encoding:
             for sel_i, term in reversed(updates.get(slot, [])):
                 nxt = z3.If(sel_i, term, nxt)
             out.append(post_st[slot] == nxt)
-        self._overflow.append(_any(self.ctx, overflow))
+        self._overflow.append(any_of(self.ctx, overflow))
         return out
 
     def _select(self, k: int) -> list[Z]:
@@ -647,15 +647,6 @@ class Encoding:
         return z3.And(g, z3.Not(self.stutter(k))) if p.two_state else g
 
 
-def _all(ctx: z3.Context, xs: Sequence[Z]) -> Z:
-    """Conjunction, without a one-argument ``and`` (some SMT-LIB readers reject it)."""
-    return xs[0] if len(xs) == 1 else z3.And(*xs) if xs else z3.BoolVal(True, ctx)
-
-
-def _any(ctx: z3.Context, xs: Sequence[Z]) -> Z:
-    return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else z3.BoolVal(False, ctx)
-
-
 def _slot_name(slot: Slot) -> str:
     name, key = slot
     return f"{name}[{','.join(map(str, key))}]" if key else name
@@ -719,7 +710,7 @@ class _Sym:
                 for t, a, c, x in zip(v.index, args, concrete, key, strict=True)
                 if c is None
             ]
-            out.append((key, _all(self.enc.ctx, conds) if conds else None))
+            out.append((key, all_of(self.enc.ctx, conds) if conds else None))
         return out
 
     def read(self, name: str, args: Sequence[Z]) -> Z:

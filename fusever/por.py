@@ -29,6 +29,8 @@ from typing import Any, Literal, assert_never
 
 import z3
 
+from fusever.terms import all_of, any_of
+
 __all__ = ["PorEncoding", "Reduction", "independence"]
 
 Z = Any  # z3 terms carry no types mypy can use
@@ -53,14 +55,6 @@ def independence(footprints: Sequence[Footprint | None]) -> tuple[frozenset[int]
                 out[i].add(j)
                 out[j].add(i)
     return tuple(frozenset(x) for x in out)
-
-
-def _all(ctx: z3.Context, xs: Sequence[Z]) -> Z:
-    return xs[0] if len(xs) == 1 else z3.And(*xs) if xs else z3.BoolVal(True, ctx)
-
-
-def _any(ctx: z3.Context, xs: Sequence[Z]) -> Z:
-    return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else z3.BoolVal(False, ctx)
 
 
 class Reduction:
@@ -98,12 +92,12 @@ class Reduction:
                 for i, indep in enumerate(self.independent):
                     later = [z3.Not(self.selected(k, j)) for j in sorted(indep) if j < i]
                     if later:
-                        parts.append(z3.Implies(self.selected(k - 1, i), _all(self.ctx, later)))
+                        parts.append(z3.Implies(self.selected(k - 1, i), all_of(self.ctx, later)))
             case "off":
                 pass
             case _:
                 assert_never(self.mode)
-        self._order[k] = _all(self.ctx, parts)
+        self._order[k] = all_of(self.ctx, parts)
         return self._order[k]
 
     def blocked(self, k: int) -> tuple[Z, ...]:
@@ -119,8 +113,8 @@ class Reduction:
                     row.append(false)
                     continue
                 fresh = [self.selected(j, x) for x in sorted(indep) if x > a]
-                passing = _any(self.ctx, [self.selected(j, x) for x in sorted(indep)])
+                passing = any_of(self.ctx, [self.selected(j, x) for x in sorted(indep)])
                 kept = z3.And(self._blocked[j - 1][a], passing) if j > 0 else false
-                row.append(_any(self.ctx, [*fresh, kept]))
+                row.append(any_of(self.ctx, [*fresh, kept]))
             self._blocked.append(tuple(row))
         return self._blocked[k]

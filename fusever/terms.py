@@ -10,17 +10,28 @@ every entry against the interpreter on every backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias, assert_never
 
 import z3
 
 from fusever.ts import BinOp, BitVecType, BoolType, EnumType, IntType, SortType, Type, UnOp
 
-__all__ = ["BINARY", "UNARY", "align", "exact", "sext", "swidth"]
+__all__ = ["BINARY", "UNARY", "align", "all_of", "any_of", "exact", "sext", "swidth"]
 
 # z3 ships no type information: every term is Any to mypy; Z names what is meant.
 Z: TypeAlias = Any
+
+
+def all_of(ctx: z3.Context, xs: Sequence[Z]) -> Z:
+    """Conjunction: ``true`` when empty, the term itself when alone (without a
+    one-argument ``and``: some SMT-LIB readers reject it)."""
+    return xs[0] if len(xs) == 1 else z3.And(*xs) if xs else z3.BoolVal(True, ctx)
+
+
+def any_of(ctx: z3.Context, xs: Sequence[Z]) -> Z:
+    """Disjunction: ``false`` when empty, the term itself when alone."""
+    return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else z3.BoolVal(False, ctx)
 
 
 def swidth(v: int) -> int:
