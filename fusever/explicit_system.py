@@ -335,17 +335,15 @@ class System:
         order = [
             (o.cmax[g], o.slots[g], o.near[g],
              tuple(tuple(o.slots[g][k] for k in ks) for ks in o.near[g]),
-             tuple(x for x, j in enumerate(o.slots[g]) if writes is None or j in writes))
+             tuple(x for x, j in enumerate(o.slots[g]) if writes is None or j in writes),
+             getter(o.slots[g]), self._memo.setdefault(g, {}))
             for g in groups if o.slots[g]
         ]  # fmt: skip
-
-        caches = [self._memo.setdefault(g, {}) for g in groups if o.slots[g]]
-        order2 = [(*row, getter(row[1]), cache) for row, cache in zip(order, caches, strict=True)]
 
         def canon(m: list[int], pre: S | None) -> tuple[int, ...]:
             for j in resets:
                 m[j] = 0
-            for c, slots, near, nslots, written, get, cache in order2:
+            for c, slots, near, nslots, written, get, cache in order:
                 key = get(m)
                 moves = cache.get(key)
                 if moves is None:
