@@ -46,6 +46,7 @@ GRAMMAR = "fusever.lark"
 MAX_NESTING = 1000
 RECURSION_LIMIT = 20_000
 CHAIN = 32  # chains of at least this many operands are rebalanced; shorter ones kept as written
+PARSE_CACHE_SIZE = 256  # parsed files kept, keyed on (text, path); least recently used dropped
 
 # Regex terminals of the grammar, in the words of an error message.  String
 # terminals ("{", ":=", "action" ...) are shown quoted, straight from the grammar.
@@ -89,10 +90,20 @@ def _parser() -> Lark:
 
 
 def parse_text(text: str, path: str) -> s.SpecFile:
-    """Parse one spec file; raise :class:`SpecError` on a syntax error."""
-    parser = _parser()
+    """Parse one spec file; raise :class:`SpecError` on a syntax error.
+
+    The result is cached on ``(text, path)`` (the tree is frozen, so sharing it is
+    safe): ``regress`` loads the same few files dozens of times.  A syntax error is
+    not cached; it is raised again, the same, on every call."""
+    # every later pass walks the tree recursively: the limit is raised on a cache hit too
     if sys.getrecursionlimit() < RECURSION_LIMIT:
         sys.setrecursionlimit(RECURSION_LIMIT)
+    return _parse(text, path)
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse(text: str, path: str) -> s.SpecFile:
+    parser = _parser()
     try:
         tree = parser.parse(text)
     except UnexpectedInput as e:

@@ -6,7 +6,7 @@ import pytest
 
 from fusever import syntax as s
 from fusever.diagnostics import SpecError
-from fusever.parse import _parser, parse_text
+from fusever.parse import PARSE_CACHE_SIZE, _parse, _parser, parse_text
 
 SRC = """\
 // a comment
@@ -111,6 +111,27 @@ def test_equality_ignores_spans() -> None:
 
 def test_parser_is_built_once() -> None:
     assert _parser() is _parser()
+
+
+def test_parse_is_cached_on_text_and_path() -> None:
+    first = parse_text(SRC, "demo.fv")
+    assert parse_text(SRC, "demo.fv") is first
+    other_text = parse_text(SRC + "\n", "demo.fv")
+    other_path = parse_text(SRC, "other.fv")
+    assert other_text is not first and other_path is not first
+    assert other_path.path == "other.fv" and other_path.decls[0].span.file == "other.fv"
+    assert other_text == first and other_text.text == SRC + "\n"
+    assert _parse.cache_info().maxsize == PARSE_CACHE_SIZE
+
+
+def test_syntax_error_is_raised_again_not_cached() -> None:
+    errors = []
+    for _ in range(2):
+        with pytest.raises(SpecError) as e:
+            parse_text("spec s\nconst N 3", "e.fv")
+        errors.append(e.value)
+    assert errors[0] is not errors[1]
+    assert errors[0].diagnostics == errors[1].diagnostics
 
 
 @pytest.mark.parametrize(
