@@ -22,6 +22,7 @@ from pathlib import Path
 
 from fusever import bmc, load
 from fusever.encode import EncodeOptions
+from fusever.job import Job
 from fusever.verdict import Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                 out = None
                 for _ in range(args.reps):
                     t0 = time.perf_counter()
-                    out = bmc.run(ts, Options(depth=depth, timeout=args.timeout), encode=enc)
+                    out = bmc.run(
+                        Job.resolve(ts, Options(depth=depth, timeout=args.timeout)), encode=enc
+                    )
                     times.append(time.perf_counter() - t0)
                 assert out is not None
                 stats = dict(out.statistics)

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from fusever import bmc, explicit, interpret, load
+from fusever.job import Job
 from fusever.ts import State, TransitionSystem
 from fusever.verdict import Options, Result, Verdict
 
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     for ts in _systems(args.specs, configs):
         row: dict[str, object] = {"spec": ts.name, "config": ts.config or "default"}
         t0, c0 = time.perf_counter(), time.process_time()
-        ex = explicit.run(ts, Options(timeout=args.timeout), state_limit=args.state_limit)
+        ex = explicit.run(
+            Job.resolve(ts, Options(timeout=args.timeout, state_limit=args.state_limit))
+        )
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         row["explicit"] = {
             "states": ex.states, "visited": ex.visited, "transitions": ex.transitions,
@@ -136,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             # whole configuration, and the successor function's rate on it
             t0, c0 = time.perf_counter(), time.process_time()
             one = explicit.run(
-                ts, Options(timeout=args.timeout), state_limit=args.state_limit, restart=False
+                Job.resolve(ts, Options(timeout=args.timeout, state_limit=args.state_limit)),
+                restart=False,
             )
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             row["explicit_one_search"] = {
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_bmc:
             depth = ts.depth if args.bmc_depth is None else args.bmc_depth
             t0, c0 = time.perf_counter(), time.process_time()
-            bm = bmc.run(ts, Options(depth=depth, timeout=args.timeout)).results
+            bm = bmc.run(Job.resolve(ts, Options(depth=depth, timeout=args.timeout))).results
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             agree = all(_agree(e, b, depth) for e, b in zip(ex.results, bm, strict=True))
             row["bmc"] = {"depth": depth, "seconds": round(dt, 3), "cpu_seconds": round(cpu, 3),

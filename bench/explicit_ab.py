@@ -35,8 +35,13 @@ from fusever import explicit, load
 from fusever.verdict import Options
 spec, config, restart = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 (ts,) = load.load_specs([spec], config=None if config == "default" else config)
+try:  # the engines take a resolved Job since issue 12's run budget
+    from fusever.job import Job
+    args = (Job.resolve(ts, Options()),)
+except ImportError:
+    args = (ts, Options())
 start = time.process_time()
-out = explicit.run(ts, Options(), restart=restart)
+out = explicit.run(*args, restart=restart)
 print(json.dumps({"states": out.states, "visited": out.visited,
                   "cpu_seconds": time.process_time() - start, "code": explicit.__file__}))
 """

@@ -30,11 +30,12 @@ import z3
 
 from fusever import decode, interpret
 from fusever.encode import EncodeOptions, Encoding, EncodingBug
+from fusever.job import Job
 from fusever.solvers import Backend, Status
-from fusever.ts import IntType, Property, PropKind, Trace, TransitionSystem, Value
-from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
+from fusever.ts import IntType, Property, PropKind, Trace, Value
+from fusever.verdict import Interrupted, Progress, Result, Verdict
 
-__all__ = ["BmcOutcome", "run", "select_properties"]
+__all__ = ["BmcOutcome", "run"]
 
 ENGINE = "bmc"
 CHUNK = 3  # bench/seedlike.fv depth 30: 8.9 s with 1, 6.8 s with 3, 6.6 s with 10
@@ -56,36 +57,22 @@ class _Widen(Exception):
     """A ghost int store overflowed its width within the bound: encode wider."""
 
 
-def select_properties(ts: TransitionSystem, names: tuple[str, ...] | None) -> tuple[Property, ...]:
-    """The properties ``names`` selects, in spec order; every one of them when None."""
-    if names is None:
-        return ts.properties
-    known = {p.name for p in ts.properties}
-    for n in names:
-        if n not in known:
-            raise ValueError(f"{ts.name} has no property named {n}")
-    return tuple(p for p in ts.properties if p.name in names)
-
-
 def run(
-    ts: TransitionSystem,
-    options: Options,
+    job: Job,
     progress: Callable[[Progress], None] | None = None,
     encode: EncodeOptions | None = None,
     chunk: int = CHUNK,
 ) -> BmcOutcome:
-    """Check every selected property of ``ts`` up to the depth; one Result each, in spec order.
+    """Check every property of the job up to its bound, until its deadline; one Result
+    each, in spec order.
 
     ``chunk``: how many depths one solver call covers when nothing is found (their goals
     as one disjunction); only a satisfiable chunk is then checked depth by depth, so
     the counterexamples are still the shortest."""
-    props = select_properties(ts, options.properties)
-    depth = ts.depth if options.depth is None else options.depth
-    if depth < 0:
-        raise ValueError(f"depth must be at least 0, not {depth}")
+    ts, props, depth = job.ts, job.properties, job.bound
     if encode is None:
         encode = EncodeOptions()
-    run = _Run(ts, options, progress, time.monotonic(), max(1, chunk))
+    run = _Run(job, progress, time.monotonic(), max(1, chunk))
     while True:
         enc = Encoding(ts, encode)
         try:
@@ -112,17 +99,15 @@ def run(
 class _Run:
     def __init__(
         self,
-        ts: TransitionSystem,
-        options: Options,
+        job: Job,
         progress: Callable[[Progress], None] | None,
         start: float,
         chunk: int,
     ) -> None:
-        self.ts = ts
-        self.options = options
+        self.ts = job.ts
+        self.job = job
         self.progress = progress
         self.start = start
-        self.deadline = None if options.timeout is None else start + options.timeout
         self.done: dict[str, Result] = {}
         self.statistics: tuple[tuple[str, float], ...] = ()
         self.backend = ""
@@ -134,7 +119,7 @@ class _Run:
         return time.monotonic() - self.start
 
     def attempt(self, enc: Encoding, props: list[Property], depth: int) -> None:
-        solver = enc.new_backend(self.options.seed)
+        solver = enc.new_backend(self.job.seed)
         try:
             self._attempt(enc, solver, props, depth)
         finally:
@@ -149,7 +134,7 @@ class _Run:
         for k in range(depth + 1):
             if not open_:
                 break
-            if self._timed_out():
+            if self.job.expired():
                 self._unknown(open_, reached, "timeout")
                 return
             solver.add(*(enc.init() if k == 0 else enc.step(k - 1)))
@@ -228,10 +213,7 @@ class _Run:
         self._lit += 1
         lit = z3.Bool(f"goal#{self._lit}", goal.ctx)
         solver.add(z3.Implies(lit, goal))
-        return solver.check(lit, self.deadline)
-
-    def _timed_out(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+        return solver.check(lit, self.job.deadline)
 
     def _found(self, p: Property, trace: Trace, k: int) -> Result:
         try:

@@ -36,6 +36,7 @@ import z3
 from fusever import bmc, solvers
 from fusever.certificate import Certificate, Recheck, encode_options, negated, recheck_status
 from fusever.encode import Encoding
+from fusever.job import Job
 from fusever.operators import TABLE as OPERATORS
 from fusever.solvers import stop_if_interrupted
 from fusever.ts import (
@@ -52,7 +53,7 @@ from fusever.ts import (
     UnOp,
     elements,
 )
-from fusever.verdict import Options, Progress, Result, Verdict
+from fusever.verdict import Progress, Result, Verdict
 
 __all__ = ["ENGINE", "Answer", "ChcOutcome", "horn_answer", "pretty", "run"]
 
@@ -81,32 +82,24 @@ class ChcOutcome:
     certificates: tuple[Certificate, ...]
 
 
-def run(
-    ts: TransitionSystem,
-    options: Options,
-    progress: Callable[[Progress], None] | None = None,
-) -> ChcOutcome:
-    """One Result per selected property, in spec order; never prints."""
+def run(job: Job, progress: Callable[[Progress], None] | None = None) -> ChcOutcome:
+    """One Result per property of the job, in spec order; never prints."""
     start = time.monotonic()
-    deadline = None if options.timeout is None else start + options.timeout
-    props = bmc.select_properties(ts, options.properties)
-    depth = ts.depth if options.depth is None else options.depth
+    ts, props, depth = job.ts, job.properties, job.bound
     results: list[Result] = []
     certs: list[Certificate] = []
     for i, p in enumerate(props):
         # each property an equal share of what is left, so one hard property cannot
         # starve the easy ones after it (fuse_pre's cover goal takes 2.5 s)
-        share = None
-        if deadline is not None:
-            share = time.monotonic() + max(0.0, deadline - time.monotonic()) / (len(props) - i)
-        answer, inv, why = _solve(ts, p, share, options.seed)
+        share = job.share(1 / (len(props) - i))
+        answer, inv, why = _solve(ts, p, share, job.seed)
         if progress is not None:
             progress(Progress(ts.name, 0, time.monotonic() - start, len(props) - i - 1))
         if answer == "holds":
             assert inv is not None
             smt, text = inv
             cert = Certificate(ENGINE, ts.name, p.name, invariant=text, smtlib=smt)
-            status = recheck_status(ts, cert, deadline)
+            status = recheck_status(ts, cert, job.deadline)
             if status is Recheck.PASSED:
                 certs.append(cert)
                 verdict = Verdict.UNREACHABLE if p.kind is PropKind.COVER else Verdict.PROVED
@@ -124,7 +117,7 @@ def run(
             )
             answer = "unknown"
         if answer == "fails":
-            results.append(_bmc_trace(ts, p, options, depth, share, start))
+            results.append(_bmc_trace(job.only([p.name]).by(share), start))
             continue
         results.append(_result(ts, p, Verdict.UNKNOWN, 0, start, reason=why))
     return ChcOutcome(tuple(results), tuple(certs))
@@ -152,21 +145,14 @@ def _result(
     )
 
 
-def _bmc_trace(
-    ts: TransitionSystem,
-    p: Property,
-    options: Options,
-    depth: int,
-    deadline: float | None,
-    start: float,
-) -> Result:
-    """Spacer says ``p`` fails: BMC finds the shortest trace, from ``depth`` deeper."""
-    d = max(depth, 1)
+def _bmc_trace(job: Job, start: float) -> Result:
+    """Spacer says the job's one property fails: BMC finds the shortest trace, from
+    the job's bound deeper, within the job's deadline."""
+    ts, (p,) = job.ts, job.properties
+    d = max(job.bound, 1)
     last: Result | None = None
-    while deadline is None or time.monotonic() < deadline:
-        remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-        o = replace(options, depth=d, properties=(p.name,), timeout=remaining, engine="bmc")
-        (r,) = bmc.run(ts, o).results
+    while not job.expired():
+        (r,) = bmc.run(job.to(d)).results
         last = r
         if r.verdict in (Verdict.VIOLATED, Verdict.COVERED):
             return replace(

@@ -21,7 +21,7 @@ from fusever.cli_args import UsageError as UsageError  # re-exported: cli.UsageE
 from fusever.cli_args import build_parser as build_parser  # re-exported: cli.build_parser
 from fusever.diagnostics import SpecError, did_you_mean
 from fusever.ts import TransitionSystem
-from fusever.verdict import Options, Result, Verdict
+from fusever.verdict import Engine, Options, Result, Verdict
 
 # Exit codes: a public interface (README.md, `fusever --help`).
 EXIT_OK = 0  # every property as expected: no violation, every cover goal covered
@@ -125,7 +125,7 @@ def _options_for(ts: TransitionSystem, args: argparse.Namespace) -> Options | No
         if not props:
             return None
     return Options(
-        depth=args.depth, properties=props, timeout=args.timeout, engine=args.engine,
+        depth=args.depth, properties=props, timeout=args.timeout, engine=Engine.named(args.engine),
         state_limit=args.state_limit, cross_check=args.cross_check,
     )  # fmt: skip
 
@@ -297,7 +297,7 @@ def _cmd_merges(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--merge: no spec declares a merge `{name}`{did_you_mean(name, known)}"
             )
-    options = Options(depth=args.depth, engine=args.engine)
+    options = Options(depth=args.depth, engine=Engine.named(args.engine))
     work = [
         (ts, (name, options, tuple(args.sets)))
         for ts in systems

@@ -64,7 +64,7 @@ from fusever.ts import (
     Var,
     keys,
 )
-from fusever.verdict import Options, Verdict
+from fusever.verdict import Engine, Options, Verdict
 
 __all__ = [
     "BLOCKED",
@@ -545,7 +545,7 @@ def diff(
     """Search for the shortest distinguishing sequence of ``a`` and ``b``."""
     start = time.monotonic()
     lock = lockstep(a, b, mapping, enabled)
-    options = Options(depth=depth, timeout=timeout, engine=engine)
+    options = Options(depth=depth, timeout=timeout, engine=Engine.named(engine))
     (result,) = engines.prove(lock.product, options)
     out = DiffResult(
         spec_a=a.key,

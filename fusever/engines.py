@@ -31,11 +31,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 from fusever import bmc, chc, explicit, kind
 from fusever.certificate import Certificate
 from fusever.encode import EncodingBug
+from fusever.job import Engine, Job
 from fusever.ts import TransitionSystem
 from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
@@ -45,10 +46,10 @@ _T = TypeVar("_T")
 __all__ = [
     "ENGINES", "UNBOUNDED", "Disagreement", "Outcome", "child_process_setup", "cross_check",
     "disagreements", "finished", "in_order",
-    "prove", "prove_certified", "worker_pool",
+    "prove", "prove_certified", "run", "worker_pool",
 ]  # fmt: skip
 
-ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
+ENGINES = tuple(e.value for e in Engine)
 # what auto's unbounded side runs, in order, each on the properties still open, after
 # asking whether every run ends (kind.runs_end: a ranking function checked in one step,
 # else an unrolling to the bound).  When they do, kind alone: BMC to that length
@@ -58,7 +59,9 @@ ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
 # and its "k-inductive at k=1" reads better than any invariant), then Spacer (it
 # proved w4's no_early_return in 15 s, where k-induction over the ghost clock gets
 # nowhere), then k-induction to the bound.  Each gets an equal share of what is left.
-UNBOUNDED: tuple[tuple[str, int | None], ...] = (("kind", 2), ("chc", None), ("kind", None))
+UNBOUNDED: tuple[tuple[Engine, int | None], ...] = (
+    (Engine.KIND, 2), (Engine.CHC, None), (Engine.KIND, None),
+)  # fmt: skip
 GRACE = 5.0  # seconds past the timeout before a process that does not stop is killed
 # auto without --timeout: the unbounded side's budget; past it BMC's bounded verdicts stand
 UNBOUNDED_BUDGET = 300.0
@@ -90,27 +93,31 @@ def prove_certified(
     progress: Callable[[Progress], None] | None = None,
 ) -> Outcome:
     """:func:`prove`, with the certificate of every proof for all depths (to store in
-    proofs/ and re-check with :func:`fusever.certificate.recheck`)."""
-    match options.engine:
-        case "bmc":
-            return Outcome(bmc.run(ts, options, progress).results, ())
-        case "kind":
-            k = kind.run(ts, options, progress)
+    proofs/ and re-check with :func:`fusever.certificate.recheck`).  ``options`` is
+    resolved here, once, into the :class:`~fusever.job.Job` every engine runs from."""
+    return run(Job.resolve(ts, options), progress)
+
+
+def run(job: Job, progress: Callable[[Progress], None] | None = None) -> Outcome:
+    """The job, by its engine."""
+    match job.engine:
+        case Engine.BMC:
+            return Outcome(bmc.run(job, progress).results, ())
+        case Engine.KIND:
+            k = kind.run(job, progress)
             return Outcome(k.results, k.certificates)
-        case "chc":
-            c = chc.run(ts, options, progress)
+        case Engine.CHC:
+            c = chc.run(job, progress)
             return Outcome(c.results, c.certificates)
-        case "explicit":
-            found = explicit.run(ts, options, progress, state_limit=options.state_limit).results
-            if options.cross_check:
-                depth = ts.depth if options.depth is None else options.depth
-                bounded = bmc.run(ts, replace(options, engine="bmc", depth=depth)).results
-                cross_check(ts, found, bounded, depth)
+        case Engine.EXPLICIT:
+            found = explicit.run(job, progress).results
+            if job.cross_check:
+                cross_check(job.ts, found, bmc.run(job).results, job.bound)
             return Outcome(found, ())
-        case "auto":
-            return _auto(ts, options, progress)
-        case other:
-            raise ValueError(f"unknown engine {other}; one of {', '.join(ENGINES)}")
+        case Engine.AUTO:
+            return _auto(job, progress)
+        case _:
+            assert_never(job.engine)
 
 
 class Disagreement(Exception):
@@ -159,10 +166,11 @@ def disagreements(
     refuses the configuration (a free start of a wide counter): nothing to compare."""
     from fusever import interpret
 
-    ex = explicit.run(ts, Options(), bound=bound, state_limit=state_limit).results
+    job = Job.resolve(ts, Options(depth=bound, state_limit=state_limit))
+    ex = explicit.run(job, bound=bound).results
     if refused(ex):
         return None
-    bm = bmc.run(ts, Options(depth=bound)).results
+    bm = bmc.run(job).results
     out: list[str] = []
     for e, b in zip(ex, bm, strict=True):
         if e.verdict is Verdict.UNKNOWN:
@@ -183,38 +191,31 @@ def disagreements(
     return tuple(out)
 
 
-def unbounded(ts: TransitionSystem, options: Options) -> Outcome:
+def unbounded(job: Job) -> Outcome:
     """The unbounded engines in turn (:data:`UNBOUNDED`), each on what is still open
-    and with what is left of the time; a property none proves is ``unknown``."""
+    and with an equal share of what is left of the time; a property none proves is
+    ``unknown``."""
     start = time.monotonic()
-    names = [p.name for p in bmc.select_properties(ts, options.properties)]
-    bound = ts.depth if options.depth is None else options.depth
-    deadline = None if options.timeout is None else start + options.timeout / 2
-    longest = kind.runs_end(ts, bound, deadline, options.seed)
+    ts, names, bound = job.ts, job.names, job.bound
+    longest = kind.runs_end(ts, bound, job.share(0.5, start), job.seed)
     if longest.steps is not None:
-        k = kind.run(ts, options, bounded=False, longest=longest)
+        k = kind.run(job, bounded=False, longest=longest)
         return Outcome(k.results, k.certificates)
     done: dict[str, Result] = {}
     last: dict[str, Result] = {}
     certs: list[Certificate] = []
     for i, (engine, most) in enumerate(UNBOUNDED):
         open_ = tuple(n for n in names if n not in done)
-        if not open_:
+        if not open_ or job.expired():
             break
-        timeout = None
-        if options.timeout is not None:
-            left = options.timeout - (time.monotonic() - start)
-            if left <= 0:
-                break
-            timeout = left / (len(UNBOUNDED) - i)  # an equal share of what is left
-        o = replace(options, properties=open_, timeout=timeout, engine=engine)
+        sub = job.only(open_).on(engine).by(job.share(1 / (len(UNBOUNDED) - i)))
         got: chc.ChcOutcome | kind.KindOutcome
-        if engine == "chc":
-            got = chc.run(ts, o)
+        if engine is Engine.CHC:
+            got = chc.run(sub)
         elif most is not None and most < bound:
-            got = kind.run(ts, replace(o, depth=most), bounded=False)
+            got = kind.run(sub.to(most), bounded=False)
         else:
-            got = kind.run(ts, o, bounded=False, longest=longest)
+            got = kind.run(sub, bounded=False, longest=longest)
         certs.extend(got.certificates)
         for r in got.results:
             last[r.property] = r
@@ -286,28 +287,21 @@ def merge(
 AUTO_STATE_LIMIT = 500_000
 
 
-def _auto(
-    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None
-) -> Outcome:
+def _auto(job: Job, progress: Callable[[Progress], None] | None) -> Outcome:
     start = time.monotonic()
-    names = [p.name for p in bmc.select_properties(ts, options.properties)]
-    share = None if options.timeout is None else options.timeout / 3
+    names = job.names
     # the user's --depth bounds the search for traces on every side (explicit stops
     # there unless the reachable set ends first); a proof for all depths still counts
-    first = explicit.run(
-        ts, replace(options, engine="explicit", timeout=share), progress,
-        state_limit=options.state_limit or AUTO_STATE_LIMIT, bound=options.depth,
-    ).results  # fmt: skip
+    first_job = replace(
+        job.on(Engine.EXPLICIT).by(job.share(1 / 3, start)),
+        state_limit=job.state_limit or AUTO_STATE_LIMIT,
+    )
+    first = explicit.run(first_job, progress, bound=job.within).results
     decided = {r.property: r for r in first if _decided(r)}
     if len(decided) == len(names):
         return Outcome(first, ())
-    left = (
-        None
-        if options.timeout is None
-        else max(0.001, options.timeout - (time.monotonic() - start))
-    )
     rest = [n for n in names if n not in decided]
-    out = _auto_smt(ts, replace(options, properties=tuple(rest), timeout=left), progress)
+    out = _auto_smt(job.only(rest), progress)
     # why the explicit search did not decide them (refused, its state limit, its share
     # of the time) goes first in the reason of a result it left to the SMT side
     not_explicit = {r.property: r.reason for r in first if r.verdict is Verdict.UNKNOWN}
@@ -332,32 +326,29 @@ def _decided(r: Result) -> bool:
     )
 
 
-def _auto_smt(
-    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None
-) -> Outcome:
+def _auto_smt(job: Job, progress: Callable[[Progress], None] | None) -> Outcome:
     """auto's SMT side: BMC for counterexamples beside the unbounded engines."""
     start = time.monotonic()
-    names = [p.name for p in bmc.select_properties(ts, options.properties)]
-    bmc_options = replace(options, engine="bmc")
+    ts, names = job.ts, job.names
+    bmc_job = job.on(Engine.BMC)
 
     def timed_out(n: str) -> Result:
         return _unknown(ts, n, start, "timeout")
 
     # the unbounded side's time: the user's timeout, or a budget of its own
-    budget = UNBOUNDED_BUDGET if options.timeout is None else options.timeout
-    u_options = replace(options, timeout=budget)
+    u_job = job if job.deadline is not None else job.by(start + UNBOUNDED_BUDGET)
+    budget = u_job.left(start) or 0.0
 
     ctx = _context()
     if ctx is None:
-        b = {r.property: r for r in bmc.run(ts, bmc_options, progress).results}
+        b = {r.property: r for r in bmc.run(bmc_job, progress).results}
         open_ = tuple(n for n in names if not _conclusive_bmc(b[n]))
         u = Outcome((), ())
         if open_:
-            left = max(0.001, budget - (time.monotonic() - start))
-            u = unbounded(ts, replace(options, properties=open_, timeout=left))
+            u = unbounded(u_job.only(open_))
     else:
         try:
-            b, u = _side_by_side(ctx, ts, u_options, bmc_options, progress)
+            b, u = _side_by_side(ctx, u_job, bmc_job, progress)
         except _SidesInterrupted as e:
             # the sides that finished (BMC, often) are what was decided; the rest open
             def interrupted(n: str) -> Result:
@@ -365,10 +356,10 @@ def _auto_smt(
 
             b = {r.property: r for r in e.bmc.results}
             unb = {r.property: r for r in e.unbounded.results}
-            merged = merge(names, b, unb, interrupted, within=options.depth)
+            merged = merge(names, b, unb, interrupted, within=job.within)
             raise Interrupted(merged) from None
     unbounded_by_name = {r.property: r for r in u.results}
-    results = merge(names, b, unbounded_by_name, timed_out, within=options.depth)
+    results = merge(names, b, unbounded_by_name, timed_out, within=job.within)
     results = tuple(_why_bounded(r, unbounded_by_name.get(r.property), budget) for r in results)
     proved = {r.property for r in results if _conclusive_proof(r)}
     return Outcome(results, tuple(c for c in u.certificates if c.property in proved))
@@ -430,23 +421,20 @@ def _context() -> multiprocessing.context.BaseContext | None:
 
 def _side_by_side(
     ctx: multiprocessing.context.BaseContext,
-    ts: TransitionSystem,
-    u_options: Options,
-    bmc_options: Options,
+    u_job: Job,
+    bmc_job: Job,
     progress: Callable[[Progress], None] | None,
 ) -> tuple[dict[str, Result], Outcome]:
     q: Any = ctx.Queue()
     procs = {
-        "bmc": ctx.Process(target=_worker, args=("bmc", ts, bmc_options, q), daemon=True),  # type: ignore[attr-defined]
-        "unbounded": ctx.Process(target=_worker, args=("unbounded", ts, u_options, q), daemon=True),  # type: ignore[attr-defined]
+        "bmc": ctx.Process(target=_worker, args=("bmc", bmc_job, q), daemon=True),  # type: ignore[attr-defined]
+        "unbounded": ctx.Process(target=_worker, args=("unbounded", u_job, q), daemon=True),  # type: ignore[attr-defined]
     }
     for p in procs.values():
         p.start()
     got: dict[str, Outcome] = {}
     # BMC has no deadline unless the user gave one; the unbounded side always has one
-    deadline = (
-        None if bmc_options.timeout is None else time.monotonic() + bmc_options.timeout + GRACE
-    )
+    deadline = None if bmc_job.deadline is None else bmc_job.deadline + GRACE
     error: BaseException | None = None
     interrupted = False
     try:
@@ -569,7 +557,7 @@ def in_order(
             nxt += 1
 
 
-def _worker(side: str, ts: TransitionSystem, options: Options, q: Any) -> None:
+def _worker(side: str, job: Job, q: Any) -> None:
     """One side of auto, in its own process: its results (or its exception) on ``q``."""
     child_process_setup()
     try:
@@ -578,9 +566,9 @@ def _worker(side: str, ts: TransitionSystem, options: Options, q: Any) -> None:
             def forward(p: Progress) -> None:
                 q.put((side, "progress", p))
 
-            out = Outcome(bmc.run(ts, options, forward).results, ())
+            out = Outcome(bmc.run(job, forward).results, ())
         else:
-            out = unbounded(ts, options)
+            out = unbounded(job)
         q.put((side, "results", out))
     except BaseException as e:  # handed to the parent, which raises it
         q.put((side, "error", e))

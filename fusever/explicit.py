@@ -42,8 +42,9 @@ from dataclasses import dataclass, replace
 from fusever import interpret
 from fusever.closures import Blocked, OrderBroken, Unsupported
 from fusever.explicit_system import CHECK_EVERY, System
+from fusever.job import Job
 from fusever.ts import Property, PropKind, Step, Trace, TransitionSystem
-from fusever.verdict import Options, Progress, Result, Verdict
+from fusever.verdict import Progress, Result, Verdict
 
 __all__ = [
     "DEFAULT_STATE_LIMIT",
@@ -84,35 +85,23 @@ class ExplicitOutcome:
     visited: int = 0  # states visited by every search (restarts included)
 
 
-def select_properties(ts: TransitionSystem, names: tuple[str, ...] | None) -> tuple[Property, ...]:
-    """The properties ``names`` selects, in spec order (as :func:`fusever.bmc.select_properties`)."""
-    if names is None:
-        return ts.properties
-    known = {p.name for p in ts.properties}
-    for n in names:
-        if n not in known:
-            raise ValueError(f"{ts.name} has no property named {n}")
-    return tuple(p for p in ts.properties if p.name in names)
-
-
 def compile_system(ts: TransitionSystem, props: Sequence[Property] | None = None) -> System:
     """The compiled successor function of ``ts`` (for benchmarks and tests)."""
     return System(ts, ts.properties if props is None else props)
 
 
 def run(
-    ts: TransitionSystem,
-    options: Options,
+    job: Job,
     progress: Callable[[Progress], None] | None = None,
     *,
-    state_limit: int | None = None,
     bound: int | None = None,
     restart: bool = True,
 ) -> ExplicitOutcome:
-    """Search the reachable states of ``ts`` breadth-first; one Result per selected
-    property, in spec order.  ``options.depth`` is not a bound here: the search goes
-    on until the reachable set is exhausted, every goal is settled, the state limit
-    (default :data:`DEFAULT_STATE_LIMIT`) or the timeout.  With ``bound`` it stops
+    """Search the reachable states of the job's system breadth-first; one Result per
+    property of the job, in spec order.  The job's bound is not a bound here: the
+    search goes on until the reachable set is exhausted, every goal is settled, the
+    job's state limit (default :data:`DEFAULT_STATE_LIMIT`) or its deadline.  With
+    ``bound`` (auto passes the user's ``--depth``) it stops
     after the states ``bound`` steps away (as BMC to that depth: what holds there is
     proved within ``bound`` steps, not complete, unless the set was exhausted first).
 
@@ -121,9 +110,8 @@ def run(
     starts again without them: their results stand (shortest, replayed), and the rest
     are decided on the smaller quotient, with the same verdicts and steps."""
     start = time.monotonic()
-    props = select_properties(ts, options.properties)
-    limit = DEFAULT_STATE_LIMIT if state_limit is None else state_limit
-    deadline = None if options.timeout is None else start + options.timeout
+    ts, props = job.ts, job.properties
+    limit = DEFAULT_STATE_LIMIT if job.state_limit is None else job.state_limit
     unordered: frozenset[int] = frozenset()
     settled: dict[str, Result] = {}
     left = tuple(props)
@@ -136,7 +124,7 @@ def run(
                 return len(now.cone(rest)) + len(now.dead) < now.layout.size
 
             out = _Search(
-                system, start, deadline, limit, progress, bound, smaller if restart else None
+                system, start, job.deadline, limit, progress, bound, smaller if restart else None
             ).run()
             return _merged(out, props, settled, visited)
         except _Restart as r:

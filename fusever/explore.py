@@ -33,8 +33,8 @@ from typing import Any
 from fusever import __version__, engines, files, load
 from fusever.diagnostics import SpecError
 from fusever.ts import PropKind, Step, Trace, TransitionSystem, Value
+from fusever.verdict import Engine, Options, Result, Verdict
 from fusever.verdict import Interrupted as EngineInterrupted
-from fusever.verdict import Options, Result, Verdict
 
 __all__ = ["CACHE_DIR", "DEFAULT", "Matrix", "Row", "cache_key", "explore", "select"]
 
@@ -292,7 +292,10 @@ def explore(
     ]
     rows, todo = _cached(systems, keys, cache)
     warnings: list[str] = []
-    work = [(systems[i], Options(depth=depth, timeout=timeout, engine=engine)) for i in todo]
+    work = [
+        (systems[i], Options(depth=depth, timeout=timeout, engine=Engine.named(engine)))
+        for i in todo
+    ]
 
     writable = cache is not None
 

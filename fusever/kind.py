@@ -61,9 +61,10 @@ from fusever.certificate import (
     recheck_statuses,
 )
 from fusever.encode import EncodeOptions, Encoding
+from fusever.job import Job
 from fusever.solvers import Backend, Status
 from fusever.ts import Property, PropKind, TransitionSystem, kernel_projection
-from fusever.verdict import Options, Progress, Result, Verdict
+from fusever.verdict import Progress, Result, Verdict
 
 __all__ = ["ENGINE", "KindOutcome", "Longest", "longest_run", "run", "runs_end"]
 
@@ -130,54 +131,48 @@ def runs_end(ts: TransitionSystem, bound: int, deadline: float | None, seed: int
 
 
 def run(
-    ts: TransitionSystem,
-    options: Options,
+    job: Job,
     progress: Callable[[Progress], None] | None = None,
     bounded: bool = True,
     longest: Longest | None = None,
 ) -> KindOutcome:
-    """One Result per selected property, in spec order; never prints.
+    """One Result per property of the job, in spec order; never prints.
 
     ``bounded=False`` (``auto``, where BMC runs beside it): the base case only to the
     depth the proofs need; a property whose inductive step did not close is ``unknown``
     with the reason, not searched to the bound.  ``longest``: :func:`longest_run`'s
     answer for this spec and bound, when the caller already asked."""
     start = time.monotonic()
-    deadline = None if options.timeout is None else start + options.timeout
+    ts, props, bound = job.ts, job.properties, job.bound
     # the inductive steps get half the budget, so the base case (BMC) still has time to
     # find the violations and give bounded verdicts
-    steps_deadline = None if options.timeout is None else start + options.timeout / 2
-    props = bmc.select_properties(ts, options.properties)
-    bound = ts.depth if options.depth is None else options.depth
-    if bound < 0:
-        raise ValueError(f"depth must be at least 0, not {bound}")
+    steps_deadline = job.share(0.5, start)
 
     # 0. when every run ends within the bound, the base case to its length is complete
     if longest is None:
-        longest = runs_end(ts, bound, steps_deadline, options.seed)
+        longest = runs_end(ts, bound, steps_deadline, job.seed)
     if longest.steps is not None:
-        return _complete(ts, options, props, longest, start, deadline, progress)
+        return _complete(job, longest, start, progress)
 
     # 1. lemmas, in spec order, each assuming the proved ones before it
-    lemmas, lemma_steps = _lemmas(ts, bound, steps_deadline, deadline, options.seed)
+    lemmas, lemma_steps = _lemmas(job, steps_deadline)
     assumed = tuple(lm for lm, _ in lemmas)
 
     # 2. the inductive step of every selected property, the lemmas assumed
     others = [p for p in props if p.kind is not PropKind.LEMMA]
-    steps = {**lemma_steps, **_induct(ts, others, assumed, bound, steps_deadline, options.seed)}
+    steps = {**lemma_steps, **_induct(ts, others, assumed, bound, steps_deadline, job.seed)}
     if progress is not None:
         progress(Progress(ts.name, 0, time.monotonic() - start, len(props)))
 
     # 3. the base case: BMC to the depth the proofs need, the bound for the rest
     need = [steps[p.name].k for p in props]
     depth = bound if bounded and None in need else max([0, *(k - 1 for k in need if k)])
-    remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-    base = bmc.run(ts, replace(options, depth=depth, timeout=remaining, engine="bmc"), progress)
+    base = bmc.run(job.to(depth), progress)
     by_name = {r.property: r for r in base.results}
 
     # 4. each property's verdict: a proof only once its certificate re-checks
     judged = [
-        _judge(ts, p, by_name[p.name], steps[p.name], lemmas, bounded, deadline) for p in props
+        _judge(ts, p, by_name[p.name], steps[p.name], lemmas, bounded, job.deadline) for p in props
     ]
     return KindOutcome(
         tuple(replace(r, seconds=round(time.monotonic() - start, 3)) for r, _ in judged),
@@ -186,21 +181,20 @@ def run(
 
 
 def _lemmas(
-    ts: TransitionSystem,
-    bound: int,
-    steps_deadline: float | None,
-    deadline: float | None,
-    seed: int,
+    job: Job, steps_deadline: float | None
 ) -> tuple[list[tuple[Property, int]], dict[str, _Step]]:
     """The lemmas proved (each with its k), in spec order, each assuming the proved ones
     before it; and every lemma's inductive step."""
     lemmas: list[tuple[Property, int]] = []
     steps: dict[str, _Step] = {}
+    ts = job.ts
     for lemma in (p for p in ts.properties if p.kind is PropKind.LEMMA):
-        st = _induct(ts, [lemma], tuple(lm for lm, _ in lemmas), bound, steps_deadline, seed)
+        st = _induct(
+            ts, [lemma], tuple(lm for lm, _ in lemmas), job.bound, steps_deadline, job.seed
+        )
         step = st[lemma.name]
         steps[lemma.name] = step
-        if step.k is not None and _base_holds(ts, lemma, step.k, deadline, seed):
+        if step.k is not None and _base_holds(job, lemma, step.k):
             lemmas.append((lemma, step.k))
     return lemmas, steps
 
@@ -225,7 +219,7 @@ def _judge(
         verdict = r.verdict if bounded else Verdict.UNKNOWN
         return replace(r, engine=ENGINE, verdict=verdict, reason=why), None
     if r.verdict is Verdict.UNKNOWN or r.bound < step.k - 1:
-        return replace(r, engine=ENGINE, reason=r.reason), None
+        return replace(r, engine=ENGINE), None
     proved_lemmas = [lm.name for lm, _ in lemmas]
     if p.kind is PropKind.LEMMA and p.name not in proved_lemmas:
         return replace(r, engine=ENGINE, reason=step.reason), None
@@ -244,13 +238,7 @@ def _judge(
 
 
 def _complete(
-    ts: TransitionSystem,
-    options: Options,
-    props: tuple[Property, ...],
-    runs: Longest,
-    start: float,
-    deadline: float | None,
-    progress: Callable[[Progress], None] | None,
+    job: Job, runs: Longest, start: float, progress: Callable[[Progress], None] | None
 ) -> KindOutcome:
     """Every run ends within ``runs.steps`` steps: BMC to it decides every property."""
     assert runs.steps is not None
@@ -258,10 +246,8 @@ def _complete(
     why = f"every run ends within {longest} steps" + (
         " (a ranking function every step lowers)" if runs.ranking is not None else ""
     )
-    remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-    base = bmc.run(
-        ts, replace(options, depth=longest, timeout=remaining, engine="bmc"), progress
-    ).results
+    ts = job.ts
+    base = bmc.run(job.to(longest), progress).results
     held = [
         r for r in base
         if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and r.bound >= longest
@@ -270,7 +256,7 @@ def _complete(
         Certificate(ENGINE, ts.name, r.property, longest=longest, ranking=runs.ranking)
         for r in held
     ]
-    statuses = recheck_statuses(ts, certs, deadline)
+    statuses = recheck_statuses(ts, certs, job.deadline)
     passed = dict(zip([c.property for c in certs], statuses, strict=True))
     results: list[Result] = []
     for r in base:
@@ -304,13 +290,8 @@ def _recheck_why(status: Recheck) -> str:
     return "the certificate's re-check failed"
 
 
-def _base_holds(
-    ts: TransitionSystem, p: Property, k: int, deadline: float | None, seed: int
-) -> bool:
-    remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-    (r,) = bmc.run(
-        ts, Options(depth=k - 1, properties=(p.name,), timeout=remaining, seed=seed)
-    ).results
+def _base_holds(job: Job, p: Property, k: int) -> bool:
+    (r,) = bmc.run(job.only([p.name]).to(k - 1)).results
     return r.verdict is Verdict.PROVED and r.bound >= k - 1
 
 

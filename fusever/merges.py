@@ -58,7 +58,7 @@ from fusever.ts import (
     keys,
 )
 from fusever.ts import fingerprint as ts_fingerprint
-from fusever.verdict import Options, Result, Verdict
+from fusever.verdict import Engine, Options, Result, Verdict
 
 __all__ = [
     "MAX_OBSERVED",
@@ -271,7 +271,7 @@ def check(
     narrows the properties compared; ``observations`` adds the observation goals.
     """
     start = time.monotonic()
-    options = options if options is not None else Options()
+    options = options if options is not None else Options(engine=Engine.BMC)
     merged, unmerged = forms(path, config, merge, sets)
     description = dict(merged.merges).get(merge)
     changes = _changes(merged, unmerged) if _differ(merged, unmerged) else ()
@@ -279,29 +279,20 @@ def check(
         return MergeCheck(
             merged.name, config, merge, description, (), fingerprint=fingerprint(merged, unmerged)
         )
-    depth_a = options.depth if options.depth is not None else merged.depth
-    depth_b = depth_a + unmerged.depth - merged.depth
     covers = observation_covers(merged) if observations else ()
     names = None if options.properties is None else (*options.properties, *(c.name for c in covers))
-    side_a = replace(merged, properties=merged.properties + covers)
-    side_b = replace(unmerged, properties=unmerged.properties + covers)
-    a = _run(side_a, replace(options, depth=depth_a, properties=names))
-    fallback = options.engine == "explicit" and any(map(_unknown, a))
-    b = a if fallback else _run(side_b, replace(options, depth=depth_b, properties=names))
-    if options.engine == "explicit" and (fallback or any(map(_unknown, b))):
-        # where the explicit search does not apply (free starts of wide counters) or
-        # does not finish, both sides go to BMC, each to its bound: the merged form's
-        # at most BMC_BOUND (unless --depth sets it), the unmerged one's beyond
-        options = replace(options, engine="bmc")
-        if options.depth is None:
-            depth_b -= depth_a - min(depth_a, BMC_BOUND)
-            depth_a = min(depth_a, BMC_BOUND)
-        a = _run(side_a, replace(options, depth=depth_a, properties=names))
-        b = _run(side_b, replace(options, depth=depth_b, properties=names))
-    complete = all(_decided_for_all_depths(r) for r in (*a, *b))
+    depth_a = options.depth if options.depth is not None else merged.depth
+    ran = _both(
+        replace(merged, properties=merged.properties + covers),
+        replace(unmerged, properties=unmerged.properties + covers),
+        replace(options, properties=names),
+        depth_a,
+        depth_a + unmerged.depth - merged.depth,
+    )
+    complete = all(_decided_for_all_depths(r) for r in (*ran.a, *ran.b))
     rows = tuple(
-        Row(x.property, x.kind, x.verdict, y.verdict, x.step, y.step, depth_a, complete)
-        for x, y in zip(a, b, strict=True)
+        Row(x.property, x.kind, x.verdict, y.verdict, x.step, y.step, ran.depth_a, complete)
+        for x, y in zip(ran.a, ran.b, strict=True)
     )
     return MergeCheck(
         spec=merged.name,
@@ -309,14 +300,46 @@ def check(
         merge=merge,
         description=description,
         changes=changes,
-        merged_bound=depth_a,
-        unmerged_bound=depth_b,
-        engine=options.engine,
+        merged_bound=ran.depth_a,
+        unmerged_bound=ran.depth_b,
+        engine=str(ran.engine),
         complete=complete,
         rows=rows,
         seconds=round(time.monotonic() - start, 3),
-        fingerprint=fingerprint(merged, unmerged, options.engine),
+        fingerprint=fingerprint(merged, unmerged, str(ran.engine)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Both:
+    """Both forms' results, each to its bound, and the engine that decided them."""
+
+    a: tuple[Result, ...]
+    b: tuple[Result, ...]
+    depth_a: int
+    depth_b: int
+    engine: Engine
+
+
+def _both(
+    side_a: TransitionSystem, side_b: TransitionSystem, options: Options, depth_a: int, depth_b: int
+) -> _Both:
+    """The merged form ``side_a`` to ``depth_a`` and the unmerged ``side_b`` to
+    ``depth_b``, by ``options.engine``; where the explicit search does not apply (free
+    starts of wide counters) or does not finish, both sides go to BMC, each to its
+    bound: the merged form's at most BMC_BOUND (unless ``options.depth`` sets it), the
+    unmerged one's beyond."""
+    a = _run(side_a, replace(options, depth=depth_a))
+    fallback = options.engine is Engine.EXPLICIT and any(map(_unknown, a))
+    b = a if fallback else _run(side_b, replace(options, depth=depth_b))
+    if options.engine is Engine.EXPLICIT and (fallback or any(map(_unknown, b))):
+        options = replace(options, engine=Engine.BMC)
+        if options.depth is None:
+            depth_b -= depth_a - min(depth_a, BMC_BOUND)
+            depth_a = min(depth_a, BMC_BOUND)
+        a = _run(side_a, replace(options, depth=depth_a))
+        b = _run(side_b, replace(options, depth=depth_b))
+    return _Both(a, b, depth_a, depth_b, options.engine)
 
 
 def _unknown(r: Result) -> bool:

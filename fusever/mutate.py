@@ -63,7 +63,7 @@ from fusever.ts import (
     Var,
     is_finite,
 )
-from fusever.verdict import Options, Result, Verdict
+from fusever.verdict import Engine, Options, Result, Verdict
 
 __all__ = [
     "KINDS",
@@ -414,7 +414,7 @@ def check_one(
         # not tested by this mutant at all, which is not the same as equivalent
         reason = f"{m.action} is never enabled within {depth} steps, mutated or not"
         return replace(base, status="unexercised", reason=reason, seconds=time.monotonic() - start)
-    results = engines.prove(m.system, Options(depth=depth, timeout=timeout))
+    results = engines.prove(m.system, Options(depth=depth, timeout=timeout, engine=Engine.BMC))
     killers = [r for r in results if _is_finding(r) and r.property not in baseline]
     if killers:
         best = min(killers, key=lambda r: r.step if r.step is not None else depth + 1)
@@ -455,7 +455,9 @@ def dead_actions(ts: TransitionSystem, names: Sequence[str], depth: int) -> froz
         covers.append(Property(name, PropKind.COVER, body))
     if not covers:
         return frozenset()
-    results = engines.prove(replace(ts, properties=tuple(covers)), Options(depth=depth))
+    results = engines.prove(
+        replace(ts, properties=tuple(covers)), Options(depth=depth, engine=Engine.BMC)
+    )
     return frozenset(r.property for r in results if r.verdict is Verdict.UNREACHABLE)
 
 
@@ -477,7 +479,7 @@ def run(
     """The original's results and each mutant's, in ``ms``' order (``dead``: the
     actions never enabled within ``depth``, computed when not given)."""
     depth = ts.depth if depth is None else depth
-    original = engines.prove(ts, Options(depth=depth, timeout=timeout))
+    original = engines.prove(ts, Options(depth=depth, timeout=timeout, engine=Engine.BMC))
     baseline = frozenset(
         r.property for r in original if _is_finding(r) or r.verdict is Verdict.UNKNOWN
     )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from fusever import jobs, regress, regress_merges
 from fusever.ts import TransitionSystem
-from fusever.verdict import Options, Result, Verdict
+from fusever.verdict import Engine, Options, Result, Verdict
 
 if TYPE_CHECKING:
     from fusever.certificate import Certificate, Recheck
@@ -157,7 +157,7 @@ def record(
     def options(ts: TransitionSystem) -> Options:
         chosen = engine or (known[ts.key].engine if ts.key in known else "explicit")
         limit = RECORD_STATE_LIMIT if chosen == "explicit" else None
-        return Options(depth=ts.depth, engine=chosen, state_limit=limit)
+        return Options(depth=ts.depth, engine=Engine.named(chosen), state_limit=limit)
 
     work = [(ts, options(ts)) for ts in systems]
     ran = jobs.parallel(record_one, work, workers)
@@ -188,10 +188,10 @@ def record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
     from fusever.engines import refused
 
     out = jobs.prove_certified(ts, options)
-    if options.engine == "explicit" and any(r.verdict is Verdict.UNKNOWN for r in out.results):
+    if options.engine is Engine.EXPLICIT and any(r.verdict is Verdict.UNKNOWN for r in out.results):
         fallback = "kind" if refused(out.results) else "bmc"
         return fallback, jobs.prove_certified(
-            ts, replace(options, engine=fallback, state_limit=None)
+            ts, replace(options, engine=Engine.named(fallback), state_limit=None)
         )
     return options.engine, out
 
@@ -277,7 +277,9 @@ def _check_again(
     statuses = _recheck(ts, certs, seconds) if same else ()
     if not same or Recheck.FAILED in statuses:
         limit = RECORD_STATE_LIMIT if rec.engine == "explicit" else None
-        options = Options(depth=rec.depth, engine=rec.engine, timeout=timeout, state_limit=limit)
+        options = Options(
+            depth=rec.depth, engine=Engine.named(rec.engine), timeout=timeout, state_limit=limit
+        )
         out = jobs.prove_certified(ts, options)
         now = regress.record(ts, out.results, rec.engine, rec.depth, out.certificates)
         return now, 0, len(out.results)
@@ -316,7 +318,7 @@ def _search_rest(
     results = [
         r
         for depth, names in sorted(_depths(rest, recorded, rec.depth).items())
-        for r in jobs.prove(ts, Options(depth=depth, engine="bmc", timeout=timeout))
+        for r in jobs.prove(ts, Options(depth=depth, engine=Engine.BMC, timeout=timeout))
         if r.property in names
     ]
     now = regress.record(ts, results, rec.engine, rec.depth)
@@ -444,5 +446,5 @@ def _merge_work(
             # explicit's own limit (2,000,000): an unmerged form is larger than the
             # configuration, and BMC's agreement is only to bounds
             limit = None
-            work.append((ts, (name, Options(engine=chosen, state_limit=limit), ())))
+            work.append((ts, (name, Options(engine=Engine.named(chosen), state_limit=limit), ())))
     return work, kept

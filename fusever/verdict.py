@@ -86,6 +86,25 @@ class Result:
         )
 
 
+class Engine(enum.StrEnum):
+    """The engines :func:`fusever.engines.prove` runs (see its module docstring)."""
+
+    BMC = "bmc"
+    KIND = "kind"
+    CHC = "chc"
+    EXPLICIT = "explicit"
+    AUTO = "auto"
+
+    @classmethod
+    def named(cls, name: str) -> Engine:
+        """The engine called ``name``; ValueError naming the engines for any other."""
+        try:
+            return cls(name)
+        except ValueError:
+            known = ", ".join(e.value for e in cls)
+            raise ValueError(f"unknown engine {name}; one of {known}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """How to check one spec; ``None`` means the spec's own default."""
@@ -93,7 +112,7 @@ class Options:
     depth: int | None = None
     properties: tuple[str, ...] | None = None  # None: every property
     timeout: float | None = None  # seconds for the whole spec; past it, open properties are unknown
-    engine: str = "bmc"
+    engine: Engine = Engine.AUTO  # as the command line's default
     seed: int = 0  # the solver's random seed: fixed, so runs are deterministic
     state_limit: int | None = None  # explicit engine: states visited at most (None: its default)
     cross_check: bool = False  # explicit engine: also BMC to the depth; a disagreement is a bug

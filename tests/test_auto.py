@@ -10,6 +10,7 @@ from unbounded import by_name, spec
 
 from fusever import bmc, certificate, engines, interpret, load
 from fusever.encode import EncodingBug
+from fusever.job import Job
 from fusever.ts import PropKind
 from fusever.verdict import Options, Result, Verdict
 
@@ -36,7 +37,7 @@ SMT = Options(engine="auto", state_limit=1)
 def test_auto_decides_by_explicit_search_when_it_finishes() -> None:
     (ts,) = load.load_specs([EXAMPLES / "counter.fv"])
     auto = by_name(engines.prove(ts, Options(engine="auto")))
-    plain = by_name(bmc.run(ts, Options()).results)
+    plain = by_name(bmc.run(Job.resolve(ts, Options())).results)
     assert {r.engine for r in auto.values()} == {"explicit"}
     for name, r in auto.items():
         assert r.verdict is plain[name].verdict or (
@@ -54,7 +55,7 @@ def test_auto_proves_what_holds_and_keeps_bmc_s_traces() -> None:
     assert r["moved"].verdict is Verdict.COVERED and r["moved"].engine == "bmc"
     (ts,) = load.load_specs([EXAMPLES / "counter.fv"])
     auto = by_name(engines.prove(ts, SMT))
-    plain = by_name(bmc.run(ts, Options()).results)
+    plain = by_name(bmc.run(Job.resolve(ts, Options())).results)
     assert auto["no_wrap"].trace == plain["no_wrap"].trace
     assert auto["counts_up"].complete and auto["counts_up"].engine in ("kind", "chc")
 
@@ -128,7 +129,9 @@ def test_every_proof_for_all_depths_comes_with_a_certificate_that_rechecks(engin
 
 def test_a_bounded_holds_from_auto_says_why_and_what_to_try() -> None:
     ts = spec("inductive")
-    bounded = next(r for r in bmc.run(ts, Options(depth=3)).results if r.verdict is Verdict.PROVED)
+    bounded = next(
+        r for r in bmc.run(Job.resolve(ts, Options(depth=3))).results if r.verdict is Verdict.PROVED
+    )
     timed_out = replace(bounded, verdict=Verdict.UNKNOWN, engine="kind", reason="timeout")
     told = engines._why_bounded(bounded, timed_out, 60.0)
     assert told.verdict is Verdict.PROVED and not told.complete
@@ -152,7 +155,7 @@ def test_depth_bounds_auto_s_traces_as_it_bounds_bmc_s(options: Options) -> None
     ts = spec("ends")
     for depth in range(5):
         auto = by_name(engines.prove(ts, replace(options, depth=depth)))
-        plain = by_name(bmc.run(ts, Options(depth=depth)).results)
+        plain = by_name(bmc.run(Job.resolve(ts, Options(depth=depth))).results)
         for name, r in auto.items():
             b = plain[name]
             if b.verdict in (Verdict.VIOLATED, Verdict.COVERED):

@@ -9,13 +9,14 @@ from unbounded import spec
 
 from fusever import certificate, kind
 from fusever.certificate import Certificate
+from fusever.job import Job
 from fusever.verdict import Options
 
 
 def test_every_kind_certificate_rechecks() -> None:
     for name in ("inductive", "k2", "lemma"):
         ts = spec(name)
-        out = kind.run(ts, Options())
+        out = kind.run(Job.resolve(ts, Options()))
         assert out.certificates
         for cert in out.certificates:
             assert certificate.recheck(ts, cert), cert
@@ -23,14 +24,14 @@ def test_every_kind_certificate_rechecks() -> None:
 
 def test_a_too_small_k_fails_the_recheck() -> None:
     ts = spec("k2")
-    (cert,) = kind.run(ts, Options()).certificates
+    (cert,) = kind.run(Job.resolve(ts, Options())).certificates
     assert cert.k == 2
     assert not certificate.recheck(ts, replace(cert, k=1))
 
 
 def test_a_missing_lemma_fails_the_recheck() -> None:
     ts = spec("lemma")
-    (cert,) = [c for c in kind.run(ts, Options()).certificates if c.property == "five"]
+    (cert,) = [c for c in kind.run(Job.resolve(ts, Options())).certificates if c.property == "five"]
     assert not certificate.recheck(ts, replace(cert, lemmas=()))
 
 
@@ -44,7 +45,7 @@ def test_a_property_that_fails_later_has_no_valid_certificate() -> None:
 
 def test_certificates_name_their_spec_and_property() -> None:
     ts = spec("k2")
-    (cert,) = kind.run(ts, Options()).certificates
+    (cert,) = kind.run(Job.resolve(ts, Options())).certificates
     assert not certificate.recheck(ts, replace(cert, spec="other"))
     assert not certificate.recheck(ts, replace(cert, property="nope"))
     assert not certificate.recheck(ts, replace(cert, engine="magic"))
@@ -52,7 +53,7 @@ def test_certificates_name_their_spec_and_property() -> None:
 
 def test_certificates_round_trip_through_plain_data() -> None:
     ts = spec("lemma")
-    out = kind.run(ts, Options())
+    out = kind.run(Job.resolve(ts, Options()))
     for cert in out.certificates:
         data = certificate.as_dict(cert)
         assert certificate.from_dict(data) == cert
@@ -69,7 +70,7 @@ def test_a_recheck_past_its_deadline_is_undecided_not_failed() -> None:
     import time
 
     ts = spec("k2")
-    (cert,) = kind.run(ts, Options()).certificates
+    (cert,) = kind.run(Job.resolve(ts, Options())).certificates
     past = time.monotonic() - 1
     assert certificate.recheck_status(ts, cert, past) is certificate.Recheck.UNDECIDED
     assert certificate.recheck_status(ts, cert) is certificate.Recheck.PASSED

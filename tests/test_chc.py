@@ -8,6 +8,7 @@ import z3
 from unbounded import by_name, spec, without_lemmas
 
 from fusever import certificate, chc, engines, interpret, load
+from fusever.job import Job
 from fusever.ts import EnumType
 from fusever.verdict import Options, Verdict
 
@@ -52,7 +53,7 @@ def test_both_interfaces_agree_on_a_tiny_system() -> None:
 
 def test_an_inductive_invariant_in_spec_syntax_and_rechecked() -> None:
     ts = spec("inductive")
-    out = chc.run(ts, Options())
+    out = chc.run(Job.resolve(ts, Options()))
     r = by_name(out.results)
     assert r["same"].verdict is Verdict.PROVED and r["same"].complete
     assert r["same"].reason == "invariant: a == b"
@@ -64,16 +65,16 @@ def test_an_inductive_invariant_in_spec_syntax_and_rechecked() -> None:
 
 
 def test_k2_and_the_lemma_spec_are_proved_without_help() -> None:
-    (r,) = chc.run(spec("k2"), Options()).results
+    (r,) = chc.run(Job.resolve(spec("k2"), Options())).results
     assert r.complete and r.reason is not None and "out == 0" in r.reason
     # Spacer finds a == b itself: no lemma needed
-    (five,) = chc.run(without_lemmas(spec("lemma")), Options()).results
+    (five,) = chc.run(Job.resolve(without_lemmas(spec("lemma")), Options())).results
     assert five.verdict is Verdict.PROVED and five.complete
 
 
 def test_holds_to_k_fails_at_k_plus_1_is_violated_with_bmc_s_replayed_trace() -> None:
     ts = spec("late")
-    r = by_name(chc.run(ts, Options()).results)
+    r = by_name(chc.run(Job.resolve(ts, Options())).results)
     for name in ("below6", "ghost_below6"):
         assert r[name].verdict is Verdict.VIOLATED and not r[name].complete
         assert r[name].step == 6 and r[name].trace is not None
@@ -84,7 +85,7 @@ def test_holds_to_k_fails_at_k_plus_1_is_violated_with_bmc_s_replayed_trace() ->
 
 def test_a_wrong_invariant_fails_the_recheck() -> None:
     ts = spec("inductive")
-    (cert,) = [c for c in chc.run(ts, Options()).certificates if c.property == "same"]
+    (cert,) = [c for c in chc.run(Job.resolve(ts, Options())).certificates if c.property == "same"]
     assert not certificate.recheck(
         ts, certificate.Certificate("chc", ts.name, "same", smtlib="true")
     )

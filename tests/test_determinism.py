@@ -6,6 +6,7 @@ import tsbuild as B
 
 from fusever import bmc
 from fusever.encode import EncodeOptions
+from fusever.job import Job
 from fusever.verdict import Options, Result
 
 
@@ -16,15 +17,18 @@ def fingerprint(results: tuple[Result, ...]) -> list[object]:
 def test_repeated_runs_give_identical_results() -> None:
     for ts in (B.counter(3), B.lost_update(3), B.dead_action()):
         for enc in (EncodeOptions(), EncodeOptions(maps="array")):
-            first = fingerprint(bmc.run(ts, Options(seed=7), encode=enc).results)
+            first = fingerprint(bmc.run(Job.resolve(ts, Options(seed=7)), encode=enc).results)
             for _ in range(3):
-                assert fingerprint(bmc.run(ts, Options(seed=7), encode=enc).results) == first
+                assert (
+                    fingerprint(bmc.run(Job.resolve(ts, Options(seed=7)), encode=enc).results)
+                    == first
+                )
 
 
 def test_interleaved_runs_do_not_disturb_each_other() -> None:
-    a = fingerprint(bmc.run(B.lost_update(3), Options()).results)
-    bmc.run(B.counter(4), Options(seed=3))
-    assert fingerprint(bmc.run(B.lost_update(3), Options()).results) == a
+    a = fingerprint(bmc.run(Job.resolve(B.lost_update(3), Options())).results)
+    bmc.run(Job.resolve(B.counter(4), Options(seed=3)))
+    assert fingerprint(bmc.run(Job.resolve(B.lost_update(3), Options())).results) == a
 
 
 def test_json_output_is_the_same_for_any_jobs_value_and_engine_run() -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from fusever import bmc, interpret
 from fusever.encode import EncodeOptions, Encoding
+from fusever.job import Job
 from fusever.operators import TABLE, kind
 from fusever.ts import (
     BOOL,
@@ -270,7 +271,9 @@ def test_solver_traces_replay_and_interpreter_findings_are_found(
 ) -> None:
     ts0, prop = case
     ts = replace(ts0, properties=(prop,), depth=3)
-    (r,) = bmc.run(ts, Options(), encode=options).results  # replays any trace it returns
+    (r,) = bmc.run(
+        Job.resolve(ts, Options()), encode=options
+    ).results  # replays any trace it returns
     assert r.verdict is not Verdict.UNKNOWN
     # a run the interpreter finds within the bound must not contradict the verdict
     rng = random.Random(seed)
@@ -304,6 +307,6 @@ def test_partial_order_reduction_keeps_verdicts_and_depths(
     ts = replace(ts0, properties=(prop,), depth=4)
     seen = set()
     for por in ("off", "adjacent", "lex"):
-        (r,) = bmc.run(ts, Options(), encode=EncodeOptions(por=por)).results  # type: ignore[arg-type]
+        (r,) = bmc.run(Job.resolve(ts, Options()), encode=EncodeOptions(por=por)).results  # type: ignore[arg-type]
         seen.add((r.verdict, r.step))
     assert len(seen) == 1, seen

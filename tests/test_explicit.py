@@ -17,6 +17,7 @@ import pytest
 from unbounded import by_name, spec
 
 from fusever import bmc, cli, engines, explicit, ghosts, interpret, load
+from fusever.job import Job
 from fusever.verdict import Options, Result, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def test_a_refused_configuration_has_nothing_to_compare() -> None:
 
 
 def test_exhausted_means_proved_for_all_depths_with_the_state_count() -> None:
-    r = by_name(explicit.run(spec("ends"), Options()).results)
+    r = by_name(explicit.run(Job.resolve(spec("ends"), Options())).results)
     assert r["never9"].verdict is Verdict.PROVED and r["never9"].complete
     assert r["ghost_small"].verdict is Verdict.PROVED and r["ghost_small"].complete
     assert "4 states" in (r["never9"].reason or "")
@@ -81,28 +82,28 @@ def test_exhausted_means_proved_for_all_depths_with_the_state_count() -> None:
 
 def test_a_violation_is_a_shortest_replayed_trace() -> None:
     ts = spec("ends")
-    r = by_name(explicit.run(ts, Options()).results)["not7"]
+    r = by_name(explicit.run(Job.resolve(ts, Options())).results)["not7"]
     assert r.trace is not None and len(r.trace) == 4
     interpret.replay(ts, r.trace, ts.property("not7"))
 
 
 def test_a_free_wide_start_is_refused_cleanly() -> None:
     ts = _load("fuse_v2", "w64_free")
-    for r in explicit.run(ts, Options()).results:
+    for r in explicit.run(Job.resolve(ts, Options())).results:
         assert r.verdict is Verdict.UNKNOWN and not r.complete
         assert "starts free over u64" in (r.reason or ""), r.reason
 
 
 def test_a_choice_over_a_wide_type_is_refused_cleanly() -> None:
     (ts,) = load.load_specs([ROOT / "tests" / "fixtures" / "rich.fv"])
-    results = explicit.run(ts, Options()).results
+    results = explicit.run(Job.resolve(ts, Options())).results
     assert results and all(r.verdict is Verdict.UNKNOWN for r in results)
     assert "does not apply" in (results[0].reason or "")
 
 
 def test_past_the_state_limit_open_goals_are_unknown() -> None:
     ts = _load("fuse_v2", None)
-    r = by_name(explicit.run(ts, Options(), state_limit=500).results)
+    r = by_name(explicit.run(Job.resolve(ts, Options(state_limit=500))).results)
     assert r["monotonic"].verdict is Verdict.UNKNOWN
     assert "state limit 500" in (r["monotonic"].reason or "")
     assert r["monotonic_cover"].verdict is Verdict.COVERED  # found before the limit
@@ -110,7 +111,7 @@ def test_past_the_state_limit_open_goals_are_unknown() -> None:
 
 def test_the_deadline_is_honoured() -> None:
     ts = _load("fuse_v2", "two_fuds")
-    out = explicit.run(ts, Options(timeout=0.5))
+    out = explicit.run(Job.resolve(ts, Options(timeout=0.5)))
     assert out.seconds < 5
     assert any(r.verdict is Verdict.UNKNOWN and "timeout" in (r.reason or "") for r in out.results)
 
@@ -121,8 +122,8 @@ def test_deterministic() -> None:
     def key(rs: tuple[Result, ...]) -> list[object]:
         return [(r.property, r.verdict, r.step, r.trace) for r in rs]
 
-    a = explicit.run(ts, Options(), bound=BOUND).results
-    b = explicit.run(ts, Options(), bound=BOUND).results
+    a = explicit.run(Job.resolve(ts, Options()), bound=BOUND).results
+    b = explicit.run(Job.resolve(ts, Options()), bound=BOUND).results
     assert key(a) == key(b)
 
 
@@ -175,8 +176,8 @@ def test_searching_again_without_settled_goals_changes_no_verdict(
     """Once goals are settled, what only they read leaves the cone of influence and the
     search starts again on a smaller quotient: the verdicts and steps stay the same."""
     ts = _load(name, config)
-    again = explicit.run(ts, Options())
-    once = explicit.run(ts, Options(), restart=False)
+    again = explicit.run(Job.resolve(ts, Options()))
+    once = explicit.run(Job.resolve(ts, Options()), restart=False)
     assert again.exhausted and once.exhausted
     assert [(r.verdict, r.step, r.complete) for r in again.results] == [
         (r.verdict, r.step, r.complete) for r in once.results
@@ -196,7 +197,7 @@ def test_a_ghost_int_with_arithmetic_is_kept_as_values_and_the_limit_says_why(
         "invariant small: t >= 0\ndepth 4\n"
     )
     (ts,) = load.load_specs([spec_file])
-    (r,) = explicit.run(ts, Options(), state_limit=200).results
+    (r,) = explicit.run(Job.resolve(ts, Options(state_limit=200))).results
     assert r.verdict is Verdict.UNKNOWN and not r.complete
     assert "state limit 200 passed" in (r.reason or "")
     assert "ghost t kept as values" in (r.reason or "") and "may be infinite" in (r.reason or "")
@@ -204,8 +205,8 @@ def test_a_ghost_int_with_arithmetic_is_kept_as_values_and_the_limit_says_why(
 
 def test_a_disagreement_between_the_engines_is_raised() -> None:
     ts = spec("ends")
-    found = explicit.run(ts, Options()).results
-    bounded = bmc.run(ts, Options(depth=4)).results
+    found = explicit.run(Job.resolve(ts, Options())).results
+    bounded = bmc.run(Job.resolve(ts, Options(depth=4))).results
     engines.cross_check(ts, found, bounded, 4)  # they agree
     wrong = tuple(replace(r, step=2) if r.property == "not7" else r for r in bounded)
     with pytest.raises(engines.Disagreement, match="not7: explicit says violated at step 3"):
@@ -225,8 +226,8 @@ def test_cli_disagreement_exits_4(
 ) -> None:
     real = bmc.run
 
-    def off_by_one(ts, options, *args, **kwargs):  # type: ignore[no-untyped-def]
-        out = real(ts, options, *args, **kwargs)
+    def off_by_one(job, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(job, *args, **kwargs)
         bent = tuple(replace(r, step=2) if r.property == "not7" else r for r in out.results)
         return replace(out, results=bent)
 

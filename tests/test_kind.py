@@ -6,11 +6,12 @@ import pytest
 from unbounded import by_name, spec, without_lemmas
 
 from fusever import certificate, engines, interpret, kind
+from fusever.job import Job
 from fusever.verdict import Options, Verdict
 
 
 def test_an_inductive_invariant_is_proved_for_all_depths_at_k_1() -> None:
-    out = kind.run(spec("inductive"), Options())
+    out = kind.run(Job.resolve(spec("inductive"), Options()))
     r = by_name(out.results)
     for name in ("same", "ticks_nonneg", "up"):
         assert r[name].verdict is Verdict.PROVED and r[name].complete, r[name]
@@ -21,7 +22,7 @@ def test_an_inductive_invariant_is_proved_for_all_depths_at_k_1() -> None:
 
 def test_cover_goals_unreachable_for_all_depths_or_a_replayed_witness() -> None:
     ts = spec("inductive")
-    r = by_name(kind.run(ts, Options()).results)
+    r = by_name(kind.run(Job.resolve(ts, Options())).results)
     assert r["never"].verdict is Verdict.UNREACHABLE and r["never"].complete
     moved = r["moved"]
     assert moved.verdict is Verdict.COVERED and moved.step == 3 and moved.trace is not None
@@ -29,20 +30,20 @@ def test_cover_goals_unreachable_for_all_depths_or_a_replayed_witness() -> None:
 
 
 def test_a_2_inductive_property_needs_k_2() -> None:
-    (r,) = kind.run(spec("k2"), Options()).results
+    (r,) = kind.run(Job.resolve(spec("k2"), Options())).results
     assert r.verdict is Verdict.PROVED and r.complete
     assert r.reason == "k-inductive at k=2"
 
 
 def test_k_is_bounded_by_the_depth() -> None:
-    (r,) = kind.run(spec("k2"), Options(depth=1)).results
+    (r,) = kind.run(Job.resolve(spec("k2"), Options(depth=1))).results
     assert r.verdict is Verdict.PROVED and not r.complete
     assert r.reason == "not k-inductive up to k=1"
 
 
 def test_a_lemma_makes_the_proof_go_through() -> None:
     ts = spec("lemma")
-    out = kind.run(ts, Options())
+    out = kind.run(Job.resolve(ts, Options()))
     r = by_name(out.results)
     assert r["same"].verdict is Verdict.PROVED and r["same"].complete
     assert r["five"].verdict is Verdict.PROVED and r["five"].complete
@@ -50,25 +51,25 @@ def test_a_lemma_makes_the_proof_go_through() -> None:
     (cert,) = [c for c in out.certificates if c.property == "five"]
     assert cert.lemmas == (("same", 1),)
     # without the lemma, five is only bounded
-    (alone,) = kind.run(without_lemmas(ts), Options()).results
+    (alone,) = kind.run(Job.resolve(without_lemmas(ts), Options())).results
     assert alone.verdict is Verdict.PROVED and not alone.complete
     assert alone.reason == "not k-inductive up to k=6"
 
 
 def test_selecting_a_property_still_assumes_the_lemmas() -> None:
-    (r,) = kind.run(spec("lemma"), Options(properties=("five",))).results
+    (r,) = kind.run(Job.resolve(spec("lemma"), Options(properties=("five",)))).results
     assert r.property == "five" and r.complete
 
 
 def test_holds_to_k_fails_at_k_plus_1_is_never_proved_for_all_depths() -> None:
     ts = spec("late")
-    r = by_name(kind.run(ts, Options()).results)
+    r = by_name(kind.run(Job.resolve(ts, Options())).results)
     for name in ("below6", "ghost_below6"):
         assert r[name].verdict is Verdict.PROVED and not r[name].complete, r[name]
         assert r[name].bound == 5
     assert r["reach6"].verdict is Verdict.UNREACHABLE and not r["reach6"].complete
     # one step deeper, the base case finds it
-    deeper = by_name(kind.run(ts, Options(depth=6)).results)
+    deeper = by_name(kind.run(Job.resolve(ts, Options(depth=6))).results)
     assert deeper["below6"].verdict is Verdict.VIOLATED and deeper["below6"].step == 6
     assert deeper["ghost_below6"].verdict is Verdict.VIOLATED
     assert deeper["reach6"].verdict is Verdict.COVERED
@@ -76,7 +77,7 @@ def test_holds_to_k_fails_at_k_plus_1_is_never_proved_for_all_depths() -> None:
 
 def test_violations_are_bmc_s_shortest_replayed_traces() -> None:
     ts = spec("late")
-    (r,) = kind.run(ts, Options(depth=8, properties=("below6",))).results
+    (r,) = kind.run(Job.resolve(ts, Options(depth=8, properties=("below6",)))).results
     assert r.verdict is Verdict.VIOLATED and r.step == 6 and r.trace is not None
     interpret.replay(ts, r.trace, ts.property("below6"))
 
@@ -87,7 +88,7 @@ def test_engines_dispatch_kind() -> None:
 
 
 def test_timeout_is_unknown_not_a_crash() -> None:
-    rs = kind.run(spec("inductive"), Options(timeout=1e-6)).results
+    rs = kind.run(Job.resolve(spec("inductive"), Options(timeout=1e-6))).results
     assert all(r.verdict is Verdict.UNKNOWN or not r.complete for r in rs)
 
 
@@ -102,7 +103,7 @@ def test_inductive_step_agrees_with_and_without_partial_order_reduction(por: str
 def test_when_every_run_ends_the_base_case_to_its_length_is_complete() -> None:
     ts = spec("ends")
     assert kind.longest_run(ts, 4, None, 0).steps == 3
-    out = kind.run(ts, Options())
+    out = kind.run(Job.resolve(ts, Options()))
     r = by_name(out.results)
     for name in ("never9", "ghost_small"):
         assert r[name].verdict is Verdict.PROVED and r[name].complete, r[name]
@@ -119,11 +120,14 @@ def test_runs_longer_than_the_bound_prove_nothing_for_all_depths() -> None:
     # depth 2: the run of three steps is past the bound, and so is not7's violation
     ts = spec("ends")
     assert kind.longest_run(ts, 2, None, 0).steps is None
-    r = by_name(kind.run(ts, Options(depth=2)).results)
+    r = by_name(kind.run(Job.resolve(ts, Options(depth=2))).results)
     # (`beyond`, x == 4, is 1-inductive: that proof needs no bound)
     assert [n for n, x in r.items() if x.complete] == ["beyond"], r
     assert r["not7"].verdict is Verdict.PROVED and r["not7"].bound == 2
-    assert by_name(kind.run(spec("late"), Options(depth=5)).results)["below6"].complete is False
+    assert (
+        by_name(kind.run(Job.resolve(spec("late"), Options(depth=5))).results)["below6"].complete
+        is False
+    )
 
 
 def test_a_runs_end_certificate_is_re_checked_on_its_own() -> None:

@@ -265,11 +265,12 @@ def test_explicit_and_bmc_agree_on_every_operator() -> None:
     and depths as BMC on a spec that uses each of them, its traces replayed."""
     from fusever import bmc, explicit
     from fusever.check import check
+    from fusever.job import Job
     from fusever.verdict import Options
 
     ts = check([parse_text(OPS_SPEC, "ops.fv")], ())
-    ex = explicit.run(ts, Options(), bound=6, state_limit=100_000)
-    bm = bmc.run(ts, Options(depth=6)).results
+    ex = explicit.run(Job.resolve(ts, Options(state_limit=100_000)), bound=6)
+    bm = bmc.run(Job.resolve(ts, Options(depth=6))).results
     assert [(e.verdict.value, e.step) for e in ex.results] == [
         ("violated", 1),
         ("proved", None),

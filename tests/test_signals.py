@@ -176,6 +176,7 @@ def _nap_one(seconds: float) -> float:
 
 def test_bmc_hands_over_what_it_decided_when_interrupted() -> None:
     from fusever import bmc, load
+    from fusever.job import Job
     from fusever.verdict import Interrupted, Options, Verdict
 
     (ts,) = load.load_specs([ROOT / "docs" / "examples" / "counter.fv"])
@@ -185,7 +186,7 @@ def test_bmc_hands_over_what_it_decided_when_interrupted() -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(Interrupted) as e:
-        bmc.run(ts, Options(depth=20), progress)
+        bmc.run(Job.resolve(ts, Options(depth=20)), progress)
     got = {r.property: (r.verdict, r.reason) for r in e.value.results}
     assert got == {
         "no_wrap": (Verdict.VIOLATED, None),
