@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from fusever.syntax import Span
+from fusever.vocabulary import Span
 
 
 @dataclass(frozen=True, slots=True)

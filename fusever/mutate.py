@@ -35,7 +35,6 @@ from typing import Literal, assert_never
 from fusever import diff, engines
 from fusever.operators import ATOM_PRECEDENCE, OPERAND_PRECEDENCE
 from fusever.operators import TABLE as OPERATORS
-from fusever.syntax import NOWHERE, Span
 from fusever.ts import (
     Action,
     Assign,
@@ -64,6 +63,7 @@ from fusever.ts import (
     is_finite,
 )
 from fusever.verdict import Engine, Options, Result, Verdict
+from fusever.vocabulary import NOWHERE, Span
 
 __all__ = [
     "KINDS",

@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
-from fusever.syntax import BinOp, UnOp
 from fusever.ts import BitVecType, BoolType, EnumType, IntType, SortType, Type, Value
+from fusever.vocabulary import BinOp, UnOp
 
 __all__ = [
     "ATOM_PRECEDENCE",

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 from fusever import __version__
 from fusever.diagnostics import Diagnostic, Note
-from fusever.syntax import Span
 from fusever.ts import TransitionSystem
+from fusever.vocabulary import Span
 
 # Bounds on what a diagnostic echoes (a 200 KB identifier was printed whole, twice):
 LINE_CHARS = 160  # the source line: a window of this many characters around the caret

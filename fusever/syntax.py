@@ -7,65 +7,19 @@ compare structure, not positions.  Nothing here imports Lark or Z3.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A region of a source file; lines and columns are 1-based, ``end_*`` exclusive."""
-
-    file: str
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
-
-
-NOWHERE = Span("<none>", 0, 0, 0, 0)
+# re-exported: the front end reads them as ``s.Span``, ``s.BinOp`` ...
+from fusever.vocabulary import NOWHERE as NOWHERE
+from fusever.vocabulary import BinOp as BinOp
+from fusever.vocabulary import PropKind as PropKind
+from fusever.vocabulary import Quantifier as Quantifier
+from fusever.vocabulary import Span as Span
+from fusever.vocabulary import UnOp as UnOp
 
 
 def _span() -> Span:
     return field(default=NOWHERE, compare=False, repr=False)
-
-
-# ---- operators (shared with the checked transition system) -----------------
-# Their facts (typing, precedence, semantics) are in fusever/operators.py.
-
-
-class BinOp(enum.Enum):
-    IMPLIES = "==>"
-    OR = "||"
-    AND = "&&"
-    EQ = "=="
-    NE = "!="
-    LT = "<"
-    LE = "<="
-    GT = ">"
-    GE = ">="
-    ADD = "+"
-    SUB = "-"
-    MUL = "*"
-    MOD = "%"
-    BAND = "&"
-    BOR = "|"
-    XOR = "^"
-    SHL = "<<"
-    SHR = ">>"
-
-
-class UnOp(enum.Enum):
-    NOT = "!"
-    NEG = "-"
-    BNOT = "~"
-
-
-class Quantifier(enum.Enum):
-    FORALL = "forall"
-    EXISTS = "exists"
 
 
 # ---- types -------------------------------------------------------------------
@@ -366,15 +320,6 @@ class ProcDecl:
     replace: bool = False
     span: Span = _span()
     name_span: Span = _span()
-
-
-class PropKind(enum.Enum):
-    INVARIANT = "invariant"
-    TRANSITION = "transition"
-    COVER = "cover"
-    # an auxiliary invariant: checked like one, and once proved assumed by the
-    # unbounded engines (k-induction) as a strengthening
-    LEMMA = "lemma"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from fusever import __version__
-from fusever.syntax import NOWHERE, BinOp, PropKind, Quantifier, Span, UnOp
+from fusever.vocabulary import NOWHERE, BinOp, PropKind, Quantifier, Span, UnOp
 
 __all__ = [
     "BinOp",

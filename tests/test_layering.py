@@ -15,6 +15,7 @@ ARCHITECTURE = PACKAGE.parent / "ARCHITECTURE.md"
 # Lowest first.  A module may import modules of strictly lower layers (and the package's
 # __init__ for __version__).  A new module gets a layer here and a line in ARCHITECTURE.md.
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("vocabulary",),
     ("syntax", "template", "files", "provenance"),
     ("diagnostics", "ts"),
     ("operators", "terms"),
