@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Any
 
 from fusever import __version__, engines, files, load
 from fusever.diagnostics import SpecError
+from fusever.parse import header
 from fusever.ts import PropKind, Step, Trace, TransitionSystem, Value
 from fusever.verdict import Engine, Options, Result, Verdict
 from fusever.verdict import Interrupted as EngineInterrupted
@@ -41,9 +41,6 @@ __all__ = ["CACHE_DIR", "DEFAULT", "Matrix", "Row", "cache_key", "explore", "sel
 CACHE_DIR = Path(".fusever-cache")
 CACHE_FORMAT = 1  # an entry of another format is a miss
 DEFAULT = "default"  # the name --config uses for a spec's default configuration
-
-_HEADER = re.compile(r"\s*(?:spec|variant)\s+([A-Za-z_][A-Za-z0-9_]*)")
-_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +74,9 @@ def _texts(directory: Path) -> dict[str, str]:
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        m = _HEADER.match(_COMMENTS.sub(" ", text))
-        if m:
-            out.setdefault(m.group(1), text)
+        name = header(text)
+        if name is not None:
+            out.setdefault(name, text)
     return out
 
 

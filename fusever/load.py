@@ -14,14 +14,13 @@ and raised as one :class:`SpecError`.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from fusever import syntax as s
 from fusever.check import SUFFIX, check, sorted_diagnostics
 from fusever.diagnostics import Diagnostic, Note, SpecError, did_you_mean
-from fusever.parse import parse_text, source_line
+from fusever.parse import header, parse_text, source_line
 from fusever.ts import ForAll, Quant, TransitionSystem, elements
 
 # Quantifiers and `for all` loops are expanded over their sorts by the encoder and the
@@ -34,8 +33,6 @@ __all__ = ["SPEC_DIR", "SUFFIX", "discover", "load_specs", "resolve"]
 SPEC_DIR = Path("spec")  # the library of specs, relative to the working directory
 
 # the header, after comments: `spec NAME` or `variant NAME of BASE`
-_HEADER = re.compile(r"\s*(?:spec|variant)\s+([A-Za-z_][A-Za-z0-9_]*)")
-_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def discover(directory: str | Path) -> list[Path]:
@@ -85,13 +82,12 @@ class _Library:
 
 
 def _header_name(path: Path) -> str | None:
-    """The spec name a file declares, read cheaply (without parsing the file)."""
+    """The spec name a file declares, read cheaply (its first two tokens)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    m = _HEADER.match(_COMMENTS.sub(" ", text))
-    return m.group(1) if m else None
+    return header(text)
 
 
 def _shown(path: Path) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import itertools
 import sys
 from pathlib import Path
 from typing import Any as TypingAny
@@ -33,7 +34,7 @@ from fusever import syntax as s
 from fusever.diagnostics import Diagnostic, SpecError
 from fusever.parse_build import Build
 
-__all__ = ["MAX_NESTING", "parse_text", "source_line"]
+__all__ = ["MAX_NESTING", "header", "parse_text", "source_line"]
 
 GRAMMAR = "fusever.lark"
 
@@ -87,6 +88,19 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
     )
+
+
+def header(text: str) -> str | None:
+    """The spec name a file's header declares (``spec NAME`` or ``variant NAME of``),
+    read by the grammar's own lexer from the first two tokens, without parsing the
+    rest; None when the file does not start with a header."""
+    try:
+        first = list(itertools.islice(_parser().lex(text), 2))
+    except UnexpectedInput:
+        return None
+    if len(first) == 2 and first[0].type in ("SPEC", "VARIANT") and first[1].type == "NAME":
+        return str(first[1])
+    return None
 
 
 def parse_text(text: str, path: str) -> s.SpecFile:

@@ -159,3 +159,15 @@ def test_syntax_errors(text: str, where: tuple[int, int], message: str) -> None:
     assert message in d.message
     if text:
         assert d.line_text == text.splitlines()[where[0] - 1]
+
+
+def test_header_reads_the_first_two_tokens_with_the_grammars_lexer() -> None:
+    from fusever.parse import header
+
+    assert header('// a comment\n/* and\n one */ spec fuse "d"\nvar x: u8') == "fuse"
+    assert header("variant v2 of fuse\n") == "v2"
+    assert header("spec broken @@@ everything after is not lexed") == "broken"
+    assert header("var x: u8\n") is None  # no header
+    assert header("@@@") is None  # not lexable
+    assert header("") is None
+    assert header("spec") is None
