@@ -11,6 +11,7 @@ there, in the words a spec author uses.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.resources
 import itertools
@@ -131,9 +132,7 @@ def _parse(text: str, path: str) -> s.SpecFile:
             raise SpecError([_with_line(d, text) for d in e.orig_exc.diagnostics]) from None
         raise
     assert isinstance(spec, s.SpecFile)
-    return s.SpecFile(
-        spec.name, spec.base, spec.description, spec.decls, path=path, span=spec.span, text=text
-    )
+    return dataclasses.replace(spec, path=path, text=text)
 
 
 def source_line(text: str, line: int) -> str:

@@ -43,10 +43,11 @@ class _Replace:
 
 
 class _CoverFor:
-    __slots__ = ("name",)
+    __slots__ = ("name", "span")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, span: s.Span) -> None:
         self.name = name
+        self.span = span
 
 
 _BINOPS = {op.value: op for op in s.BinOp}
@@ -70,30 +71,36 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
     @v_args(meta=True, inline=False)
     def start(self, meta: Meta, children: list[TypingAny]) -> s.SpecFile:
         header, *items = children
-        name, base, description = header
+        name, base, description, base_span = header
         return s.SpecFile(
-            name, base, description, tuple(items), path=self.path, span=self._span(meta)
+            name,
+            base,
+            description,
+            tuple(items),
+            path=self.path,
+            span=self._span(meta),
+            base_span=base_span,
         )
 
     def spec_header(
         self, meta: Meta, name: Token, desc: Token | None
-    ) -> tuple[str, None, str | None]:
-        return str(name), None, _string(desc)
+    ) -> tuple[str, None, str | None, s.Span]:
+        return str(name), None, _string(desc), s.NOWHERE
 
     def variant_header(
         self, meta: Meta, name: Token, base: Token, desc: Token | None
-    ) -> tuple[str, str, str | None]:
-        return str(name), str(base), _string(desc)
+    ) -> tuple[str, str, str | None, s.Span]:
+        return str(name), str(base), _string(desc), self._token_span(base)
 
     # ---- declarations
     def const_decl(self, meta: Meta, name: Token, value: s.Expr) -> s.ConstDecl:
-        return s.ConstDecl(str(name), value, self._span(meta))
+        return s.ConstDecl(str(name), value, self._span(meta), self._token_span(name))
 
     def set_decl(self, meta: Meta, name: Token, value: s.Expr) -> s.SetDecl:
-        return s.SetDecl(str(name), value, self._span(meta))
+        return s.SetDecl(str(name), value, self._span(meta), self._token_span(name))
 
     def sort_decl(self, meta: Meta, name: Token, size: s.Expr) -> s.SortDecl:
-        return s.SortDecl(str(name), size, self._span(meta))
+        return s.SortDecl(str(name), size, self._span(meta), self._token_span(name))
 
     @v_args(meta=True, inline=False)
     def enum_decl(self, meta: Meta, children: list[TypingAny]) -> s.EnumDecl:
@@ -108,7 +115,7 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
 
     def var_decl(self, meta: Meta, kind: Tree[Token], name: Token, type_: s.TypeExpr) -> s.VarDecl:
         ghost = str(kind.children[0]) == "ghost"
-        return s.VarDecl(str(name), type_, ghost, self._span(meta))
+        return s.VarDecl(str(name), type_, ghost, self._span(meta), self._token_span(name))
 
     def depth_decl(self, meta: Meta, value: s.Expr) -> s.DepthDecl:
         return s.DepthDecl(value, self._span(meta))
@@ -116,12 +123,25 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
     @v_args(meta=True, inline=False)
     def config_decl(self, meta: Meta, children: list[TypingAny]) -> s.ConfigDecl:
         name, desc, *items = children
-        return s.ConfigDecl(str(name), _string(desc), tuple(items), self._span(meta))
+        return s.ConfigDecl(
+            str(name),
+            _string(desc),
+            tuple(items),
+            self._span(meta),
+            name_span=self._token_span(name),
+        )
 
     @v_args(meta=True, inline=False)
     def merge_decl(self, meta: Meta, children: list[TypingAny]) -> s.ConfigDecl:
         name, desc, *items = children
-        return s.ConfigDecl(str(name), _string(desc), tuple(items), self._span(meta), merge=True)
+        return s.ConfigDecl(
+            str(name),
+            _string(desc),
+            tuple(items),
+            self._span(meta),
+            merge=True,
+            name_span=self._token_span(name),
+        )
 
     # ---- types
     def map_type(self, meta: Meta, index: tuple[s.ValueType, ...], value: s.ValueType) -> s.MapType:
@@ -149,6 +169,7 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
     def action_decl(self, meta: Meta, children: list[TypingAny]) -> s.ActionDecl:
         replace = False
         name = ""
+        name_span = s.NOWHERE
         params: list[s.Param] = []
         actor: s.Actor | None = None
         guard: s.Expr | None = None
@@ -161,7 +182,7 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
                 case Token(type="STRING"):
                     description = _string(child)
                 case Token():
-                    name = str(child)
+                    name, name_span = str(child), self._token_span(child)
                 case s.Param():
                     params.append(child)
                 case s.Actor():
@@ -175,7 +196,15 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
                 case _:  # pragma: no cover - the grammar has no other children here
                     raise AssertionError(f"unexpected action child {child!r}")
         return s.ActionDecl(
-            name, tuple(params), actor, guard, body, replace, description, span=self._span(meta)
+            name,
+            tuple(params),
+            actor,
+            guard,
+            body,
+            replace,
+            description,
+            span=self._span(meta),
+            name_span=name_span,
         )
 
     def _token_span(self, token: Token) -> s.Span:
@@ -227,7 +256,9 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
         return s.Param(str(name), type_, self._span(meta))
 
     def actor(self, meta: Meta, label: Token, param: Token | None) -> s.Actor:
-        return s.Actor(str(label), None if param is None else str(param), self._span(meta))
+        if param is None:
+            return s.Actor(str(label), None, self._span(meta))
+        return s.Actor(str(label), str(param), self._span(meta), self._token_span(param))
 
     def guard(self, meta: Meta, expr: s.Expr) -> _Guard:
         return _Guard(expr)
@@ -247,6 +278,8 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
             covers=None if cover_for is None else cover_for.name,
             replace=isinstance(replace, _Replace),
             span=self._span(meta),
+            name_span=self._token_span(name),
+            covers_span=s.NOWHERE if cover_for is None else cover_for.span,
         )
 
     @v_args(meta=True, inline=False)
@@ -259,13 +292,16 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
             description=_string(desc),
             replace=isinstance(replace, _Replace),
             span=self._span(meta),
+            name_span=self._token_span(name),
         )
 
     def cover_for(self, meta: Meta, name: Token) -> _CoverFor:
-        return _CoverFor(str(name))
+        return _CoverFor(str(name), self._token_span(name))
 
     def remove_decl(self, meta: Meta, what: Tree[Token], name: Token) -> s.RemoveDecl:
-        return s.RemoveDecl(str(what.children[0]), str(name), self._span(meta))
+        return s.RemoveDecl(
+            str(what.children[0]), str(name), self._span(meta), self._token_span(name)
+        )
 
     # ---- statements
     @v_args(meta=True, inline=False)
@@ -299,7 +335,13 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
         self, meta: Meta, var: Token, sort: Token, where: s.Expr | None, body: _Block
     ) -> s.ForAll:
         return s.ForAll(
-            str(var), str(sort), where, tuple(body), self._span(meta), self._token_span(var)
+            str(var),
+            str(sort),
+            where,
+            tuple(body),
+            self._span(meta),
+            self._token_span(var),
+            self._token_span(sort),
         )
 
     def assume_stmt(self, meta: Meta, cond: s.Expr) -> s.Assume:
@@ -308,7 +350,7 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
     def choose_stmt(
         self, meta: Meta, name: Token, type_: s.TypeExpr, where: s.Expr | None
     ) -> s.Choose:
-        return s.Choose(str(name), type_, where, self._span(meta))
+        return s.Choose(str(name), type_, where, self._span(meta), self._token_span(name))
 
     def skip_stmt(self, meta: Meta) -> s.Skip:
         return s.Skip(self._span(meta))

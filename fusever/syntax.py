@@ -2,7 +2,10 @@
 
 Produced by :mod:`fusever.parse`, consumed by :mod:`fusever.check`.  Every node is
 a frozen, slotted dataclass; its ``span`` is excluded from equality so that tests
-compare structure, not positions.  Nothing here imports Lark or Z3.
+compare structure, not positions.  A node that declares or names something also keeps
+that name's own span (``name_span``, ``var_span``, ``sort_span``, ``param_span``,
+``covers_span``, ``base_span``), from the lexer's token: diagnostics point at the name
+without searching the source text.  Nothing here imports Lark or Z3.
 """
 
 from __future__ import annotations
@@ -184,6 +187,7 @@ class ForAll:
     body: tuple[Stmt, ...]
     span: Span = _span()
     var_span: Span = _span()  # the loop variable's name
+    sort_span: Span = _span()  # the sort's name, after ``in``
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +202,7 @@ class Choose:
     type: TypeExpr
     where: Expr | None
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +231,7 @@ class ConstDecl:
     name: str
     value: Expr
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +241,7 @@ class SetDecl:
     name: str
     value: Expr
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +249,7 @@ class SortDecl:
     name: str
     size: Expr
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +268,7 @@ class VarDecl:
     type: TypeExpr
     ghost: bool
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +291,7 @@ class Actor:
     label: str
     param: str | None
     span: Span = _span()
+    param_span: Span = _span()  # the parameter's name in ``by label(param)``
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +304,7 @@ class ActionDecl:
     replace: bool = False
     description: str | None = None  # a template: {param} stands for the parameter's value
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +342,8 @@ class PropertyDecl:
     covers: str | None = None  # ``cover c for p``: the property this cover goal supports
     replace: bool = False
     span: Span = _span()
+    name_span: Span = _span()
+    covers_span: Span = _span()  # the name after ``for``
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +357,7 @@ class ObserveDecl:
     description: str | None = None
     replace: bool = False
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +365,7 @@ class RemoveDecl:
     what: str  # "action" | "property" | "observe" | "def" | "proc"
     name: str
     span: Span = _span()
+    name_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +385,7 @@ class ConfigDecl:
     span: Span = _span()
     # ``merge name "desc" { ... }``: a step merge; the items give its unmerged form
     merge: bool = False
+    name_span: Span = _span()
 
 
 Decl = (
@@ -400,5 +416,6 @@ class SpecFile:
     decls: tuple[Decl, ...]
     path: str = field(default="", compare=False)
     span: Span = _span()
+    base_span: Span = _span()  # the base's name in ``variant v of base``
     # the source text, kept for diagnostics (source lines under the caret)
     text: str = field(default="", compare=False, repr=False)

@@ -171,3 +171,84 @@ def test_header_reads_the_first_two_tokens_with_the_grammars_lexer() -> None:
     assert header("@@@") is None  # not lexable
     assert header("") is None
     assert header("spec") is None
+
+
+# Every kind of declaration, with names where a search of the text would go wrong:
+# after a comment that holds the same word, on the next line, and inside longer words.
+NAMED = """\
+variant /* base */ named
+  of
+  base "names"
+const /* c_one */ c_one = 1
+set
+  c_two = 2
+sort s_one = 2
+enum e_one { m_one, m_two }
+var /* v_one */ v_one: bool
+ghost g_one: int
+replace action /* a_one */ a_one(p_one: s_one) by daemon(/* p_one */ p_one) {
+  choose ch_one: u8
+  for all /* i_one */ i_one in /* s_one */ s_one { pr_one(i_one) }
+}
+def d_one: bool = true
+proc pr_one(x_one: s_one) { skip }
+replace cover cv_one for /* inv_one */ inv_one: true
+invariant inv_one: true
+observe ob_one[b_one: s_one]: true
+remove property rm_one
+config cf_one { set c_three = 3 }
+merge mg_one "m" { set c_four = 4 }
+"""
+
+
+def _named_spans(f: s.SpecFile) -> list[tuple[str, s.Span]]:
+    """(name, the span the parser recorded for it) for every declared or named name."""
+    out: list[tuple[str, s.Span]] = [(f.base or "", f.base_span)]
+    for d in f.decls:
+        match d:
+            case s.ConstDecl() | s.SetDecl() | s.SortDecl() | s.VarDecl() | s.RemoveDecl():
+                out.append((d.name, d.name_span))
+            case s.EnumDecl():
+                out += [(d.name, d.name_span), *zip(d.members, d.member_spans, strict=True)]
+            case s.ActionDecl(actor=s.Actor(param=str(param)) as actor):
+                out += [(d.name, d.name_span), (param, actor.param_span)]
+                for st in d.body:
+                    if isinstance(st, s.Choose):
+                        out.append((st.name, st.name_span))
+                    elif isinstance(st, s.ForAll):
+                        out += [(st.var, st.var_span), (st.sort, st.sort_span)]
+                        call = st.body[0]
+                        assert isinstance(call, s.CallStmt)
+                        out.append((call.name, call.name_span))
+            case s.DefDecl() | s.ProcDecl() | s.ObserveDecl():
+                out.append((d.name, d.name_span))
+            case s.PropertyDecl():
+                out.append((d.name, d.name_span))
+                if d.covers is not None:
+                    out.append((d.covers, d.covers_span))
+            case s.ConfigDecl():
+                out.append((d.name, d.name_span))
+                out += [(i.name, i.name_span) for i in d.items if isinstance(i, s.SetDecl)]
+            case _:
+                raise AssertionError(f"no name span checked for {d!r}")
+    return out
+
+
+def test_every_name_keeps_its_own_span_from_the_lexer() -> None:
+    f = parse_text(NAMED, "n.fv")
+    lines = NAMED.split("\n")
+    spans = _named_spans(f)
+    assert len(spans) == 26
+    for name, sp in spans:
+        assert sp.file == "n.fv" and sp.line == sp.end_line, (name, sp)
+        assert lines[sp.line - 1][sp.col - 1 : sp.end_col - 1] == name, (name, sp)
+    # the token itself, not a copy of its word in a comment before it
+    action = f.decls[6]
+    assert isinstance(action, s.ActionDecl) and action.actor is not None
+    loop = action.body[1]
+    assert isinstance(loop, s.ForAll)
+    where = [f.base_span, action.actor.param_span, loop.var_span, loop.sort_span]
+    assert [(sp.line, sp.col) for sp in where] == [(3, 3), (11, 70), (13, 23), (13, 44)]
+    # the name spans are positions: excluded from equality and repr, like ``span``
+    assert f == parse_text(NAMED.replace("const /* c_one */", "const"), "n.fv")
+    assert "name_span" not in repr(f.decls[0])
