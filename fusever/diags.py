@@ -2,24 +2,22 @@
 
 Every pass of the front end (:mod:`fusever.lineage` to :mod:`fusever.flow`) reports its
 problems into one :class:`Diags`: it takes the source texts of the files checked and
-gives located :class:`~fusever.diagnostics.Diagnostic` objects (a declared name's own
-span found in the text, the source line for the caret), raised together, sorted by
-position, as one :class:`~fusever.diagnostics.SpecError`.  Nothing here checks a spec.
+gives located :class:`~fusever.diagnostics.Diagnostic` objects (the source line for the
+caret), raised together, sorted by position, as one
+:class:`~fusever.diagnostics.SpecError`.  A declared name's own span is not found here:
+the parser records it on the syntax node (``name_span`` and the like), from the
+lexer's token.  Nothing here checks a spec.
 """
 
 from __future__ import annotations
 
-import bisect
-import re
 from collections.abc import Iterable, Mapping
 
 from fusever import syntax as s
 from fusever.diagnostics import Diagnostic, Note, SpecError
 from fusever.parse import source_line
 
-__all__ = ["Diags", "ref_span", "sorted_diagnostics", "within"]
-
-_WORD = r"(?<![A-Za-z0-9_]){}(?![A-Za-z0-9_])"
+__all__ = ["Diags", "name_at", "ref_span", "sorted_diagnostics", "within"]
 
 
 class Diags:
@@ -28,16 +26,6 @@ class Diags:
     def __init__(self, texts: Mapping[str, str]) -> None:
         self.texts = dict(texts)
         self.items: list[Diagnostic] = []
-        self._starts: dict[str, list[int]] = {}  # per file: where each line starts
-
-    def _line_starts(self, file: str, text: str) -> list[int]:
-        # computed once per file: name_span runs for every declaration, and scanning
-        # the text from its start each time made checking quadratic in the spec's size
-        starts = self._starts.get(file)
-        if starts is None:
-            starts = [0, *(m.end() for m in re.finditer("\n", text))]
-            self._starts[file] = starts
-        return starts
 
     def _line(self, span: s.Span | None) -> str | None:
         if span is None or span.file not in self.texts:
@@ -53,46 +41,6 @@ class Diags:
     def raise_if_any(self) -> None:
         if self.items:
             raise SpecError(sorted_diagnostics(self.items))
-
-    def name_span(self, span: s.Span, name: str, skip: int = 1) -> s.Span:
-        """The span of ``name`` inside ``span``, after its first ``skip`` words (keywords)."""
-        text = self.texts.get(span.file)
-        if text is None or span.line < 1:
-            return span
-        starts = self._line_starts(span.file, text)
-        if span.line > len(starts):
-            return span
-        start = starts[span.line - 1] + span.col - 1
-        for _ in range(skip):
-            m = _NEXT_WORD.match(text, start)
-            if m is None:
-                return span
-            start = m.end()
-        at = _find_word(text, name, start)
-        if at < 0:
-            return span
-        line = bisect.bisect_right(starts, at)
-        col = at - starts[line - 1] + 1
-        return s.Span(span.file, line, col, line, col + len(name))
-
-
-_NEXT_WORD = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _find_word(text: str, name: str, start: int) -> int:
-    """Where ``name`` first occurs as a whole word at or after ``start``, or -1 (what
-    the regex ``_WORD`` finds, without compiling a pattern per name)."""
-    at = text.find(name, start)
-    while at >= 0:
-        end = at + len(name)
-        before = text[at - 1] if at > 0 else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isascii() and (before.isalnum() or before == "_")) and not (
-            after.isascii() and (after.isalnum() or after == "_")
-        ):
-            return at
-        at = text.find(name, at + 1)
-    return -1
 
 
 def sorted_diagnostics(ds: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -120,6 +68,12 @@ def within(inner: s.Span, outer: s.Span) -> bool:
         and (inner.line, inner.col) >= (outer.line, outer.col)
         and (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col)
     )
+
+
+def name_at(name_span: s.Span, span: s.Span) -> s.Span:
+    """A declared name's own span, as the parser recorded it from the name's token; the
+    whole node's ``span`` for a node made without positions (``NOWHERE``, line 0)."""
+    return name_span if name_span.line else span
 
 
 def ref_span(e: s.Ref) -> s.Span:

@@ -20,7 +20,7 @@ from typing import assert_never
 from fusever import syntax as s
 from fusever import template, ts
 from fusever.diagnostics import Note, did_you_mean
-from fusever.diags import Diags, within
+from fusever.diags import Diags, name_at, within
 from fusever.lineage import Merged
 from fusever.resolve import Ctx, Resolver
 
@@ -104,10 +104,10 @@ class Stmts:
     def for_all(self, st: s.ForAll, ctx: Ctx, flow: Flow) -> Iterator[ts.Stmt]:
         """``for all x in Sort where c { ... }``: the body with ``x`` bound, guarded by
         ``c`` (whose ghost reads count as an enclosing condition's)."""
-        d, r = self.d, self.r
+        r = self.r
         var, sort, where, span = st.var, st.sort, st.where, st.span
-        t = r.finite(sort, d.name_span(span, sort, skip=4))
-        ok = r.check_local(var, d.name_span(span, var, skip=2), ctx)
+        t = r.finite(sort, name_at(st.sort_span, span))
+        ok = r.check_local(var, name_at(st.var_span, span), ctx)
         if t is None or not ok:
             return
         inner_ctx = ctx.bind(var, t)
@@ -330,7 +330,7 @@ def _action(a: s.ActionDecl, at: s.Span, r: Resolver, st: Stmts) -> ts.Action | 
         )
     if a.description is not None:
         for why in _description_problems(a.description, {p.name: p.type for p in params}):
-            d.error(d.name_span(a.span, a.name), f"the description of action `{a.name}` {why}")
+            d.error(name_at(a.name_span, a.span), f"the description of action `{a.name}` {why}")
             ok = False
     if not ok:
         return None
@@ -379,7 +379,7 @@ def _actor_param(a: s.ActionDecl, d: Diags) -> tuple[str | None, bool]:
     actor_param = a.actor.param
     if actor_param not in {p.name for p in a.params}:
         d.error(
-            d.name_span(a.actor.span, actor_param, skip=2),
+            name_at(a.actor.param_span, a.actor.span),
             f"the actor `{actor_param}` must be a parameter of action `{a.name}`"
             + did_you_mean(actor_param, [p.name for p in a.params]),
         )
@@ -431,7 +431,7 @@ def _choices(a: s.ActionDecl, r: Resolver, ctx: Ctx) -> _Choices:
     while body and isinstance(body[0], s.Choose):
         c = body.pop(0)
         assert isinstance(c, s.Choose)
-        cspan = d.name_span(c.span, c.name)
+        cspan = name_at(c.name_span, c.span)
         fresh = r.check_local(c.name, cspan, ctx)
         t = None
         if isinstance(c.type, s.MapType):

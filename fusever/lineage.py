@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar, assert_never
 
 from fusever import syntax as s
 from fusever.diagnostics import Diagnostic, Note, did_you_mean
-from fusever.diags import Diags
+from fusever.diags import Diags, name_at
 from fusever.expand import Expander
 
 __all__ = [
@@ -82,7 +82,7 @@ def base_chain(files: Sequence[s.SpecFile], d: Diags) -> list[s.SpecFile]:
     chain = [files[0]]
     while (base := chain[-1].base) is not None:
         here = chain[-1]
-        where = d.name_span(here.span, base, skip=3) if here.span.line else None
+        where = here.base_span if here.base_span.line else None
         found = by_name.get(base, [])
         if not found:
             d.error(
@@ -194,36 +194,36 @@ def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
     depth_here: s.DepthDecl | None = None
     for decl in f.decls:
         match decl:
-            case s.ConstDecl(name=name, value=value, span=span):
-                at = d.name_span(span, name)
+            case s.ConstDecl(name=name, value=value):
+                at = name_at(decl.name_span, decl.span)
                 if _claim(name, "constant", at, f, m, d):
                     m.consts[name] = Entry(value, f.name, at)
             case s.SetDecl():
                 _set_constant(decl, f, m, d)
-            case s.SortDecl(name=name, span=span):
-                at = d.name_span(span, name)
+            case s.SortDecl(name=name):
+                at = name_at(decl.name_span, decl.span)
                 if _claim(name, "sort", at, f, m, d):
                     m.sorts[name] = Entry(decl, f.name, at)
             case s.EnumDecl(extend=True):
                 _extend_enum(decl, f, m, d)
             case s.EnumDecl():
                 _add_enum(decl, f, m, d)
-            case s.VarDecl(name=name, ghost=ghost, span=span):
-                at = d.name_span(span, name)
+            case s.VarDecl(name=name, ghost=ghost):
+                at = name_at(decl.name_span, decl.span)
                 if _claim(name, "ghost variable" if ghost else "state variable", at, f, m, d):
                     m.vars[name] = Entry(decl, f.name, at)
             case s.InitDecl():
                 m.inits.append(decl)
-            case s.ActionDecl(name=name, replace=replace, span=span):
-                at = d.name_span(span, name, skip=2 if replace else 1)
+            case s.ActionDecl(name=name, replace=replace):
+                at = name_at(decl.name_span, decl.span)
                 _merge_named(m.actions, "action", "action", decl, name, replace, at, f, d)
             case s.DefDecl() | s.ProcDecl():
                 _add_definition(decl, f, m, d)
-            case s.PropertyDecl(name=name, replace=replace, kind=kind, span=span):
-                at = d.name_span(span, name, skip=2 if replace else 1)
+            case s.PropertyDecl(name=name, replace=replace, kind=kind):
+                at = name_at(decl.name_span, decl.span)
                 _merge_named(m.properties, "property", kind.value, decl, name, replace, at, f, d)
-            case s.ObserveDecl(name=name, replace=replace, span=span):
-                at = d.name_span(span, name, skip=2 if replace else 1)
+            case s.ObserveDecl(name=name, replace=replace):
+                at = name_at(decl.name_span, decl.span)
                 _merge_named(m.observables, "observable", "observe", decl, name, replace, at, f, d)
             case s.RemoveDecl():
                 _remove(decl, f, m, d)
@@ -242,7 +242,7 @@ def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
 def _set_constant(decl: s.SetDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
     """``set NAME = value`` in a variant: a base constant's new value."""
     name = decl.name
-    at = d.name_span(decl.span, name)
+    at = name_at(decl.name_span, decl.span)
     if f.base is None:
         d.error(
             at,
@@ -293,7 +293,7 @@ def _add_definition(decl: s.DefDecl | s.ProcDecl, f: s.SpecFile, m: Merged, d: D
 def _remove(decl: s.RemoveDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
     """``remove action NAME`` (or property, observe, def, proc) in a variant."""
     what, name = decl.what, decl.name
-    at = d.name_span(decl.span, name, skip=2)
+    at = name_at(decl.name_span, decl.span)
     table: (
         dict[str, Entry[s.ActionDecl]]
         | dict[str, Entry[s.PropertyDecl]]
@@ -329,7 +329,7 @@ def _remove(decl: s.RemoveDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
 def _add_config(decl: s.ConfigDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
     """A named configuration or step merge: a new name, not one a base defines."""
     name = decl.name
-    at = d.name_span(decl.span, name)
+    at = name_at(decl.name_span, decl.span)
     configs = m.merges if decl.merge else m.configs
     what = "merge" if decl.merge else "configuration"
     _add_new(configs, name, Entry(decl, f.name, at), what, "name this one differently", d)
@@ -441,7 +441,7 @@ def _apply_named(
         for item in entry.decl.items:
             if isinstance(item, s.SetDecl) and item.name not in m.consts:
                 d.error(
-                    d.name_span(item.span, item.name),
+                    name_at(item.name_span, item.span),
                     f"{what} `{cname}` sets unknown constant `{item.name}`"
                     + did_you_mean(item.name, m.consts),
                 )
@@ -462,8 +462,8 @@ def _apply_named(
     seen: set[str] = set()
     for item in chosen.decl.items:
         match item:
-            case s.SetDecl(name=name, value=value, span=span):
-                at = d.name_span(span, name)
+            case s.SetDecl(name=name, value=value):
+                at = name_at(item.name_span, item.span)
                 if name in seen:
                     d.error(at, f"`{name}` is set more than once in {what} `{chosen_name}`")
                 elif name in m.consts:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fusever import syntax as s
 from fusever import ts
 from fusever.diagnostics import did_you_mean
+from fusever.diags import name_at
 from fusever.lineage import Merged
 from fusever.resolve import Ctx, Resolver
 
@@ -30,7 +31,7 @@ def resolve_properties(m: Merged, r: Resolver) -> tuple[ts.Property, ...]:
         x = r.cond(p.expr, ctx, f"{p.kind.value} `{name}`")
         if p.covers is not None:
             target_prop = m.properties.get(p.covers)
-            cspan = d.name_span(p.span, p.covers, skip=4 if p.replace else 3)
+            cspan = name_at(p.covers_span, p.span)
             if p.kind is not s.PropKind.COVER:
                 d.error(cspan, f"only a cover goal can say `for {p.covers}`")
             elif target_prop is None:
