@@ -59,10 +59,13 @@ __all__ = [
     "Node",
     "OrderBroken",
     "Unsupported",
+    "binary_fn",
+    "cast",
     "first_eq",
     "junction",
     "lift",
     "seq",
+    "unary",
 ]
 
 Fn = Callable[[S, S], int]
@@ -223,7 +226,7 @@ def _binop(op: BinOp, ty: Type, a: Node, b: Node) -> Node:
     fused = _fused(op, ty, a, b)
     if fused is not None:
         return fused
-    f = _operator(op, ty)
+    f = binary_fn(op, ty)
     if isinstance(a, int) and isinstance(b, int):
         return int(f(a, b))
     # the common shapes without the generic indirection
@@ -246,7 +249,7 @@ def _binop(op: BinOp, ty: Type, a: Node, b: Node) -> Node:
     return lambda s, t: ff(la(s, t), lb(s, t))
 
 
-def _operator(op: BinOp, ty: Type) -> Callable[[int, int], int]:
+def binary_fn(op: BinOp, ty: Type) -> Callable[[int, int], int]:
     """``op`` on two values of type ``ty`` (not ``&&``, ``||`` or ``==>``): signed
     bit-vectors compared as signed, ``+ - *`` wrapped to a bit-vector's width, the rest
     by the operator table's semantics."""
@@ -349,7 +352,7 @@ class Compiler:
             case Var(name=name, args=args, primed=primed):
                 return self.read(name, tuple(self.expr(a, env) for a in args), primed)
             case Unary(op=op, arg=a):
-                return _unary(op, e.type, self.expr(a, env))
+                return unary(op, e.type, self.expr(a, env))
             case Binary(op=op, lhs=lhs, rhs=rhs):
                 return _binop(op, lhs.type, self.expr(lhs, env), self.expr(rhs, env))
             case Ite(cond=c, then=th, else_=el):
@@ -362,7 +365,7 @@ class Compiler:
                 parts = [self.expr(body, {**env, x: enc(sort, v)}) for v in elements(sort)]
                 return junction(q is Quantifier.FORALL, parts)
             case Cast(arg=a, type=dst):
-                return _cast(a.type, dst, self.expr(a, env))
+                return cast(a.type, dst, self.expr(a, env))
             case _:
                 assert_never(e)
 
@@ -464,7 +467,7 @@ class Compiler:
         return [put]
 
 
-def _unary(op: UnOp, ty: Type, x: Node) -> Node:
+def unary(op: UnOp, ty: Type, x: Node) -> Node:
     """``op x``, ``x`` of (and the result of) type ``ty``."""
     match op:
         case UnOp.NOT:
@@ -491,7 +494,7 @@ def _unary(op: UnOp, ty: Type, x: Node) -> Node:
             assert_never(op)
 
 
-def _cast(src: Type, dst: Type, x: Node) -> Node:
+def cast(src: Type, dst: Type, x: Node) -> Node:
     """``x`` of type ``src`` as a ``dst``."""
     conv: Callable[[int], int]
     if isinstance(dst, BitVecType):

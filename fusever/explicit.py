@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from fusever import interpret
-from fusever.closures import Blocked, OrderBroken, Unsupported
+from fusever.closures import OrderBroken, Unsupported
 from fusever.explicit_system import CHECK_EVERY, System
 from fusever.job import Job
 from fusever.ts import Property, PropKind, Step, Trace, TransitionSystem
@@ -262,13 +262,8 @@ class _Search:
             cands = [i for j, table in lookup for i in table.get(s[j], ())]
             for i in cands + always if cands else always:
                 inst = insts[i]
-                g = inst.guard
-                if not (g if isinstance(g, int) else g(s, s)):
-                    continue
-                m = list(s)
-                try:
-                    inst.body(m)
-                except Blocked:
+                m = inst.step(s)
+                if m is None:
                     continue
                 self.transitions += 1
                 if self.edge:
@@ -413,13 +408,11 @@ class _Search:
         steps = [Step(None, (), lay.decode(cur))]
         for i in moves:
             inst = sysm.insts[i]
-            g = inst.guard
-            if not (g if isinstance(g, int) else g(cur, cur)):
+            nxt = inst.step(cur)
+            if nxt is None:
                 raise ExplicitBug(
                     f"{self.ts.name}: {inst.action} is not enabled on the concrete trace"
                 )
-            nxt = list(cur)
-            inst.body(nxt)
             steps.append(Step(inst.action, inst.args, lay.decode(nxt)))
             cur = nxt
         trace = Trace(tuple(steps))

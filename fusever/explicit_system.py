@@ -35,15 +35,13 @@ from dataclasses import dataclass
 from fusever.closures import (
     Blocked,
     Compiler,
-    Exec,
     Fn,
     Node,
     Unsupported,
     first_eq,
-    junction,
-    lift,
     seq,
 )
+from fusever.codegen import Code, Generator, Step, junction
 from fusever.ghosts import Order, getter, int_groups, layer, layer_step
 from fusever.layout import Layout, S, dec, domain, enc
 from fusever.liveness import (
@@ -81,10 +79,13 @@ CHECK_EVERY = 512  # states between two looks at the clock
 class _Inst:
     action: str
     args: tuple[tuple[str, Value], ...]  # every parameter, as a trace shows it
-    guard: Node
-    body: Exec
+    guard: Node  # as closures: only for the lookup by its first `location == value` test
+    step: Step  # the successor of a state, or None where the instance is not enabled
     # the post-state made canonical, given the (canonical) pre-state, or None
     canon: Callable[[list[int], S | None], tuple[int, ...]]
+
+
+_Part = tuple[Code, frozenset[int]]  # a goal's part as code, and the locations it reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class _Goal:
     # ``check`` (one-state) or ``post`` as its top-level conjuncts (a cover: disjuncts),
     # quantifiers unrolled, each with the locations it reads: after a step only those
     # reading a location the step wrote can change (the rest had the same value before)
-    parts: tuple[tuple[Fn, frozenset[int]], ...] = ()
+    parts: tuple[_Part, ...] = ()
 
 
 def _split(e: Expr, env: Mapping[str, int], conj: bool) -> list[tuple[Expr, dict[str, int]]]:
@@ -145,6 +146,7 @@ class System:
         # and what flows into that (an assignment's right-hand side, index and the
         # conditions it is under, when it may write a location in the cone)
         self._plain, self._envs = plain, envs
+        self._gen = Generator(lay, fixed=self.fixed)  # the goals' checks
         live = self.cone(props)
         self.dead = tuple(j for j in range(lay.size) if j not in live)
         self.notes: list[str] = []
@@ -212,60 +214,66 @@ class System:
         locations each may write."""
         lay, normal = self.layout, self.order.group_of
         comp = Compiler(lay, self.order, self.fixed)
+        kept: list[tuple[Action, dict[str, int], Node]] = []
+        for a, env in envs:
+            guard = comp.expr(a.guard, env)
+            if not (isinstance(guard, int) and not guard):
+                kept.append((a, env, guard))
+        steps = Generator(lay, self.order, self.fixed).steps(
+            [(a.guard, a.body, env) for a, env, _ in kept]
+        )
         insts: list[_Inst] = []
         all_writes: list[frozenset[int]] = []
         dead = set(self.dead)
-        for a, env in envs:
-            guard = comp.expr(a.guard, env)
-            if isinstance(guard, int) and not guard:
-                continue
+        for (a, env, guard), step in zip(kept, steps, strict=True):
             writes = stmt_writes(comp, a.body, env)
             resets = tuple(sorted(j for j in writes if j in dead))
             touched = tuple(
                 sorted({normal[lay.slot_var[j]] for j in writes if lay.slot_var[j] in normal})
             )
             args = tuple((p.name, dec(p.type, env[p.name])) for p in a.params)
-            body = seq(comp.stmts(a.body, env))
             insts.append(
-                _Inst(a.name, args, guard, body, self._canon(resets, touched, frozenset(writes)))
+                _Inst(a.name, args, guard, step, self._canon(resets, touched, frozenset(writes)))
             )
             all_writes.append(frozenset(writes))
         return insts, all_writes
 
     def _goals(self, props: Sequence[Property]) -> list[_Goal]:
-        plain = self._plain
-        goals: list[_Goal] = []
+        gen = self._gen
+        rows: list[tuple[Property, Code | None, Code | None, tuple[_Part, ...]]] = []
         for p in props:
             if p.kind is not PropKind.TRANSITION:
-                check = lift(plain.expr(p.expr, {}))
+                check = gen.expr(p.expr, {}, "s", "t")
                 parts = () if p.two_state else self._pieces([p.expr], p.kind is not PropKind.COVER)
-                goals.append(_Goal(p, check, None, parts))
+                rows.append((p, check, None, parts))
                 continue
             cs = _conjuncts(p.expr)
-            edge = [plain.expr(c, {}) for c in cs if not _post_only(c)]
-            post = [plain.expr(c, {}) for c in cs if _post_only(c)]
-            e, q = junction(True, edge), junction(True, post)
-            goals.append(_Goal(
-                p, None if e == 1 else lift(e), None if q == 1 else lift(q),
+            e = junction(True, [gen.expr(c, {}, "s", "t") for c in cs if not _post_only(c)])
+            q = junction(True, [gen.expr(c, {}, "s", "t") for c in cs if _post_only(c)])
+            rows.append((
+                p, None if e == 1 else e, None if q == 1 else q,
                 self._pieces([c for c in cs if _post_only(c)], True),
             ))  # fmt: skip
-        return goals
+        fns = iter(gen.functions([c for _, a, b, _ in rows for c in (a, b) if c is not None]))
+        return [
+            _Goal(p, None if a is None else next(fns), None if b is None else next(fns), parts)
+            for p, a, b, parts in rows
+        ]
 
-    def _pieces(self, es: Sequence[Expr], conj: bool) -> tuple[tuple[Fn, frozenset[int]], ...]:
-        """``es``' top-level conjuncts (``conj``) or disjuncts, compiled, each with the
+    def _pieces(self, es: Sequence[Expr], conj: bool) -> tuple[_Part, ...]:
+        """``es``' top-level conjuncts (``conj``) or disjuncts, as code, each with the
         locations it reads; those that fold to the junction's unit are left out."""
-        plain = self._plain
-        out: list[tuple[Fn, frozenset[int]]] = []
+        out: list[_Part] = []
         for e in es:
             for part, env in _split(e, {}, conj):
-                node = plain.expr(part, env)
-                if isinstance(node, int):
-                    if bool(node) != conj:  # decided without reading anything
-                        out.append((lift(node), frozenset()))
+                code = self._gen.expr(part, env, "s", "t")
+                if isinstance(code, int):
+                    if bool(code) != conj:  # decided without reading anything
+                        out.append((code, frozenset()))
                     continue
                 reads: set[int] = set()
-                expr_reads(plain, part, env, reads)
-                out.append((node, frozenset(reads)))
+                expr_reads(self._plain, part, env, reads)
+                out.append((code, frozenset(reads)))
         return tuple(out)
 
     def _lookup(self) -> tuple[tuple[tuple[int, dict[int, tuple[int, ...]]], ...], list[int]]:
@@ -289,22 +297,22 @@ class System:
     ) -> tuple[list[tuple[tuple[str, Fn, bool], ...]], list[tuple[tuple[str, Fn, bool], ...]]]:
         """Per instance, per one-state goal (the first list) or post-state part of a
         transition property (the second): the parts that read what the instance writes,
-        as one closure, and whether it settles the goal when true (a cover) or when
+        as one function, and whether it settles the goal when true (a cover) or when
         false."""
-        affected: list[tuple[tuple[str, Fn, bool], ...]] = []
-        affected_post: list[tuple[tuple[str, Fn, bool], ...]] = []
-        for inst_writes in self._writes:
-            ones: list[tuple[str, Fn, bool]] = []
-            posts: list[tuple[str, Fn, bool]] = []
+        rows: list[tuple[int, bool, str, Code, bool]] = []  # instance, post?, goal, code, cover
+        for i, inst_writes in enumerate(self._writes):
             for goal in self.goals:
-                fns = [f for f, reads in goal.parts if reads & inst_writes]
-                if fns:
+                codes = [c for c, reads in goal.parts if reads & inst_writes]
+                if codes:
                     cover = goal.prop.kind is PropKind.COVER
-                    row = (goal.prop.name, lift(junction(not cover, fns)), cover)
-                    (ones if goal.post is None else posts).append(row)
-            affected.append(tuple(ones))
-            affected_post.append(tuple(posts))
-        return affected, affected_post
+                    code = junction(not cover, codes)
+                    rows.append((i, goal.post is not None, goal.prop.name, code, cover))
+        fns = self._gen.functions([code for _, _, _, code, _ in rows])
+        ones: list[list[tuple[str, Fn, bool]]] = [[] for _ in self._writes]
+        posts: list[list[tuple[str, Fn, bool]]] = [[] for _ in self._writes]
+        for (i, post, name, _, cover), fn in zip(rows, fns, strict=True):
+            (posts if post else ones)[i].append((name, fn, cover))
+        return [tuple(r) for r in ones], [tuple(r) for r in posts]
 
     def cone(self, props: Sequence[Property]) -> set[int]:
         """The locations in the cone of influence of the guards, assumptions and ``props``."""

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("interpret", "solvers", "por"),
     ("ghosts", "layout"),
     ("closures",),
-    ("liveness",),
+    ("liveness", "codegen"),
     ("explicit_system",),
     ("encode", "explain", "explicit"),
     ("ranking", "decode"),
