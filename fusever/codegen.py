@@ -53,10 +53,12 @@ from fusever.ts import (
     elements,
 )
 
-__all__ = ["Code", "Generator", "Step"]
+__all__ = ["Code", "Generator", "Step", "Successors"]
 
 Code = int | str  # a folded constant, or a Python expression over the state names
 Step = Callable[[S], list[int] | None]  # an instance: the successor, or None (not enabled)
+# a state's successors: (instance, successor) for each enabled instance, in order
+Successors = Callable[[S], list[tuple[int, list[int]]]]
 
 _COMPARE = {BinOp.EQ: "==", BinOp.NE: "!=", BinOp.LT: "<", BinOp.LE: "<=", BinOp.GT: ">",
             BinOp.GE: ">="}  # fmt: skip
@@ -311,15 +313,60 @@ class Generator:
         return [space[n] for n in names]
 
     def steps(
-        self, instances: Sequence[tuple[Expr, Sequence[Stmt], Mapping[str, int]]]
-    ) -> list[Step]:
-        """Each (guard, body, environment) as a compiled function, in order; one
+        self,
+        instances: Sequence[tuple[Expr, Sequence[Stmt], Mapping[str, int]]],
+        lookup: Sequence[tuple[int, Mapping[int, Sequence[int]]]] = (),
+        always: Sequence[int] = (),
+    ) -> tuple[list[Step], Successors]:
+        """Each (guard, body, environment) as a compiled function, in order, and the
+        successor function of them all: the (instance, successor) pairs of a state, for
+        the instances ``lookup`` names under their first `location == value` test that
+        holds (by slot, then value), then those ``always``, in that order.  One
         compilation for them all."""
         names = [f"_step{i}" for i in range(len(instances))]
-        source = "\n\n".join(
+        parts = [
             self.step_source(n, g, b, env) for n, (g, b, env) in zip(names, instances, strict=True)
-        )
-        return self._compiled(source, names)  # type: ignore[return-value]
+        ]
+        lines = ["def _successors(s):", "    out = []"]
+        for slot, table in lookup:
+            lines.append(f"    x = s[{slot}]")
+            for k, (value, ix) in enumerate(table.items()):
+                lines.append(f"    {'el' if k else ''}if x == {value}:")
+                for i in ix:
+                    self._inline(i, instances[i], lines, "        ")
+        for i in always:
+            self._inline(i, instances[i], lines, "    ")
+        lines.append("    return out")
+        fns = self._compiled("\n\n".join([*parts, "\n".join(lines)]), [*names, "_successors"])
+        return fns[:-1], fns[-1]  # type: ignore[return-value]
+
+    def _inline(
+        self,
+        i: int,
+        instance: tuple[Expr, Sequence[Stmt], Mapping[str, int]],
+        out: list[str],
+        ind: str,
+    ) -> None:
+        """Instance ``i`` inside the successor function: its guard and body in line,
+        or a call of its step function where an ``assume`` may stop it midway."""
+        guard, body, env = instance
+        g = self.expr(guard, env, "s", "s")
+        if isinstance(g, int) and not g:
+            return
+        inner: list[str] = []
+        self.stmts(body, env, inner, ind + "    ")
+        if any(line.strip() == "return None" for line in inner):
+            out.append(f"{ind}m = _step{i}(s)")
+            out.append(f"{ind}if m is not None:")
+            out.append(f"{ind}    out.append(({i}, m))")
+            return
+        if isinstance(g, int):
+            out.append(f"{ind}if True:")
+        else:
+            out.append(f"{ind}if {g}:")
+        out.append(f"{ind}    m = list(s)")
+        out.extend(inner)
+        out.append(f"{ind}    out.append(({i}, m))")
 
 
 def _const(n: object) -> int:

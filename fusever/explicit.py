@@ -249,7 +249,7 @@ class _Search:
         and each new state; why it stopped early ("timeout", "state limit") or ""."""
         states, index = self.states, self.index
         insts = self.sys.insts
-        lookup, always = self.sys.lookup, self.sys.always
+        successors = self.sys.successors
         for n in range(level_start, level_end):
             if (
                 n % CHECK_EVERY == 0
@@ -258,13 +258,8 @@ class _Search:
             ):
                 return "timeout"
             s = states[n]
-            # the instances whose guard's first `location == value` test holds here
-            cands = [i for j, table in lookup for i in table.get(s[j], ())]
-            for i in cands + always if cands else always:
+            for i, m in successors(s):
                 inst = insts[i]
-                m = inst.step(s)
-                if m is None:
-                    continue
                 self.transitions += 1
                 if self.edge:
                     self._check_edge(n, i, m, step)

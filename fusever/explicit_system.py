@@ -41,7 +41,7 @@ from fusever.closures import (
     first_eq,
     seq,
 )
-from fusever.codegen import Code, Generator, Step, junction
+from fusever.codegen import Code, Generator, Step, Successors, junction
 from fusever.ghosts import Order, getter, int_groups, layer, layer_step
 from fusever.layout import Layout, S, dec, domain, enc
 from fusever.liveness import (
@@ -128,6 +128,23 @@ def _post_only(e: Expr) -> bool:
     return all(x.primed for x in walk(e) if isinstance(x, Var))
 
 
+def _lookup(
+    guards: Sequence[Node],
+) -> tuple[tuple[tuple[int, dict[int, tuple[int, ...]]], ...], list[int]]:
+    """The instances by the first `location == value` test of their guard (a program
+    counter, usually): a state looks up only those whose test holds; and the rest."""
+    tables: dict[int, dict[int, list[int]]] = {}
+    rest: list[int] = []
+    for i, guard in enumerate(guards):
+        test = first_eq(guard)
+        if test is None:
+            rest.append(i)
+        else:
+            tables.setdefault(test[0], {}).setdefault(test[1], []).append(i)
+    lookup = tuple((j, {v: tuple(ix) for v, ix in table.items()}) for j, table in tables.items())
+    return lookup, rest
+
+
 class System:
     """The successor function and goals of one transition system, built once."""
 
@@ -164,9 +181,8 @@ class System:
             self.notes.insert(
                 0, f"{len(self.fixed)} of {lay.size} locations keep their initial value: constants"
             )
-        self.insts, self._writes = self._instances(envs)
+        self.insts, self._writes, self.successors = self._instances(envs)
         self.goals = self._goals(props)
-        self.lookup, self.always = self._lookup()
         self.affected, self.affected_post = self._affected()
         self._init_code = seq(plain.stmts(ts.init, {}, init=True))
         self._canon_all = self._canon(self.dead, tuple(sorted(self.order.cmax)))
@@ -209,9 +225,9 @@ class System:
 
     def _instances(
         self, envs: Sequence[tuple[Action, dict[str, int]]]
-    ) -> tuple[list[_Inst], list[frozenset[int]]]:
-        """The action instances whose guard does not fold to false, compiled, and the
-        locations each may write."""
+    ) -> tuple[list[_Inst], list[frozenset[int]], Successors]:
+        """The action instances whose guard does not fold to false, compiled, the
+        locations each may write, and the successor function of them all."""
         lay, normal = self.layout, self.order.group_of
         comp = Compiler(lay, self.order, self.fixed)
         kept: list[tuple[Action, dict[str, int], Node]] = []
@@ -219,8 +235,9 @@ class System:
             guard = comp.expr(a.guard, env)
             if not (isinstance(guard, int) and not guard):
                 kept.append((a, env, guard))
-        steps = Generator(lay, self.order, self.fixed).steps(
-            [(a.guard, a.body, env) for a, env, _ in kept]
+        self.lookup, self.always = _lookup([guard for _, _, guard in kept])
+        steps, successors = Generator(lay, self.order, self.fixed).steps(
+            [(a.guard, a.body, env) for a, env, _ in kept], self.lookup, self.always
         )
         insts: list[_Inst] = []
         all_writes: list[frozenset[int]] = []
@@ -236,7 +253,7 @@ class System:
                 _Inst(a.name, args, guard, step, self._canon(resets, touched, frozenset(writes)))
             )
             all_writes.append(frozenset(writes))
-        return insts, all_writes
+        return insts, all_writes, successors
 
     def _goals(self, props: Sequence[Property]) -> list[_Goal]:
         gen = self._gen
@@ -275,22 +292,6 @@ class System:
                 expr_reads(self._plain, part, env, reads)
                 out.append((code, frozenset(reads)))
         return tuple(out)
-
-    def _lookup(self) -> tuple[tuple[tuple[int, dict[int, tuple[int, ...]]], ...], list[int]]:
-        """The instances by the first `location == value` test of their guard (a program
-        counter, usually): a state looks up only those whose test holds; and the rest."""
-        tables: dict[int, dict[int, list[int]]] = {}
-        rest: list[int] = []
-        for i, inst in enumerate(self.insts):
-            test = first_eq(inst.guard)
-            if test is None:
-                rest.append(i)
-            else:
-                tables.setdefault(test[0], {}).setdefault(test[1], []).append(i)
-        lookup = tuple(
-            (j, {v: tuple(ix) for v, ix in table.items()}) for j, table in tables.items()
-        )
-        return lookup, rest
 
     def _affected(
         self,

@@ -5,7 +5,9 @@ Python function; :mod:`fusever.closures` compiles the same transition system int
 closures, case for case the same semantics.  Here both run side by side: on every
 shipped spec's default and every configuration of fuse_v2, on their reachable states
 (a breadth-first walk from the initial states), every instance must give the same successor, the same "not enabled"
-and the same broken ghost order, and every goal's check the same value on every step.
+and the same broken ghost order, every goal's check the same value on every step, and the successor function (every
+instance in line, dispatched on its guard's first `location == value` test) the same
+(instance, successor) pairs in the same order.
 A difference is a bug in one of them: the search would explore another state space.
 """
 
@@ -94,6 +96,16 @@ def test_generated_steps_and_checks_are_the_closures(name: str, config: str | No
     todo, seen, compared, enabled = list(starts), set(starts), 0, 0
     while todo and len(seen) < WALK:
         s = list(todo.pop(0))
+        # the successor function: every enabled instance once, in the lookup's order
+        order = [i for j, table in system.lookup for i in table.get(s[j], ())]
+        want_all = [
+            (i, m) for i in order + system.always if (m := _outcome(closures[i], s)) is not None
+        ]
+        if any(isinstance(m, tuple) for _, m in want_all):
+            with pytest.raises(OrderBroken):
+                system.successors(s)
+        else:
+            assert system.successors(s) == want_all
         for inst, ref in zip(system.insts, closures, strict=True):
             got, want = _outcome(inst.step, s), _outcome(ref, s)
             assert got == want, (inst.action, inst.args, s)
