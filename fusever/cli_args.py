@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from fusever import __version__, regression
+from fusever import __version__, explore, regression
 
 EPILOG = """\
 exit codes:
@@ -388,14 +388,21 @@ def _findings_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add_search_args(p: argparse.ArgumentParser, config: bool = True) -> None:
-    """diff's, mutate's and explore's --depth, --set, --config, --engine and --timeout."""
+    """diff's, mutate's and explore's --depth, --set, --config, --engine and --timeout
+    (explore has no --config here, and its own --engine)."""
     p.add_argument(
         "--depth", type=_depth, metavar="K", help="steps to search (default: the spec's)"
     )
     _add_sets(p)
     if config:
         p.add_argument("--config", metavar="NAME", help="a named configuration of the spec(s)")
-    p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
+        p.add_argument("--engine", choices=PROVE_ENGINES, default="bmc", help="default: bmc")
+    else:
+        p.add_argument(
+            "--engine", choices=explore.ENGINES, default=explore.EXPLICIT_THEN_BMC,
+            help=f"default: {explore.EXPLICIT_THEN_BMC}, the explicit search (complete where it "
+            "exhausts the reachable states), then BMC to the depth for what it leaves unknown",
+        )  # fmt: skip
     p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per check")
 
 

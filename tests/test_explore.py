@@ -34,12 +34,20 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-# rows: spec x configuration; cells: small, top.  Worked out by hand.
+# rows: spec x configuration; cells: small, top.  Worked out by hand.  The default
+# engine (explicit, then BMC for what it leaves) exhausts these runs: complete verdicts.
 EXPECTED = {
+    ("b", "default"): ["proved all depths", "covered at 3"],
+    ("b", "tight"): ["proved all depths", "unreachable ever"],
+    ("loose", "default"): ["VIOLATED at 4", "covered at 3"],
+    ("loose", "tight"): ["proved all depths", "unreachable ever"],  # the configuration's set wins
+}
+# BMC alone: the same verdicts, to the depth only
+EXPECTED_BMC = {
     ("b", "default"): ["proved 5", "covered at 3"],
     ("b", "tight"): ["proved 5", "UNREACHABLE 5"],
     ("loose", "default"): ["VIOLATED at 4", "covered at 3"],
-    ("loose", "tight"): ["proved 5", "UNREACHABLE 5"],  # the configuration's set wins
+    ("loose", "tight"): ["proved 5", "UNREACHABLE 5"],
 }
 
 
@@ -67,6 +75,34 @@ def test_matrix_and_cache(project: Path) -> None:
     # another depth is another key
     deeper = explore.explore(systems[:1], "b", Path("spec"), depth=4)
     assert not deeper.rows[0].cached
+
+
+def test_bmc_alone_gives_the_same_verdicts_to_the_depth(project: Path) -> None:
+    systems = explore.select("b", [], Path("spec"))
+    m = explore.explore(systems, "b", Path("spec"), engine="bmc", cache=None)
+    assert cells(m) == EXPECTED_BMC
+    assert {r.engine for row in m.rows for r in row.results} == {"bmc"}
+
+
+def test_what_the_explicit_search_leaves_goes_to_bmc(project: Path) -> None:
+    """A free start of a 64-bit counter: the explicit search refuses the row (unknown),
+    so BMC decides it, to the depth; a row explicit exhausts keeps its complete verdicts."""
+    (project / "spec" / "wide.fv").write_text(
+        "variant wide of b\nvar big: u64\ninit { big := any }\n"
+        "action bump() when big == 18446744073709551615 { big := 0 }\n"
+        "cover wraps: big == 0\n",
+        encoding="utf-8",
+    )
+    systems = explore.select("b", ["wide"], Path("spec"), configs=["default"])
+    m = explore.explore(systems, "b", Path("spec"), cache=None)
+    (row,) = [row for row in m.rows if row.system.name == "wide"]
+    by = {r.property: r for r in row.results}
+    assert {r.engine for r in row.results} == {"bmc"}, [(r.property, r.reason) for r in row.results]
+    assert report_explore.cell_text(by["small"]) == "proved 5"
+    assert report_explore.cell_text(by["wraps"]) == "covered at 0"
+    (base,) = [row for row in m.rows if row.system.name == "b"]
+    assert {r.engine for r in base.results} == {"explicit"}
+    assert {r.property: r.complete for r in base.results}["small"]
 
 
 def test_named_variants_and_configs(project: Path) -> None:
