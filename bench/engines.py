@@ -4,6 +4,7 @@
     /work/venv/bin/python bench/engines.py --configs all --reps 3
     /work/venv/bin/python bench/engines.py spec/fuse_pre.fv --configs default,two_fuds --engines bmc,kind
     /work/venv/bin/python bench/engines.py tests/fixtures/unbounded_ends.fv --depth 6 --timeout 60
+    .venv/bin/python bench/engines.py spec/fuse_v2.fv --configs all --engines explicit,bmc,auto --totals fuse_v2
 
 Reports the time each engine takes on each spec.  For each spec, configuration
 (``default``: the spec without one; ``all``: the default and every ``config`` block, in
@@ -12,11 +13,14 @@ runs of :func:`fusever.engines.prove` on every property, and per property the ve
 ``complete``, ``bound``, ``step``, ``engine`` and ``reason`` of the last run.  ``counts``
 tallies the properties complete (proved or unreachable for all depths), bounded (only
 within the bound), violated, covered and unknown (a run past ``--timeout`` leaves its
-open properties unknown).  ``cpu_seconds`` includes child processes: ``auto`` runs BMC
+open properties unknown); ``states`` is the explicit search's state count where its
+results say it (null for the other engines).  ``cpu_seconds`` includes child processes: ``auto`` runs BMC
 and the unbounded engines side by side in two processes, so its wall clock can be below
 its CPU time.  The ``summary`` has each engine's total seconds and, per spec
-configuration, each engine's seconds divided by bmc's in the same process: bmc is the
-baseline (the ratios are null when bmc did not run).  ``peak_rss_mb`` is this process's
+configuration, each engine's seconds divided by bmc's in the same process (bmc is the
+baseline; the ratios are null when bmc did not run) and by the fastest engine's
+(``best``).  With ``--totals BASE,...``: ``fusever explore BASE --no-cache`` for each
+base and ``fusever regress``, each timed as a fresh process with ``--jobs``.  ``peak_rss_mb`` is this process's
 peak resident memory (``getrusage``), ``peak_rss_children_mb`` the largest child's.
 No assertions: numbers only.  Bad arguments, a spec that does not load or an unknown
 configuration: a message on stderr and exit 2.
@@ -29,6 +33,7 @@ import json
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +50,7 @@ PROG = "bench/engines.py"
 BASELINE = "bmc"
 COUNTS = ("complete", "bounded", "violated", "covered", "unknown")
 N = TypeVar("N", int, float)
+STATES = re.compile(r"(\d+) states")
 
 
 def _positive(kind: Callable[[str], N]) -> Callable[[str], N]:
@@ -112,6 +118,8 @@ def _row(
         else:
             counts[r.verdict.value] += 1
     median = statistics.median(walls)
+    # the explicit search's states, where a result says them ("... N states, M transitions")
+    counted = [int(m.group(1)) for r in results if (m := STATES.search(r.reason or ""))]
     row: dict[str, object] = {
         "spec": ts.name,
         "config": ts.config or "default",
@@ -121,6 +129,7 @@ def _row(
         "seconds": [round(t, 3) for t in walls],
         "median_cpu_seconds": round(statistics.median(cpus), 3),
         "counts": counts,
+        "states": max(counted) if counted else None,
         "properties": {
             r.property: {
                 "verdict": r.verdict.value,
@@ -137,13 +146,52 @@ def _row(
 
 
 def _summary(by_key: dict[str, dict[str, float]], engine_names: list[str]) -> dict[str, object]:
-    """Totals per engine; per spec configuration (``spec`` or ``spec.config``), the ratios."""
+    """Totals per engine; per spec configuration (``spec`` or ``spec.config``), each
+    engine's seconds over the baseline's and over the fastest engine's (its ``best``)."""
     ratios: dict[str, dict[str, float | None]] = {}
+    best: dict[str, dict[str, object]] = {}
     for key, times in by_key.items():
         base = times.get(BASELINE)
         ratios[key] = {e: round(t / base, 3) if base else None for e, t in times.items()}
+        fastest = min(times, key=times.__getitem__)
+        low = times[fastest]
+        best[key] = {
+            "best": fastest,
+            "vs_best": {e: round(t / low, 3) if low else None for e, t in times.items()},
+        }
     totals = {e: round(sum(t.get(e, 0.0) for t in by_key.values()), 3) for e in engine_names}
-    return {"baseline": BASELINE, "total_seconds": totals, "vs_baseline": ratios}
+    return {"baseline": BASELINE, "total_seconds": totals, "vs_baseline": ratios, "best": best}
+
+
+def _totals(bases: list[str], jobs: int) -> dict[str, object]:
+    """``fusever explore BASE --no-cache`` for each base and ``fusever regress`` (nothing
+    rerun that did not change), each a fresh process with ``--jobs``: wall seconds and
+    exit codes, as a user would see them."""
+    fusever = [sys.executable, "-m", "fusever"]
+    runs: dict[str, list[str]] = {
+        f"explore {b}": [
+            *fusever,
+            "explore",
+            b,
+            "--no-cache",
+            "--jobs",
+            str(jobs),
+            "--format",
+            "json",
+        ]
+        for b in bases
+    }
+    runs["regress"] = [*fusever, "regress", "--jobs", str(jobs)]
+    out: dict[str, object] = {}
+    for name, cmd in runs.items():
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        out[name] = {
+            "command": " ".join(cmd[2:]),
+            "seconds": round(time.perf_counter() - t0, 3),
+            "exit": done.returncode,
+        }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=_positive(int), default=1, help="runs per cell; the median")
     ap.add_argument("--timeout", type=_positive(float), default=300.0, help="seconds per run")
     ap.add_argument("--depth", type=_positive(int), help="default: each spec's own")
+    ap.add_argument(
+        "--totals", default="", metavar="BASE,...",
+        help="also time `fusever explore BASE --no-cache` for each BASE and `fusever regress`",
+    )  # fmt: skip
+    ap.add_argument("--jobs", type=_positive(int), default=2, help="--totals' processes")
     args = ap.parse_args(argv)
     engine_names = _names(args.engines)
     configs = _names(args.configs)
@@ -186,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "results": rows,
         "summary": _summary(medians, engine_names),
+        "totals": _totals(_names(args.totals), args.jobs) if args.totals else None,
         "peak_rss_mb": round(peak, 1),
         "peak_rss_children_mb": round(peak_kids, 1),
     }
