@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 ENGINE = "explicit"
-DEFAULT_STATE_LIMIT = 2_000_000
+DEFAULT_STATE_LIMIT = 4_000_000  # the four_writers of fuse_v1, v2 and wrapsafe: 3,031,951
 
 
 class ExplicitBug(Exception):
@@ -96,6 +96,7 @@ def run(
     *,
     bound: int | None = None,
     restart: bool = True,
+    by_control: bool = True,
 ) -> ExplicitOutcome:
     """Search the reachable states of the job's system breadth-first; one Result per
     property of the job, in spec order.  The job's bound is not a bound here: the
@@ -108,7 +109,9 @@ def run(
     With ``restart``, when goals are settled at a level and the goals left have a
     smaller cone of influence (what only the settled ones read is dead), the search
     starts again without them: their results stand (shortest, replayed), and the rest
-    are decided on the smaller quotient, with the same verdicts and steps."""
+    are decided on the smaller quotient, with the same verdicts and steps.  Without
+    ``by_control``, locations are not reset where their control locations make them
+    dead (:mod:`fusever.deadness`): for tests that compare the two."""
     start = time.monotonic()
     ts, props = job.ts, job.properties
     limit = DEFAULT_STATE_LIMIT if job.state_limit is None else job.state_limit
@@ -116,9 +119,11 @@ def run(
     settled: dict[str, Result] = {}
     left = tuple(props)
     visited = 0
+    deadness = None
     while True:
         try:
-            system = System(ts, left, unordered)
+            system = System(ts, left, unordered, by_control, deadness)
+            deadness = system.deadness
 
             def smaller(rest: tuple[Property, ...], now: System = system) -> bool:
                 return len(now.cone(rest)) + len(now.dead) < now.layout.size

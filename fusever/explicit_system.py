@@ -42,6 +42,7 @@ from fusever.closures import (
     seq,
 )
 from fusever.codegen import Code, Generator, Step, Successors, junction
+from fusever.deadness import Analysis, Dead, after
 from fusever.ghosts import Order, getter, int_groups, layer, layer_step
 from fusever.layout import Layout, S, dec, domain, enc
 from fusever.liveness import (
@@ -153,6 +154,8 @@ class System:
         ts: TransitionSystem,
         props: Sequence[Property],
         unordered: frozenset[int] = frozenset(),
+        by_control: bool = True,
+        deadness: Analysis | None = None,
     ) -> None:
         self.ts = ts
         lay = self.layout = Layout(ts)
@@ -169,6 +172,11 @@ class System:
         self.notes: list[str] = []
         self.timed_out = False  # the initial states' enumeration passed the deadline
         self.order = self._ghost_order(props, unordered, live)
+        # built once per run: the next searches (goals settled, an order broken) reuse it
+        if by_control and deadness is None:
+            deadness = Analysis(lay, plain, envs)
+        self.deadness = deadness if by_control else None
+        self.by_control = self._by_control(props, live, deadness) if deadness else ()
         # per group: its values after a step -> the locations its layering moves, with
         # their new values (the layering is a function of the group's values alone)
         self._memo: dict[int, dict[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
@@ -176,6 +184,12 @@ class System:
             self.notes.insert(
                 0,
                 f"{len(self.dead)} of {lay.size} locations outside the goals' cone of influence: reset",
+            )
+        if self.by_control:
+            n = sum(len(d.slots) for d in self.by_control)
+            self.notes.insert(
+                0,
+                f"{n} of {lay.size} locations reset in the states where their control locations make them dead (written before read)",
             )
         if self.fixed:
             self.notes.insert(
@@ -185,7 +199,24 @@ class System:
         self.goals = self._goals(props)
         self.affected, self.affected_post = self._affected()
         self._init_code = seq(plain.stmts(ts.init, {}, init=True))
-        self._canon_all = self._canon(self.dead, tuple(sorted(self.order.cmax)))
+        self._canon_all = self._canon(
+            self.dead, tuple(sorted(self.order.cmax)), None, self.by_control
+        )
+
+    def _by_control(
+        self, props: Sequence[Property], live: set[int], deadness: Analysis
+    ) -> tuple[Dead, ...]:
+        """The locations dead under a tuple of control locations (:mod:`fusever.deadness`):
+        of those in the cone of influence, not constants, not read by a goal and not
+        held as an ordered ghost."""
+        lay, plain = self.layout, self._plain
+        never: set[int] = set()
+        for p in props:
+            expr_reads(plain, p.expr, {}, never)
+        for name in self.order.group_of:
+            never.update(lay.slots(name))
+        candidates = [j for j in sorted(live) if j not in self.fixed and j not in never]
+        return deadness.dead(candidates)
 
     def _ghost_order(
         self, props: Sequence[Property], unordered: frozenset[int], live: set[int]
@@ -249,9 +280,9 @@ class System:
                 sorted({normal[lay.slot_var[j]] for j in writes if lay.slot_var[j] in normal})
             )
             args = tuple((p.name, dec(p.type, env[p.name])) for p in a.params)
-            insts.append(
-                _Inst(a.name, args, guard, step, self._canon(resets, touched, frozenset(writes)))
-            )
+            conds = after(self.by_control, frozenset(writes))
+            canon = self._canon(resets, touched, frozenset(writes), conds)
+            insts.append(_Inst(a.name, args, guard, step, canon))
             all_writes.append(frozenset(writes))
         return insts, all_writes, successors
 
@@ -338,9 +369,17 @@ class System:
         return live
 
     def _canon(
-        self, resets: tuple[int, ...], groups: tuple[int, ...], writes: frozenset[int] | None = None
+        self,
+        resets: tuple[int, ...],
+        groups: tuple[int, ...],
+        writes: frozenset[int] | None = None,
+        conds: tuple[Dead, ...] = (),
     ) -> Callable[[list[int], S | None], tuple[int, ...]]:
         o = self.order
+        # the locations dead under one control value, and under a tuple of them
+        one = [(d.controls[0], frozenset(t[0] for t in d.tuples), d.slots)
+               for d in conds if len(d.controls) == 1]  # fmt: skip
+        more = [(d.controls, d.tuples, d.slots) for d in conds if len(d.controls) > 1]
         order = [
             (o.cmax[g], o.slots[g], o.near[g],
              tuple(tuple(o.slots[g][k] for k in ks) for ks in o.near[g]),
@@ -352,6 +391,14 @@ class System:
         def canon(m: list[int], pre: S | None) -> tuple[int, ...]:
             for j in resets:
                 m[j] = 0
+            for c, vals, js in one:
+                if m[c] in vals:
+                    for j in js:
+                        m[j] = 0
+            for cs, tuples, js in more:
+                if tuple([m[c] for c in cs]) in tuples:
+                    for j in js:
+                        m[j] = 0
             for c, slots, near, nslots, written, get, cache in order:
                 key = get(m)
                 moves = cache.get(key)

@@ -135,7 +135,9 @@ def test_through_engines_prove() -> None:
 
 def test_the_incremental_order_normalisation_is_the_full_one() -> None:
     """Along a breadth-first walk of fuse_v2 (three_writers), every post-state normalised
-    from its canonical pre-state equals the full normalisation: so the reduced search is
+    from its canonical pre-state equals the full normalisation (the locations dead by
+    the cone of influence and by their control locations reset, every ghost group
+    layered): so the reduced search is
     a function of the state alone (canonical), whichever path reached it.  This is also
     the claim the per-group memo of the layering rests on (a group's layering is a
     function of its values alone), so the walk must take most steps from the memo."""
@@ -154,6 +156,10 @@ def test_the_incremental_order_normalisation_is_the_full_one() -> None:
             full = list(m)
             for j in system.dead:
                 full[j] = 0
+            for d in system.by_control:  # in their order: each after those resetting its controls
+                if tuple(full[c] for c in d.controls) in d.tuples:
+                    for j in d.slots:
+                        full[j] = 0
             for grp in o.slots:
                 ghosts.layer(full, o.cmax[grp], o.slots[grp], o.near[grp])
             t = inst.canon(list(m), s)

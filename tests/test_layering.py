@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ghosts", "layout"),
     ("closures",),
     ("liveness", "codegen"),
+    ("deadness",),
     ("explicit_system",),
     ("encode", "explain", "explicit"),
     ("ranking", "decode"),
