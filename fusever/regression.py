@@ -47,9 +47,10 @@ __all__ = [
 ]
 
 # regress with the explicit engine: past this many states a configuration goes to BMC
-# (where it does not apply at all, to k-induction)
-# (the largest shipped one that is exhausted, w4, has 565,265)
-RECORD_STATE_LIMIT = 1_000_000
+# (where it does not apply at all, to k-induction).  The largest shipped ones that are
+# exhausted: the four_writers of fuse_v1, fuse_v2 and fuse_wrapsafe, 3,031,951 states
+# (one search; about 90 s and 2.9 GB each)
+RECORD_STATE_LIMIT = 4_000_000
 # the re-check of one configuration's certificates, when `regress --timeout` is not given:
 # a stored certificate is bounded by its configuration's depth, but a forged or corrupt
 # one must still not hold CI for ever (fuse_v2's take a few seconds)
@@ -182,9 +183,9 @@ def record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
     runs-end route gives complete verdicts where a ranking function bounds the runs
     (BMC to that bound; the ranking re-checked in one step, the bounded part by a fresh
     solver without the reduction).  Where it runs out of states (many concurrent
-    writers), BMC to the configuration's depth: on fuse_v2's four_writers, BMC to its
-    ranking bound (34 steps) took 444 s and the re-check had not finished 4 minutes
-    later, against 100 s for BMC to the depth (16)."""
+    writers), BMC to the configuration's depth (on fuse_v2's four_writers, before the
+    explicit search exhausted it, BMC to its ranking bound of 34 steps took 444 s and
+    the re-check had not finished 4 minutes later)."""
     from fusever.engines import refused
 
     out = jobs.prove_certified(ts, options)
