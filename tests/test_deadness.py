@@ -260,7 +260,11 @@ def _thread_action(draw: st.DrawFn, k: int) -> Action:
     for _ in range(draw(st.integers(1, 3))):
         target = draw(st.sampled_from(["reg", "c", "out", "kind"]))
         if target == "kind":
-            flag = B.lt(draw(_value()), B.n(2, U2)) if draw(st.booleans()) else B.n(draw(st.booleans()), BOOL)
+            flag = (
+                B.lt(draw(_value()), B.n(2, U2))
+                if draw(st.booleans())
+                else B.n(draw(st.booleans()), BOOL)
+            )
             st_: Stmt = B.assign("kind", flag, X)
         elif target == "reg":
             st_ = B.assign("reg", draw(_value()), X)
@@ -286,17 +290,19 @@ def _threads(draw: st.DrawFn) -> TransitionSystem:
     if reads_reg:
         goal = B.or_(goal, B.eq(B.v("reg", U2, B.n(0, T)), B.n(1, U2)))
     kind = draw(st.sampled_from([B.invariant, B.cover]))
+    variables = [B.var("pc", PC, T), B.var("reg", U2, T), B.var("kind", BOOL, T)]
+    init: list[Stmt] = []
+    for t in (0, 1):
+        i = B.n(t, T)
+        init += [B.assign("pc", B.n("p", PC), i), B.assign("reg", B.n(0, U2), i)]
+        init.append(B.assign("kind", B.n(False, BOOL), i))
+    init += [B.assign("c", B.n(0, U2)), B.assign("out", B.n(0, U2))]
     return B.system(
         "threads",
         sorts=[T],
         enums=[PC],
-        vars=[B.var("pc", PC, T), B.var("reg", U2, T), B.var("kind", BOOL, T),
-              B.var("c", U2), B.var("out", U2)],  # fmt: skip
-        init=[B.assign("pc", B.n("p", PC), B.n(0, T)), B.assign("pc", B.n("p", PC), B.n(1, T)),
-              B.assign("reg", B.n(0, U2), B.n(0, T)), B.assign("reg", B.n(0, U2), B.n(1, T)),
-              B.assign("kind", B.n(False, BOOL), B.n(0, T)),
-              B.assign("kind", B.n(False, BOOL), B.n(1, T)),
-              B.assign("c", B.n(0, U2)), B.assign("out", B.n(0, U2))],  # fmt: skip
+        vars=[*variables, B.var("c", U2), B.var("out", U2)],
+        init=init,
         actions=actions,
         properties=[kind("goal", goal)],
         depth=12,
