@@ -40,16 +40,21 @@ from fusever.load import load_specs
 from fusever.provenance import engine_fingerprint
 from fusever.ts import (
     BOOL,
+    Assign,
+    Assume,
     Binary,
     BinOp,
     Cast,
     Expr,
+    ForAll,
+    If,
     Ite,
     Lit,
     Local,
     Property,
     PropKind,
     Quant,
+    Stmt,
     TransitionSystem,
     Unary,
     UnOp,
@@ -182,13 +187,97 @@ def unmerged_form(
 
 
 def _differ(merged: TransitionSystem, unmerged: TransitionSystem) -> bool:
-    """Whether the merge changes the system at all (a switch that no guard or
-    statement of this configuration reads changes a constant and nothing else)."""
+    """Whether the merge changes the system at all: a switch that no guard or
+    statement of this configuration reads changes a constant and nothing else, and
+    one that only ever meets a constant that decides the connective it is in (a
+    definition ``SERIAL && !UNSERIAL`` where SERIAL is false) changes nothing either:
+    both forms are compared with their boolean literals folded (:func:`folded`)."""
 
     def shape(ts: TransitionSystem) -> str:
-        return repr((ts.vars, ts.init, ts.actions, ts.properties, ts.observables))
+        actions = tuple(
+            replace(a, guard=folded(a.guard), body=folded_stmts(a.body)) for a in ts.actions
+        )
+        properties = tuple(replace(p, expr=folded(p.expr)) for p in ts.properties)
+        return repr((ts.vars, folded_stmts(ts.init), actions, properties, ts.observables))
 
     return shape(merged) != shape(unmerged)
+
+
+def folded(e: Expr) -> Expr:
+    """``e`` with its boolean literals folded into the connectives, negations and
+    conditionals they decide (``false && x`` is ``false``, ``!true`` is ``false``,
+    ``true ? x : y`` is ``x``); expressions have no effects, so the value is the same
+    in every state (tests/test_merges.py checks it on random expressions)."""
+    match e:
+        case Lit() | Local():
+            return e
+        case Var(args=args):
+            return replace(e, args=tuple(folded(a) for a in args))
+        case Unary(op=op, arg=a):
+            fa = folded(a)
+            if op is UnOp.NOT and isinstance(fa, Lit):
+                return Lit(not fa.value, BOOL)
+            return replace(e, arg=fa)
+        case Cast(arg=a):
+            return replace(e, arg=folded(a))
+        case Binary(op=op, lhs=lhs, rhs=rhs) if op in _CONNECTIVES:
+            return _connective(op, folded(lhs), folded(rhs), e)
+        case Binary(lhs=lhs, rhs=rhs):
+            return replace(e, lhs=folded(lhs), rhs=folded(rhs))
+        case Ite(cond=c, then=t, else_=f):
+            fc = folded(c)
+            if isinstance(fc, Lit):
+                return folded(t if fc.value else f)
+            return replace(e, cond=fc, then=folded(t), else_=folded(f))
+        case Quant(body=b):
+            return replace(e, body=folded(b))
+        case _:
+            assert_never(e)
+
+
+_CONNECTIVES = (BinOp.AND, BinOp.OR, BinOp.IMPLIES)
+
+
+def _connective(op: BinOp, a: Expr, b: Expr, e: Binary) -> Expr:
+    if op is BinOp.IMPLIES:
+        if isinstance(a, Lit):
+            return b if a.value else Lit(True, BOOL)
+        if isinstance(b, Lit) and b.value:
+            return Lit(True, BOOL)
+        return replace(e, lhs=a, rhs=b)
+    unit = op is BinOp.AND  # true for &&, false for ||: the value that leaves the other
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, Lit):
+            return y if bool(x.value) == unit else Lit(not unit, BOOL)
+    return replace(e, lhs=a, rhs=b)
+
+
+def folded_stmts(body: Sequence[Stmt]) -> tuple[Stmt, ...]:
+    """``body`` with its expressions :func:`folded`, and each ``if`` whose condition
+    folds to a literal replaced by the branch it takes."""
+    out: list[Stmt] = []
+    for st in body:
+        match st:
+            case Assign(args=args, value=value):
+                out.append(replace(
+                    st, args=tuple(folded(a) for a in args),
+                    value=None if value is None else folded(value),
+                ))  # fmt: skip
+            case If(cond=c, then=t, else_=f):
+                fc = folded(c)
+                if isinstance(fc, Lit):
+                    out += folded_stmts(t if fc.value else f)
+                else:
+                    out.append(replace(st, cond=fc, then=folded_stmts(t), else_=folded_stmts(f)))
+            case ForAll(where=w, body=b):
+                out.append(
+                    replace(st, where=None if w is None else folded(w), body=folded_stmts(b))
+                )
+            case Assume(cond=c):
+                out.append(replace(st, cond=folded(c)))
+            case _:
+                assert_never(st)
+    return tuple(out)
 
 
 def _changes(

@@ -3,14 +3,19 @@ regress's rule that a "holds" never rests on a merge that does not agree)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import test_codegen_ops as ops
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from fusever import cli, merges, regress, regress_merges
+from fusever import cli, interpret, merges, regress, regress_merges
+from fusever.layout import Layout, domain
 from fusever.load import load_specs
-from fusever.ts import PropKind
+from fusever.ts import PropKind, walk
 from fusever.verdict import Options, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,3 +239,44 @@ def test_a_merge_recorded_by_bmc_is_checked_again_explicit_first(
     assert cli.main(["regress", "--record", "--merges-only", "--recheck-merges"]) == cli.EXIT_OK
     (again,) = regress_merges.read_merges(Path("proofs"))["merge_counter"].merges
     assert (again.verdict, again.engine, again.complete) == ("agree", "explicit", True)
+
+
+# ---- a merge whose switch meets only constants changes nothing --------------------
+
+
+def test_a_switch_that_only_meets_a_deciding_constant_is_no_change() -> None:
+    """fuse_v2's serial_write sets UNSERIAL, read only as ``SERIAL && !UNSERIAL``
+    (and the like): where SERIAL is false (four_writers) the two forms differ in a
+    literal and in nothing else, so no verdict rests on the merge; where SERIAL is
+    true (the default) the unmerged form has other steps."""
+    path = ROOT / "spec" / "fuse_v2.fv"
+    for config, differs in (("four_writers", False), ("three_writers", False), (None, True)):
+        (merged,) = load_specs([path], config=config)
+        unmerged = merges.unmerged_form(path, config, "serial_write")
+        assert merges._differ(merged, unmerged) is differs, config
+        assert repr(merged.actions) != repr(unmerged.actions)  # not equal before folding
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=ops.expressions(), seed=st.integers(0, 2**32 - 1))
+def test_folding_keeps_every_value(tmp_path_factory: object, text: str, seed: int) -> None:
+    """merges.folded on random expressions (tests/test_codegen_ops.py's, with boolean
+    literals among their leaves): the same value as the expression in random states."""
+    folder = Path(tmp_path_factory.mktemp("fold"))  # type: ignore[attr-defined]
+    spec_file = folder / "fold.fv"
+    spec_file.write_text(ops.SPEC.format(expr=f"({text}) && (true || {text}) && !(false && p)"))
+    (ts,) = load_specs([spec_file])
+    lay = Layout(ts)
+    rng = random.Random(seed)
+    for e in walk(ts.properties[0].expr):
+        if e.type is None:
+            continue
+        f = merges.folded(e)
+        for _ in range(5):
+            state = [
+                rng.randrange(n) if (n := domain(lay.types[lay.slot_var[j]])) is not None
+                else rng.randint(-400, 400)
+                for j in range(lay.size)
+            ]  # fmt: skip
+            decoded = lay.decode(state)
+            assert interpret.evaluate(f, decoded, {}) == interpret.evaluate(e, decoded, {}), str(e)
