@@ -91,12 +91,21 @@ def _parser() -> Lark:
     )
 
 
+@functools.cache
+def _lexer() -> Lark:
+    """The grammar's lexer alone, built once per process: ``Lark.lex`` on the parser
+    builds a new one on every call (a tenth of a second: lark checks its terminals
+    for collisions), and ``load`` reads the header of every spec beside a variant."""
+    return Lark(_grammar_text(), parser=None, lexer="basic")
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
 def header(text: str) -> str | None:
     """The spec name a file's header declares (``spec NAME`` or ``variant NAME of``),
     read by the grammar's own lexer from the first two tokens, without parsing the
     rest; None when the file does not start with a header."""
     try:
-        first = list(itertools.islice(_parser().lex(text), 2))
+        first = list(itertools.islice(_lexer().lex(text), 2))
     except UnexpectedInput:
         return None
     if len(first) == 2 and first[0].type in ("SPEC", "VARIANT") and first[1].type == "NAME":
