@@ -34,6 +34,10 @@ and is reported as ``unknown``, never as a failure.
   instead by the ranking function: every step from any state lowers it, and its
   range from the initial states bounds the runs by ``longest`` (one query per action
   instance, no unrolling).
+  With ``narrowed`` (a width, :mod:`fusever.narrow`): the spec's one free wide start
+  was decided at that width.  Re-checked: the narrowing's one-step obligations (an
+  offset bisimulation for runs of ``longest`` steps) by fresh queries, then "none
+  violates it" on the narrow system.
 - An **invariant** certificate (``engine="chc"``) holds the invariant as an SMT-LIB
   term over the step-0 location names (``write_seq[0]@0``) and as spec text.
   Re-checked: initiation (``init => Inv``), consecution (``Inv /\\ T => Inv'``, over one
@@ -53,7 +57,7 @@ from typing import Any
 
 import z3
 
-from fusever import ranking, solvers
+from fusever import narrow, ranking, solvers
 from fusever.encode import EncodeOptions, Encoding, ghost_bv_applicable
 from fusever.ranking import ranges
 from fusever.solvers import stop_if_interrupted
@@ -120,6 +124,8 @@ class Certificate:
     # kind with longest: the ranking function that bounds the runs (fusever.ranking's
     # text), re-checked in one step instead of unrolling to longest + 1
     ranking: str | None = None
+    # kind with longest: the free wide start was decided at this width (fusever.narrow)
+    narrowed: int | None = None
 
 
 def as_dict(cert: Certificate) -> dict[str, object]:
@@ -133,6 +139,8 @@ def as_dict(cert: Certificate) -> dict[str, object]:
         out["longest"] = cert.longest
     if cert.ranking is not None:
         out["ranking"] = cert.ranking
+    if cert.narrowed is not None:
+        out["narrowed"] = cert.narrowed
     if cert.invariant is not None:
         out["invariant"] = cert.invariant
     if cert.smtlib is not None:
@@ -184,6 +192,7 @@ def from_dict(data: dict[str, object]) -> Certificate:
         smtlib=text("smtlib"),
         longest=longest,
         ranking=text("ranking"),
+        narrowed=number("narrowed"),
     )
 
 
@@ -273,15 +282,16 @@ def recheck_statuses(
     is longer than ``longest``), not that none within it violates the property: that
     half is a bounded model check, which ``fusever regress`` keeps, as it keeps every
     BMC verdict, while the system and the code that decided it are unchanged
-    (:mod:`fusever.provenance`).  Every other certificate is re-checked whole."""
+    (:mod:`fusever.provenance`); so is a narrowing's check, which asks the same
+    queries of the same system.  Every other certificate is re-checked whole."""
     out: dict[int, Recheck] = {}
-    groups: dict[tuple[int, str | None], list[int]] = {}
+    groups: dict[tuple[int, str | None, int | None], list[int]] = {}
     for i, cert in enumerate(certs):
         if cert.engine == "kind" and cert.longest is not None and cert.k is None:
-            groups.setdefault((cert.longest, cert.ranking), []).append(i)
+            groups.setdefault((cert.longest, cert.ranking, cert.narrowed), []).append(i)
         else:
             out[i] = _decide(_recheck_one, ts, cert, deadline)
-    for (longest, measure), members in groups.items():
+    for (longest, measure, width), members in groups.items():
         props = [_named(ts, certs[i]) for i in members]
         if any(p is None for p in props) or longest < 0:
             out.update((i, Recheck.FAILED) for i in members)
@@ -290,17 +300,35 @@ def recheck_statuses(
             ends = _decide(_runs_end, ts, longest, deadline)
         else:
             ends = _decide(_ranked_end, ts, measure, longest, deadline)
+        system = ts
+        if ends is Recheck.PASSED and width is not None and bounded:
+            # the narrowing is kept with the bounded half: a function of the system
+            # and of kind's code, as BMC's verdicts are (fusever.provenance)
+            ends, system = _narrowing(ts, longest, width, deadline)
         if ends is not Recheck.PASSED or not bounded:
             out.update((i, ends) for i in members)
             continue
-        known = [p for p in props if p is not None]
-        together = _decide(_none_violated, ts, known, longest, deadline)
+        known = [p for p in (_named(system, certs[i]) for i in members) if p is not None]
+        together = _decide(_none_violated, system, known, longest, deadline)
         if together is not Recheck.FAILED:
             out.update((i, together) for i in members)
         else:
             for i, p in zip(members, known, strict=True):
-                out[i] = _decide(_none_violated, ts, [p], longest, deadline)
+                out[i] = _decide(_none_violated, system, [p], longest, deadline)
     return tuple(out[i] for i in range(len(certs)))
+
+
+def _narrowing(
+    ts: TransitionSystem, longest: int, width: int, deadline: float | None
+) -> tuple[Recheck, TransitionSystem]:
+    """The narrowing to ``width`` re-checked (:func:`fusever.narrow.check`), and the
+    system the bounded half is then asked of: the narrow one."""
+    found = narrow.check(ts, longest, width, deadline)
+    if found is None:
+        return Recheck.UNDECIDED, ts
+    if found is False:
+        return Recheck.FAILED, ts
+    return Recheck.PASSED, found.system
 
 
 def _named(ts: TransitionSystem, cert: Certificate) -> Property | None:

@@ -49,7 +49,18 @@ from fusever.ts import (
     keys,
 )
 
-__all__ = ["Found", "Ranking", "Term", "check", "find", "parse", "ranges", "terms"]
+__all__ = [
+    "Found",
+    "Instance",
+    "Ranking",
+    "Term",
+    "check",
+    "find",
+    "one_step",
+    "parse",
+    "ranges",
+    "terms",
+]
 
 Z = Any  # z3 terms carry no types mypy can use
 
@@ -201,28 +212,29 @@ class Unsplit(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Instance:
+class Instance:
     """One action instance's step from any state: when it may be taken, and what it
-    writes to control locations (a term over step 0 per location it may change)."""
+    writes (a term over step 0 per location it may change)."""
 
     guard: tuple[Z, ...]
     writes: tuple[tuple[Slot, Z], ...]
 
 
-def _split(enc: Encoding, terms_: Sequence[Term]) -> tuple[list[Z], list[_Instance]]:
-    """One step from any state, per action instance: the constraints every instance
-    shares (every location and chosen value in its type's range) and each enabled
-    instance's guard and control writes, read off :meth:`Encoding.step` (one-hot
-    selectors: ``Implies(sel_i, guard_i)``, ``Not(sel_i)`` for a disabled one, and
-    ``post == If(sel_a, t_a, If(sel_b, t_b, ... pre))`` per location).  Dropping the
-    writes to other locations only adds steps, so a measure they all lower is lowered
-    by the real ones too."""
+def one_step(
+    enc: Encoding, control: set[str] | None = None
+) -> tuple[list[Z], list[Instance | None]]:
+    """One step from any state, per action instance of ``enc.instances`` (None where
+    the guard is false whatever the state): the constraints every instance shares
+    (every location and chosen value in its type's range) and each instance's guard
+    and writes to the locations of ``control`` (None: every location), read off
+    :meth:`Encoding.step` (one-hot selectors: ``Implies(sel_i, guard_i)``,
+    ``Not(sel_i)`` for a disabled one, and ``post == If(sel_a, t_a, If(sel_b, t_b,
+    ... pre))`` per location)."""
     n = len(enc.instances)
     step = enc.step(0)
     sel = {enc.selected(0, i).get_id(): i for i in range(n + 1)}
     pre, post = enc.state(0), enc.state(1)
     post_slot = {post[slot].get_id(): slot for slot in enc.slots}
-    control = {t.var for t in terms_}
     shared: list[Z] = list(ranges(enc, 0))
     guards: list[list[Z]] = [[] for _ in range(n)]
     disabled: set[int] = set()
@@ -230,7 +242,7 @@ def _split(enc: Encoding, terms_: Sequence[Term]) -> tuple[list[Z], list[_Instan
     for c in step:
         if z3.is_eq(c) and c.arg(0).get_id() in post_slot:
             slot = post_slot[c.arg(0).get_id()]
-            if slot[0] in control:
+            if control is None or slot[0] in control:
                 _chain(c.arg(1), pre[slot], sel, slot, writes)
         elif z3.is_implies(c) and c.arg(0).get_id() in sel:
             guards[sel[c.arg(0).get_id()]].append(c.arg(1))
@@ -240,9 +252,18 @@ def _split(enc: Encoding, terms_: Sequence[Term]) -> tuple[list[Z], list[_Instan
             shared.append(c)  # a chosen value's range
         # the rest ties the selectors together (exactly one): fixed per instance here
     out = [
-        _Instance(tuple(guards[i]), tuple(writes[i].items())) for i in range(n) if i not in disabled
+        None if i in disabled else Instance(tuple(guards[i]), tuple(writes[i].items()))
+        for i in range(n)
     ]
     return shared, out
+
+
+def _split(enc: Encoding, terms_: Sequence[Term]) -> tuple[list[Z], list[Instance]]:
+    """:func:`one_step`'s enabled instances and their writes to control locations.
+    Dropping the writes to other locations only adds steps, so a measure they all
+    lower is lowered by the real ones too."""
+    shared, steps = one_step(enc, {t.var for t in terms_})
+    return shared, [x for x in steps if x is not None]
 
 
 def _chain(e: Z, pre: Z, sel: dict[int, int], slot: Slot, writes: list[dict[Slot, Z]]) -> None:
@@ -278,7 +299,7 @@ def _weigher(enc: Encoding, weights: dict[Term, int], width: int) -> dict[str, l
     return out
 
 
-def _change(enc: Encoding, inst: _Instance, weigher: dict[str, list[tuple[Z, Z]]], width: int) -> Z:
+def _change(enc: Encoding, inst: Instance, weigher: dict[str, list[tuple[Z, Z]]], width: int) -> Z:
     """How much the instance's step changes the measure (post minus pre)."""
     zero = z3.BitVecVal(0, width, enc.ctx)
 
@@ -303,7 +324,7 @@ class _Verdict:
     instance with a step that does not (all of them, or the first with ``first``);
     ``unknown`` the solver's reason when it did not say."""
 
-    failing: tuple[tuple[Any, _Instance], ...] = ()
+    failing: tuple[tuple[Any, Instance], ...] = ()
     unknown: str | None = None
 
     @property
@@ -314,7 +335,7 @@ class _Verdict:
 def _not_lowered(
     enc: Encoding,
     shared: Sequence[Z],
-    steps: Sequence[_Instance],
+    steps: Sequence[Instance],
     weights: dict[Term, int],
     width: int,
     deadline: float | None,
@@ -324,7 +345,7 @@ def _not_lowered(
     guard, that does not lower the measure."""
     weigher = _weigher(enc, weights, width)
     zero = z3.BitVecVal(0, width, enc.ctx)
-    failing: list[tuple[Any, _Instance]] = []
+    failing: list[tuple[Any, Instance]] = []
     for inst in steps:
         change = _change(enc, inst, weigher, width)
         if z3.is_true(z3.simplify(change < zero)):
@@ -467,7 +488,7 @@ class _Weights:
         return self.plain.model() if status == z3.sat else None
 
 
-def _delta(enc: Encoding, m: Any, inst: _Instance, all_terms: Sequence[Term]) -> list[int]:
+def _delta(enc: Encoding, m: Any, inst: Instance, all_terms: Sequence[Term]) -> list[int]:
     """Each term's count before the step in model ``m`` minus after it."""
     delta = [0] * len(all_terms)
     pre = enc.state(0)

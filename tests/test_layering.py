@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("explicit_system",),
     ("encode", "explain", "explicit"),
     ("ranking", "decode"),
+    ("narrow",),
     ("bmc", "certificate"),
     ("kind", "chc"),
     ("engines",),
@@ -59,7 +60,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 ONLY_IN = {
-    "z3": {"solvers", "por", "terms", "encode", "decode", "ranking", "bmc", "certificate", "kind"}
+    "z3": {"solvers", "por", "terms", "encode", "decode", "ranking", "narrow", "bmc"}
+    | {"certificate", "kind"}
     | {"chc", "engines"},
     "lark": {"parse", "parse_build"},
     "rich": {"report"},

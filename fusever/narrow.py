@@ -1,0 +1,561 @@
+"""A free wide counter, decided at a narrow width: an offset bisimulation, checked.
+
+A configuration like ``w64_free`` starts one 64-bit counter anywhere (``write_seq :=
+any``) so that a bounded trace can reach its wrap.  The SMT engines then reason about
+64-bit carries across a whole unrolling; on fuse_wrapsafe, whose wrap-safe comparison
+``signed(a - b) < 0`` holds, that takes most of an hour.  Yet a run that ends within
+``N`` steps only ever holds values of two kinds in its wide locations: the start ``X``
+plus a small offset (the counter and the copies taken of it), or a small constant (what
+init and resets store).  Whether a comparison of two such values holds depends only
+on where ``X`` lies relative to the wraps (near 0, near the half-way point ``2^(W-1)``,
+in the lower or upper half, and how near), and a narrow counter can lie in the same
+place: the same system with every ``W``-bit type made ``V`` bits wide, ``V`` the
+smallest with ``2^(V-1) > 4N + 4``, takes the same steps with the same goal values.
+
+That is a claim, and :func:`check` has the solver prove it, in one step, over every
+state (reachable or not).  The relation between a wide state ``s`` and a narrow ``s'``:
+
+- ``C(X, X')``: the starts lie alike (``X`` within ``m = 2N + 1`` of 0 exactly when
+  ``X'`` is, and then at the same signed distance; the same near half-way; the same
+  half);
+- ``R_b``: every non-wide location equal, and every wide location either
+  ``X``-based (``s - X == s' - X'``, the offset at most ``b``) or a constant (``s ==
+  s'``, at most ``b``).
+
+The obligations, each an unsat query to a fresh plain Z3 solver:
+
+1. **Starts**: for every ``X`` the narrow start ``f(X)`` is related (``C(X, f(X))``),
+   and for every ``X'`` the wide ``g(X')``; from every wide initial state the narrow one
+   with the start ``f(X)`` is initial and ``R_0``-related, and conversely with ``g``.
+2. **Steps**: under ``C`` and ``R_b`` with ``b <= N``, each action instance is enabled
+   in both states or in neither, and every property and cover goal has the same value;
+   for ``b < N``, an instance's successors are ``R_(b+1)``-related and every two-state
+   property agrees on the step.
+
+With a ranking function proving that no wide run is longer than ``N`` steps
+(:mod:`fusever.ranking`), induction on the run gives: every wide run of ``n <= N`` steps
+has a narrow run of the same actions, related at every step, and conversely.  So every
+property and cover goal gets the same verdict, at the same step, in both systems, and
+:mod:`fusever.kind` decides the narrow one (bit-blasting 8 bits rather than 64).  Its
+violations and witnesses are searched again in the wide system by BMC to their step
+(a different answer there is an internal error); its proofs carry the narrowing in their
+certificate, which re-checks it (:mod:`fusever.certificate`).  A spec whose wide values
+do anything else (multiply, cast to an integer, start two counters anywhere) fails an
+obligation, and the engines take the wide system as before.  Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import z3
+
+from fusever import interpret, solvers
+from fusever.encode import EncodeOptions, Encoding, Slot
+from fusever.ranking import Instance, one_step
+from fusever.ts import BitVecType, IntType, Lit, State, Step, Trace, TransitionSystem
+
+__all__ = [
+    "MIN_WIDE",
+    "Narrowing",
+    "NarrowingBug",
+    "check",
+    "narrow_width",
+    "narrowed",
+    "plan",
+    "wide_free",
+]
+
+Z = Any  # z3 terms carry no types mypy can use
+
+MIN_WIDE = 16  # a free start of fewer bits is small enough to leave alone
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """``ts``'s ``wide``-bit types made ``width`` bits: checked to take the same steps
+    with the same goal values on every run of at most ``bound`` steps."""
+
+    wide: int
+    width: int
+    bound: int
+    free: str  # the free start's location, for people: ``write_seq[0]``
+    system: TransitionSystem  # the narrow system
+    slot: Slot = ("", ())  # the free start's location
+
+    def text(self) -> str:
+        return f"{self.free} narrowed from {self.wide} to {self.width} bits"
+
+
+class NarrowingBug(Exception):
+    """The narrow and the wide system disagree on a step: a bug in fusever (exit 4)."""
+
+
+class _Undecided(Exception):
+    """A query ran out of time or came back unknown."""
+
+
+# ---- the narrow system ---------------------------------------------------------------
+
+
+def narrow_width(bound: int) -> int:
+    """The smallest width ``V`` whose wraps are far enough apart for runs of ``bound``
+    steps: ``2^(V-1) > 4 * bound + 4`` (the two margins of ``2 * bound + 1`` around 0 and
+    around half-way, and a value between them on either side)."""
+    v = 2
+    while (1 << (v - 1)) <= 4 * bound + 4:
+        v += 1
+    return v
+
+
+def narrowed(ts: TransitionSystem, wide: int, width: int) -> TransitionSystem:
+    """``ts`` with every ``wide``-bit type ``width`` bits wide (literals cut to it)."""
+
+    def go(x: Any) -> Any:
+        if isinstance(x, BitVecType):
+            return BitVecType(width, x.signed) if x.width == wide else x
+        if isinstance(x, Lit) and isinstance(x.type, BitVecType) and x.type.width == wide:
+            t = BitVecType(width, x.type.signed)
+            assert isinstance(x.value, int)
+            v = x.value % (1 << width)
+            if t.signed and v >= 1 << (width - 1):
+                v -= 1 << width
+            return Lit(v, t, x.span)
+        if isinstance(x, tuple):
+            return tuple(go(y) for y in x)
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return dataclasses.replace(
+                x, **{f.name: go(getattr(x, f.name)) for f in dataclasses.fields(x) if f.init}
+            )
+        return x
+
+    out = go(ts)
+    assert isinstance(out, TransitionSystem)
+    return out
+
+
+def _options(ts: TransitionSystem) -> EncodeOptions:
+    """Exact for every state: ghost ints as Z3 integers (no overflow to relate)."""
+    ints = any(isinstance(v.type, IntType) for v in ts.vars)
+    return EncodeOptions(ghost="int" if ints else "bv", por="off", selector="onehot")
+
+
+def _wide_slots(enc: Encoding, wide: int) -> list[Slot]:
+    return [
+        s
+        for s in enc.slots
+        if isinstance(t := enc.vars[s[0]].type, BitVecType) and t.width == wide and s[1] is not None
+    ]
+
+
+def wide_free(ts: TransitionSystem) -> tuple[int, Slot] | None:
+    """The width and location of ``ts``'s one free wide start: the only location of a
+    bit-vector type of at least :data:`MIN_WIDE` bits whose initial value init leaves
+    free.  None when there is none, or more than one such location (two counters
+    starting anywhere: their distance matters too), or more than one width."""
+    widths = {
+        v.type.width for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
+    }
+    if len(widths) != 1:
+        return None
+    (wide,) = widths
+    enc = Encoding(ts, _options(ts))
+    st = enc.state(0)
+    init = enc.init_terms()
+    free = [s for s in _wide_slots(enc, wide) if init[s].eq(st[s])]
+    return (wide, free[0]) if len(free) == 1 else None
+
+
+def _name(slot: Slot) -> str:
+    name, key = slot
+    return name + ("[" + ", ".join(str(k) for k in key) + "]" if key else "")
+
+
+# ---- the check ---------------------------------------------------------------------
+
+
+class _Pair:
+    """The wide and the narrow encoding in one Z3 context (the wide one's): the narrow
+    terms are translated into it.  A location of the same name and sort is the same
+    constant in both (every non-wide location, the chosen values): that is ``R_b``'s
+    equality on them.  Wide locations differ in width, so they stay apart."""
+
+    def __init__(self, ts: TransitionSystem, wide: int, width: int) -> None:
+        self.narrow_ts = narrowed(ts, wide, width)
+        self.w = Encoding(ts, _options(ts))
+        self.n = Encoding(self.narrow_ts, _options(self.narrow_ts))
+        self.ctx = self.w.ctx
+        self.wide, self.width = wide, width
+        self.slots = _wide_slots(self.w, wide)
+        self.x = z3.BitVec("narrow#X", wide, self.ctx)
+        self.xn = z3.BitVec("narrow#Xn", width, self.ctx)
+        self.b = z3.BitVec("narrow#band", width, self.ctx)
+        if [s for s in self.n.slots] != list(self.w.slots):
+            raise AssertionError("the narrow system's locations differ")
+
+    def tr(self, t: Z) -> Z:
+        return t.translate(self.ctx)
+
+    def ext(self, t: Z) -> Z:
+        return z3.ZeroExt(self.wide - self.width, t)
+
+    def related(self, sw: Z, sn: Z, band: Z) -> tuple[Z, Z]:
+        """(``X``-based, constant): the two ways a wide and a narrow value relate."""
+        based = z3.And(sw - self.x == self.ext(sn - self.xn), z3.ULE(sn - self.xn, band))
+        const = z3.And(sw == self.ext(sn), z3.ULE(sn, band))
+        return based, const
+
+    def lie_alike(self, x: Z, xn: Z, m: int) -> Z:
+        """``C(X, X')``: the starts lie alike relative to the wraps."""
+        W, V = self.wide, self.width
+        half, halfn = (
+            z3.BitVecVal(1 << (W - 1), W, self.ctx),
+            z3.BitVecVal(1 << (V - 1), V, self.ctx),
+        )
+
+        def near(v: Z, width: int) -> Z:
+            return z3.And(
+                v >= z3.BitVecVal(-m, width, self.ctx), v <= z3.BitVecVal(m, width, self.ctx)
+            )
+
+        return z3.And(
+            near(x, W) == near(xn, V),
+            z3.Implies(near(x, W), x == z3.SignExt(W - V, xn)),
+            near(x - half, W) == near(xn - halfn, V),
+            z3.Implies(near(x - half, W), x - half == z3.SignExt(W - V, xn - halfn)),
+            z3.ULT(x, half) == z3.ULT(xn, halfn),
+        )
+
+    def f(self, x: Z, m: int) -> Z:
+        """A narrow start lying as ``x`` does."""
+        W, V = self.wide, self.width
+        half = z3.BitVecVal(1 << (W - 1), W, self.ctx)
+        halfn = z3.BitVecVal(1 << (V - 1), V, self.ctx)
+        lo, hi = z3.BitVecVal(-m, W, self.ctx), z3.BitVecVal(m, W, self.ctx)
+        cut = functools.partial(z3.Extract, V - 1, 0)
+        return z3.If(
+            z3.And(x >= lo, x <= hi),
+            cut(x),
+            z3.If(
+                z3.And(x - half >= lo, x - half <= hi),
+                halfn + cut(x - half),
+                z3.If(
+                    z3.ULT(x, half),
+                    z3.BitVecVal(1 << (V - 2), V, self.ctx),
+                    z3.BitVecVal(3 << (V - 2), V, self.ctx),
+                ),
+            ),
+        )
+
+    def g(self, xn: Z, m: int) -> Z:
+        """A wide start lying as ``xn`` does."""
+        W, V = self.wide, self.width
+        half = z3.BitVecVal(1 << (W - 1), W, self.ctx)
+        halfn = z3.BitVecVal(1 << (V - 1), V, self.ctx)
+        lo, hi = z3.BitVecVal(-m, V, self.ctx), z3.BitVecVal(m, V, self.ctx)
+        return z3.If(
+            z3.And(xn >= lo, xn <= hi),
+            z3.SignExt(W - V, xn),
+            z3.If(
+                z3.And(xn - halfn >= lo, xn - halfn <= hi),
+                half + z3.SignExt(W - V, xn - halfn),
+                z3.If(
+                    z3.ULT(xn, halfn),
+                    z3.BitVecVal(1 << (W - 2), W, self.ctx),
+                    z3.BitVecVal(3 << (W - 2), W, self.ctx),
+                ),
+            ),
+        )
+
+
+def _unsat(ctx: z3.Context, constraints: Sequence[Z], deadline: float | None) -> bool:
+    """A fresh plain Z3 solver: its default one (the bit-blasting tactic took half as
+    long again on these small queries)."""
+    s = solvers.plain(ctx, bv=False)
+    if not solvers.set_deadline(s, deadline):
+        raise _Undecided
+    s.add(*constraints)
+    r = s.check()
+    if r == z3.unknown:
+        raise _Undecided
+    return bool(r == z3.unsat)
+
+
+def check(
+    ts: TransitionSystem, bound: int, width: int | None = None, deadline: float | None = None
+) -> Narrowing | Literal[False] | None:
+    """The narrowing of ``ts``'s free wide start for runs of at most ``bound`` steps,
+    to ``width`` bits (default :func:`narrow_width`), with every obligation of the
+    module docstring proved; False when one fails or ``ts`` has no single free wide
+    start; None when a query ran out of time."""
+    found = wide_free(ts)
+    if found is None:
+        return False
+    wide, free = found
+    width = narrow_width(bound) if width is None else width
+    if width >= wide or (1 << (width - 1)) <= 4 * bound + 4:
+        return False
+    key = (ts, bound, width)
+    if key in _PROVED:  # the same queries, asked again (a certificate's re-check)
+        return _PROVED[key]
+    try:
+        ok = _proved(_Pair(ts, wide, width), free, bound, deadline)
+    except _Undecided:
+        return None
+    if not ok:
+        return False
+    out = Narrowing(wide, width, bound, _name(free), narrowed(ts, wide, width), free)
+    _PROVED[key] = out
+    return out
+
+
+# narrowings proved in this process: asking the same queries again gives the same
+# answers (a certificate re-checked right after its proof, a merge's two checks)
+_PROVED: dict[tuple[TransitionSystem, int, int], Narrowing] = {}
+
+
+def _proved(p: _Pair, free: Slot, bound: int, deadline: float | None) -> bool:
+    m = 2 * bound + 1
+    # 1. the starts: f and g give related ones, and init relates them
+    if not _unsat(p.ctx, [z3.Not(p.lie_alike(p.x, p.f(p.x, m), m))], deadline):
+        return False
+    if not _unsat(p.ctx, [z3.Not(p.lie_alike(p.g(p.xn, m), p.xn, m))], deadline):
+        return False
+    if not (_init(p, free, m, deadline, wide_first=True) and _init(p, free, m, deadline, False)):
+        return False
+    # 2. the steps, from every related pair of states
+    return _steps(p, bound, m, deadline)
+
+
+def _init(p: _Pair, free: Slot, m: int, deadline: float | None, wide_first: bool) -> bool:
+    """From every initial state of one side, the other side's state with the related
+    start (and every other wide location cut or extended) is initial and related."""
+    sw, sn = p.w.state(0), {s: p.tr(t) for s, t in p.n.state(0).items()}
+    init_w = p.w.init()
+    init_n = [p.tr(c) for c in p.n.init()]
+    zero = z3.BitVecVal(0, p.width, p.ctx)
+    if wide_first:
+        x = sw[free]
+        sub = [(sn[free], p.f(x, m))]
+        sub += [(sn[s], z3.Extract(p.width - 1, 0, sw[s])) for s in p.slots if s != free]
+        xn = p.f(x, m)
+        given, other = init_w, [z3.substitute(c, *sub) for c in init_n]
+        narrow_of = {s: z3.substitute(sn[s], *sub) for s in p.slots}
+        wide_of = dict((s, sw[s]) for s in p.slots)
+    else:
+        xn = sn[free]
+        sub = [(sw[free], p.g(xn, m))]
+        sub += [(sw[s], p.ext(sn[s])) for s in p.slots if s != free]
+        x = p.g(xn, m)
+        given, other = init_n, [z3.substitute(c, *sub) for c in init_w]
+        narrow_of = dict((s, sn[s]) for s in p.slots)
+        wide_of = {s: z3.substitute(sw[s], *sub) for s in p.slots}
+    rel = [
+        z3.And(wide_of[s] - x == p.ext(narrow_of[s] - xn))
+        if s == free
+        else z3.And(wide_of[s] == p.ext(narrow_of[s]), narrow_of[s] == zero)
+        for s in p.slots
+    ]
+    goal = z3.And(*other, *rel) if other or rel else z3.BoolVal(True, p.ctx)
+    return _unsat(p.ctx, [*given, z3.Not(goal)], deadline)
+
+
+def _steps(p: _Pair, bound: int, m: int, deadline: float | None) -> bool:
+    shared_w, steps_w = one_step(p.w)
+    shared_n, steps_n = one_step(p.n)
+    pre_w, post_w = p.w.state(0), p.w.state(1)
+    pre_n = {s: p.tr(t) for s, t in p.n.state(0).items()}
+    post_n = {s: p.tr(t) for s, t in p.n.state(1).items()}
+    band = p.b
+    relation: dict[Slot, Z] = {}
+    for s in p.slots:
+        based, const = p.related(pre_w[s], pre_n[s], band)
+        relation[s] = z3.If(z3.Bool(f"narrow#based {_name(s)}", p.ctx), based, const)
+    common = [*shared_w, *(p.tr(c) for c in shared_n), p.lie_alike(p.x, p.xn, m)]
+    common.append(z3.ULE(band, z3.BitVecVal(bound, p.width, p.ctx)))
+    owner = {t.get_id(): s for s in p.slots for t in (pre_w[s], pre_n[s])}
+    solver = _Solver(p.ctx, common, relation, owner, deadline)
+    # the assumptions must admit states, or every obligation holds vacuously
+    if solver.unsat(z3.And(*relation.values())):
+        return False
+    # guards and state goals: the same under R_b, b <= N
+    same: list[tuple[Z, Z]] = []
+    for q in p.w.ts.properties:
+        if not q.two_state:
+            same.append((p.w.prop(q, 0), p.tr(p.n.prop(p.n.ts.property(q.name), 0))))
+    for iw, inn in zip(steps_w, steps_n, strict=True):
+        same.append((_guard(p.ctx, iw), _guard(p.ctx, inn, p.tr)))
+    if not all(solver.agree(a, b) for a, b in same):
+        return False
+    # successors: R_(b+1), and the two-state goals, for b < N
+    solver.restrict(z3.ULT(band, z3.BitVecVal(bound, p.width, p.ctx)))
+    nxt = band + 1
+    two_state = [q for q in p.w.ts.properties if q.two_state]
+    for iw, inn in zip(steps_w, steps_n, strict=True):
+        if iw is None or inn is None:
+            continue  # never enabled on either side (same guards, shown above)
+        tw = dict(iw.writes)
+        tn = {s: p.tr(t) for s, t in inn.writes}
+        guard = _guard(p.ctx, iw)
+        # a location neither side writes stays related: R_b implies R_(b+1)
+        for s in dict.fromkeys([*tw, *tn]):
+            a, b = tw.get(s, pre_w[s]), tn.get(s, pre_n[s])
+            if s in relation:
+                based, const = p.related(a, b, nxt)
+                if not solver.unsat(z3.And(guard, z3.Not(z3.Or(based, const)))):
+                    return False
+            elif not solver.agree(a, b, guard):
+                return False
+        sub_w = [(post_w[s], tw.get(s, pre_w[s])) for s in p.w.slots]
+        sub_n = [(post_n[s], tn.get(s, pre_n[s])) for s in p.w.slots]
+        for q in two_state:
+            qw = z3.substitute(p.w.prop(q, 1), *sub_w)
+            qn = z3.substitute(p.tr(p.n.prop(p.n.ts.property(q.name), 1)), *sub_n)
+            if not solver.agree(qw, qn, guard):
+                return False
+    return True
+
+
+class _Solver:
+    """The related pre-states, asked about one claim at a time.
+
+    :meth:`agree` splits the claim "the wide and the narrow term are equal" down their
+    common structure to the atoms that read wide values (a comparison of two
+    counters), and asks about each atom alone: equal atoms under identical connectives
+    give equal terms.  Each query takes the relation only for the wide locations it
+    reads (dropping an assumption only admits more states, so an unsat answer still
+    stands), and an atom shown equal from every related pair of states is not asked
+    again under another guard."""
+
+    def __init__(
+        self,
+        ctx: z3.Context,
+        common: Sequence[Z],
+        relation: dict[Slot, Z],
+        owner: dict[int, Slot],
+        deadline: float | None,
+    ) -> None:
+        self.ctx = ctx
+        self.common = list(common)
+        self.relation = relation
+        self.owner = owner
+        self.deadline = deadline
+        self.known: set[tuple[int, int]] = set()
+
+    def restrict(self, c: Z) -> None:
+        """Assume ``c`` from now on (it only narrows what was shown before)."""
+        self.common.append(c)
+
+    def unsat(self, claim: Z) -> bool:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _Undecided
+        read = _reads(claim, self.owner)
+        cs = [*self.common, *(self.relation[s] for s in read), claim]
+        return _unsat(self.ctx, cs, self.deadline)
+
+    def agree(self, a: Z, b: Z, under: Z | None = None) -> bool:
+        atoms: list[tuple[Z, Z]] = []
+        _atoms(a, b, atoms, set())
+        for x, y in atoms:
+            key = (x.get_id(), y.get_id())
+            if key in self.known:
+                continue
+            if self.unsat(x != y):
+                self.known.add(key)
+            elif under is None or not self.unsat(z3.And(under, x != y)):
+                return False
+        return True
+
+
+def _reads(t: Z, owner: dict[int, Slot]) -> list[Slot]:
+    """The wide locations ``t`` mentions, in first-seen order."""
+    out: dict[Slot, None] = {}
+    seen: set[int] = set()
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        i = x.get_id()
+        if i in seen:
+            continue
+        seen.add(i)
+        if i in owner:
+            out[owner[i]] = None
+        stack.extend(x.children())
+    return list(out)
+
+
+def _atoms(a: Z, b: Z, out: list[tuple[Z, Z]], seen: set[tuple[int, int]]) -> None:
+    """The pairs whose equality makes ``a == b``: the terms' common structure (the same
+    operator over children of the same sorts) followed down to where they differ."""
+    key = (a.get_id(), b.get_id())
+    if key in seen or a.eq(b):
+        return
+    seen.add(key)
+    n = a.num_args()
+    same_op = (
+        n > 0
+        and n == b.num_args()
+        and a.decl().kind() == b.decl().kind()
+        and a.decl().kind() != z3.Z3_OP_UNINTERPRETED
+        and a.decl().params() == b.decl().params()
+        and all(a.arg(i).sort().eq(b.arg(i).sort()) for i in range(n))
+    )
+    if not same_op:
+        out.append((a, b))
+        return
+    for i in range(n):
+        _atoms(a.arg(i), b.arg(i), out, seen)
+
+
+def _guard(ctx: z3.Context, inst: Instance | None, tr: Any = None) -> Z:
+    if inst is None:
+        return z3.BoolVal(False, ctx)
+    parts = [t if tr is None else tr(t) for t in inst.guard]
+    return z3.And(*parts) if parts else z3.BoolVal(True, ctx)
+
+
+def start(n: Narrowing, xn: int) -> int:
+    """The wide start lying as the narrow start ``xn`` does (the obligations' ``g``)."""
+    W, V, m = n.wide, n.width, 2 * n.bound + 1
+
+    def signed(v: int, w: int) -> int:
+        v %= 1 << w
+        return v - (1 << w) if v >= 1 << (w - 1) else v
+
+    if -m <= signed(xn, V) <= m:
+        return signed(xn, V) % (1 << W)
+    if -m <= signed(xn - (1 << (V - 1)), V) <= m:
+        return ((1 << (W - 1)) + signed(xn - (1 << (V - 1)), V)) % (1 << W)
+    return (1 << (W - 2)) if xn % (1 << V) < 1 << (V - 1) else 3 << (W - 2)
+
+
+def lift(n: Narrowing, ts: TransitionSystem, trace: Trace) -> Trace:
+    """A run of the narrow system as a run of the wide ``ts``: the wide start lying as
+    the narrow one does, then the same steps, taken by the interpreter
+    (:class:`fusever.interpret.ReplayError` if one is not enabled: the narrowing is
+    wrong).  The caller replays it against its goal."""
+    first = trace.steps[0].state
+    name, key = n.slot
+    assert key is not None
+    init = {v: dict(vals) for v, vals in first.items()}
+    xn = init[name][key]
+    assert isinstance(xn, int)
+    init[name][key] = start(n, xn)
+    steps = [Step(None, (), init)]
+    state: State = init
+    for st in trace.steps[1:]:
+        assert st.action is not None
+        state = interpret.step(ts, state, st.action, dict(st.args))
+        steps.append(Step(st.action, st.args, state))
+    return Trace(tuple(steps))
+
+
+def plan(ts: TransitionSystem, bound: int, deadline: float | None = None) -> Narrowing | None:
+    """:func:`check` at the default width, None unless every obligation is proved."""
+    out = check(ts, bound, None, deadline)
+    return out if isinstance(out, Narrowing) else None

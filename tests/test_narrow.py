@@ -1,0 +1,216 @@
+"""fusever.narrow: a free wide counter decided at a narrow width.
+
+What a wrong narrowing would break:
+- the verdicts and steps of k-induction on the narrowed system against BMC's on the
+  wide one, to the runs' bound (every run is that long at most, so both are complete);
+- random runs of the wide system from starts near every wrap, taken step by step in
+  the narrow one from the start lying alike: the same steps enabled, every goal equal;
+- the refusals: a spec whose wide values do anything but move by small offsets and get
+  compared is not narrowed;
+- the certificate: it names the width, and a wrong width fails its re-check.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fusever import bmc, certificate, interpret, kind, load, narrow
+from fusever.job import Job
+from fusever.ts import BitVecType, State, TransitionSystem, walk
+from fusever.verdict import Engine, Options, Verdict
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _load(name: str, config: str | None = None) -> TransitionSystem:
+    (ts,) = load.load_specs([FIXTURES / name], config=config)
+    return ts
+
+
+def _job(ts: TransitionSystem, engine: Engine, depth: int) -> Job:
+    return Job.resolve(ts, Options(engine=engine, depth=depth))
+
+
+def _longest(ts: TransitionSystem) -> int:
+    runs = kind.runs_end(ts, ts.depth, None, 0)
+    assert runs.steps is not None
+    return runs.steps
+
+
+@pytest.mark.parametrize("name", ["narrow_wrap.fv", "free_start.fv"])
+def test_narrowed_kind_agrees_with_wide_bmc(name: str) -> None:
+    ts = _load(name)
+    n = _longest(ts)
+    narrowing = narrow.plan(ts, n)
+    assert narrowing is not None and narrowing.width == narrow.narrow_width(n) < 64
+    proved = kind.run(_job(ts, Engine.KIND, ts.depth)).results
+    wide = bmc.run(_job(ts, Engine.BMC, n)).results
+    for k, b in zip(proved, wide, strict=True):
+        assert k.complete or k.verdict in (Verdict.VIOLATED, Verdict.COVERED), k.property
+        assert k.verdict is b.verdict, (k.property, k.verdict, b.verdict)
+        assert k.step == b.step, (k.property, k.step, b.step)
+        if k.trace is None:
+            assert "narrowed from 64 to" in (k.reason or "")
+        else:  # lifted to the wide system: a run of it, with a 64-bit start
+            interpret.replay(ts, k.trace, ts.property(k.property))
+
+
+def test_the_narrowing_finds_the_wrap_bugs() -> None:
+    """The fixture's unsigned comparison fails across a wrap, the signed one holds:
+    the narrow system tells them apart as the wide one does."""
+    ts = _load("narrow_wrap.fv")
+    got = {r.property: r for r in kind.run(_job(ts, Engine.KIND, ts.depth)).results}
+    assert got["unsigned_right"].verdict is Verdict.VIOLATED
+    assert got["signed_right"].verdict is Verdict.PROVED and got["signed_right"].complete
+    assert got["wrapped"].verdict is Verdict.COVERED
+    trace = got["unsigned_right"].trace
+    assert trace is not None
+    start = trace.steps[0].state["seq"][()]
+    assert isinstance(start, int) and start >= 1 << 32  # the wide start, near its wrap
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> TransitionSystem:
+    text = (FIXTURES / "narrow_wrap.fv").read_text().replace(old, new)
+    assert text != (FIXTURES / "narrow_wrap.fv").read_text()
+    path = tmp_path / "narrow_wrap.fv"
+    path.write_text(text)
+    (ts,) = load.load_specs([path])
+    return ts
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a value that is no offset of the start: twice the counter
+        ("  inval := seq\n", "  inval := seq + seq\n"),
+        # a constant far from 0 compared with the counter
+        ("noted := false  inval := 0", "noted := false  inval := 1000"),
+        # a comparison with a constant far from 0 (cut to another value when narrow)
+        (
+            "action note() by daemon when !noted {",
+            "action note() by daemon when !noted && seq != 1000 {",
+        ),
+        # a second free start: the two starts' distance matters too
+        ("rec := 0  noted", "rec := any  noted"),
+    ],
+)
+def test_what_is_not_an_offset_is_not_narrowed(tmp_path: Path, old: str, new: str) -> None:
+    ts = _variant(tmp_path, old, new)
+    assert narrow.check(ts, _longest(ts)) is False
+    for r in kind.run(_job(ts, Engine.KIND, ts.depth)).results:
+        assert "narrowed" not in (r.reason or "")
+
+
+def test_too_narrow_a_width_is_refused() -> None:
+    ts = _load("narrow_wrap.fv")
+    n = _longest(ts)
+    assert narrow.check(ts, n, narrow.narrow_width(n) - 1) is False
+    assert narrow.check(ts, n, 64) is False
+
+
+def test_the_narrow_system_changes_only_widths() -> None:
+    ts = _load("narrow_wrap.fv")
+    nts = narrow.narrowed(ts, 64, 6)
+    widths = {
+        e.type.width for p in nts.properties for e in walk(p.expr) if isinstance(e.type, BitVecType)
+    }
+    assert 64 not in widths and 6 in widths
+    assert [v.name for v in nts.vars] == [v.name for v in ts.vars]
+    assert narrow.narrowed(ts, 64, 64) == ts
+
+
+def test_the_lifted_start_is_the_obligations_g() -> None:
+    """:func:`fusever.narrow.start` (Python, for lifting traces) is the ``g`` the
+    solver checked, on every narrow start."""
+    ts = _load("narrow_wrap.fv")
+    n = _longest(ts)
+    found = narrow.plan(ts, n)
+    assert found is not None
+    pair = narrow._Pair(ts, 64, found.width)
+    m = 2 * n + 1
+    for xn in range(1 << found.width):
+        g = z3.simplify(pair.g(z3.BitVecVal(xn, found.width, pair.ctx), m))
+        assert g.as_long() == narrow.start(found, xn), xn
+
+
+def test_the_certificate_names_the_width_and_a_wrong_one_fails() -> None:
+    ts = _load("narrow_wrap.fv")
+    out = kind.run(_job(ts, Engine.KIND, ts.depth))
+    (cert,) = [c for c in out.certificates if c.property == "signed_right"]
+    assert cert.narrowed == narrow.narrow_width(cert.longest or 0)
+    assert certificate.from_dict(certificate.as_dict(cert)) == cert
+    assert certificate.recheck_status(ts, cert) is certificate.Recheck.PASSED
+    wrong = replace(cert, narrowed=(cert.narrowed or 0) - 1)
+    assert certificate.recheck_status(ts, wrong) is certificate.Recheck.FAILED
+
+
+# ---- the claim itself, on random runs (not through the solver) ---------------------
+
+
+def _f(x: int, n: int, width: int) -> int:
+    """The narrow start lying as ``x`` does (the obligations' ``f``)."""
+    m, W, V = 2 * n + 1, 64, width
+
+    def signed(v: int, w: int) -> int:
+        v %= 1 << w
+        return v - (1 << w) if v >= 1 << (w - 1) else v
+
+    if -m <= signed(x, W) <= m:
+        return x % (1 << V)
+    if -m <= signed(x - (1 << 63), W) <= m:
+        return ((1 << (V - 1)) + signed(x - (1 << 63), W)) % (1 << V)
+    return (1 << (V - 2)) if x < 1 << 63 else 3 << (V - 2)
+
+
+def _start(ts: TransitionSystem, x: int) -> State:
+    (s,) = list(interpret.initial_states(ts))[:1]
+    return {**{k: dict(v) for k, v in s.items()}, "seq": {(): x}}
+
+
+def _goals(ts: TransitionSystem, pre: State, post: State | None) -> tuple[bool, ...]:
+    return tuple(
+        interpret.holds(ts, p, pre, post)[0]
+        for p in ts.properties
+        if p.two_state == (post is not None)
+    )
+
+
+_TS = _load("narrow_wrap.fv")
+_N = _longest(_TS)
+_W = narrow.narrow_width(_N)
+_NTS = narrow.narrowed(_TS, 64, _W)
+_EDGES = (0, 1 << 63, 1 << 64)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edge=st.sampled_from(_EDGES),
+    off=st.integers(-3 * _N, 3 * _N) | st.integers(-(1 << 62), 1 << 62),
+    seed=st.integers(0, 2**32),
+)
+def test_random_runs_take_the_same_steps_at_both_widths(edge: int, off: int, seed: int) -> None:
+    x = (edge + off) % (1 << 64)
+    wide, thin = _start(_TS, x), _start(_NTS, _f(x, _N, _W))
+    assert _goals(_TS, wide, None) == _goals(_NTS, thin, None)
+    rng = random.Random(seed)
+    for _ in range(_N + 1):
+        ws = sorted((a, args) for a, args, _ in interpret.successors(_TS, wide))
+        ns = sorted((a, args) for a, args, _ in interpret.successors(_NTS, thin))
+        assert ws == ns, (x, ws, ns)
+        if not ws:
+            break
+        action, args = rng.choice(ws)
+        w2 = interpret.step(_TS, wide, action, dict(args))
+        n2 = interpret.step(_NTS, thin, action, dict(args))
+        assert _goals(_TS, w2, None) == _goals(_NTS, n2, None), (x, action)
+        assert _goals(_TS, wide, w2) == _goals(_NTS, thin, n2), (x, action)
+        wide, thin = w2, n2
+    else:
+        pytest.fail("a run longer than the ranking's bound")
