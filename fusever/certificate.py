@@ -36,7 +36,8 @@ and is reported as ``unknown``, never as a failure.
   instance, no unrolling).
   With ``narrowed`` (a width, :mod:`fusever.narrow`): the spec's one free wide start
   was decided at that width.  Re-checked: the narrowing's one-step obligations (an
-  offset bisimulation for runs of ``longest`` steps) by fresh queries, then "none
+  offset bisimulation for runs of ``longest`` steps, or, with a ``budget``, for runs
+  whose wide values move at most ``moves`` times) by fresh queries, then "none
   violates it" on the narrow system.
 - An **invariant** certificate (``engine="chc"``) holds the invariant as an SMT-LIB
   term over the step-0 location names (``write_seq[0]@0``) and as spec text.
@@ -52,7 +53,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import z3
@@ -126,6 +127,19 @@ class Certificate:
     ranking: str | None = None
     # kind with longest: the free wide start was decided at this width (fusever.narrow)
     narrowed: int | None = None
+    # ... its moves bounded by this budget (fusever.ranking's text) to ``moves``; None:
+    # by the runs' length, ``longest``
+    budget: str | None = None
+    moves: int | None = None
+
+
+def with_narrowing(cert: Certificate, n: narrow.Narrowing | None) -> Certificate:
+    """``cert`` resting on the narrowing ``n`` too (None: on none)."""
+    if n is None:
+        return cert
+    if n.budget is None:
+        return replace(cert, narrowed=n.width)
+    return replace(cert, narrowed=n.width, budget=n.budget.text(), moves=n.bound)
 
 
 def as_dict(cert: Certificate) -> dict[str, object]:
@@ -141,6 +155,9 @@ def as_dict(cert: Certificate) -> dict[str, object]:
         out["ranking"] = cert.ranking
     if cert.narrowed is not None:
         out["narrowed"] = cert.narrowed
+    if cert.budget is not None:
+        out["budget"] = cert.budget
+        out["moves"] = cert.moves
     if cert.invariant is not None:
         out["invariant"] = cert.invariant
     if cert.smtlib is not None:
@@ -193,6 +210,8 @@ def from_dict(data: dict[str, object]) -> Certificate:
         longest=longest,
         ranking=text("ranking"),
         narrowed=number("narrowed"),
+        budget=text("budget"),
+        moves=number("moves"),
     )
 
 
@@ -285,13 +304,14 @@ def recheck_statuses(
     (:mod:`fusever.provenance`); so is a narrowing's check, which asks the same
     queries of the same system.  Every other certificate is re-checked whole."""
     out: dict[int, Recheck] = {}
-    groups: dict[tuple[int, str | None, int | None], list[int]] = {}
+    groups: dict[tuple[int, str | None, tuple[int | str | None, ...]], list[int]] = {}
     for i, cert in enumerate(certs):
         if cert.engine == "kind" and cert.longest is not None and cert.k is None:
-            groups.setdefault((cert.longest, cert.ranking, cert.narrowed), []).append(i)
+            narrowing = (cert.narrowed, cert.budget, cert.moves)
+            groups.setdefault((cert.longest, cert.ranking, narrowing), []).append(i)
         else:
             out[i] = _decide(_recheck_one, ts, cert, deadline)
-    for (longest, measure, width), members in groups.items():
+    for (longest, measure, (width, budget, moves)), members in groups.items():
         props = [_named(ts, certs[i]) for i in members]
         if any(p is None for p in props) or longest < 0:
             out.update((i, Recheck.FAILED) for i in members)
@@ -304,7 +324,7 @@ def recheck_statuses(
         if ends is Recheck.PASSED and width is not None and bounded:
             # the narrowing is kept with the bounded half: a function of the system
             # and of kind's code, as BMC's verdicts are (fusever.provenance)
-            ends, system = _narrowing(ts, longest, width, deadline)
+            ends, system = _narrowing(ts, longest, (width, budget, moves), deadline)
         if ends is not Recheck.PASSED or not bounded:
             out.update((i, ends) for i in members)
             continue
@@ -319,11 +339,24 @@ def recheck_statuses(
 
 
 def _narrowing(
-    ts: TransitionSystem, longest: int, width: int, deadline: float | None
+    ts: TransitionSystem,
+    longest: int,
+    narrowing: tuple[int | str | None, ...],
+    deadline: float | None,
 ) -> tuple[Recheck, TransitionSystem]:
-    """The narrowing to ``width`` re-checked (:func:`fusever.narrow.check`), and the
-    system the bounded half is then asked of: the narrow one."""
-    found = narrow.check(ts, longest, width, deadline)
+    """The narrowing (width, budget, moves) re-checked (:func:`fusever.narrow.check`),
+    and the system the bounded half is then asked of: the narrow one."""
+    width, budget, moves = narrowing
+    assert isinstance(width, int)
+    limit: int | ranking.Ranking = longest
+    if budget is not None:
+        if not isinstance(budget, str) or not isinstance(moves, int):
+            return Recheck.FAILED, ts
+        try:
+            limit = ranking.Ranking(ranking.parse(budget), moves)
+        except ValueError:
+            return Recheck.FAILED, ts
+    found = narrow.check(ts, limit, width, deadline)
     if found is None:
         return Recheck.UNDECIDED, ts
     if found is False:

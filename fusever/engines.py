@@ -33,10 +33,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, assert_never
 
-from fusever import bmc, chc, explicit, kind
+from fusever import bmc, chc, explicit, kind, narrow
 from fusever.certificate import Certificate
 from fusever.encode import EncodingBug
 from fusever.job import Engine, Job
+from fusever.narrow import refused
 from fusever.ts import TransitionSystem
 from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
@@ -110,7 +111,7 @@ def run(job: Job, progress: Callable[[Progress], None] | None = None) -> Outcome
             c = chc.run(job, progress)
             return Outcome(c.results, c.certificates)
         case Engine.EXPLICIT:
-            found = explicit.run(job, progress).results
+            found = narrow.explicit_search(job, progress)
             if job.cross_check:
                 cross_check(job.ts, found, bmc.run(job).results, job.bound)
             return Outcome(found, ())
@@ -146,14 +147,6 @@ def cross_check(
                 f"{ts.key}: {e.property}: explicit says {said(e)}, "
                 f"bmc to depth {depth} says {said(b)}"
             )
-
-
-def refused(results: Sequence[Result]) -> bool:
-    """The explicit engine refused the configuration: its initial states cannot be
-    enumerated (a free start of a wide counter), so it decided nothing."""
-    return bool(results) and all(
-        r.verdict is Verdict.UNKNOWN and "does not apply" in (r.reason or "") for r in results
-    )
 
 
 def disagreements(
@@ -296,7 +289,7 @@ def _auto(job: Job, progress: Callable[[Progress], None] | None) -> Outcome:
         job.on(Engine.EXPLICIT).by(job.share(1 / 3, start)),
         state_limit=job.state_limit or AUTO_STATE_LIMIT,
     )
-    first = explicit.run(first_job, progress, bound=job.within).results
+    first = narrow.explicit_search(first_job, progress, bound=job.within)
     decided = {r.property: r for r in first if _decided(r)}
     if len(decided) == len(names):
         return Outcome(first, ())

@@ -49,7 +49,7 @@ from dataclasses import dataclass, replace
 
 import z3
 
-from fusever import bmc, interpret, narrow, ranking
+from fusever import bmc, narrow, ranking
 from fusever.certificate import (
     Certificate,
     Recheck,
@@ -59,6 +59,7 @@ from fusever.certificate import (
     ranges,
     recheck_status,
     recheck_statuses,
+    with_narrowing,
 )
 from fusever.encode import EncodeOptions, Encoding
 from fusever.job import Job
@@ -247,9 +248,9 @@ def _complete(
         " (a ranking function every step lowers)" if runs.ranking is not None else ""
     )
     ts = job.ts
-    narrowing = narrow.plan(ts, longest, job.share(0.25)) if narrow.wide_free(ts) else None
+    narrowing = narrow.plan(ts, longest, job.share(0.25))
     if narrowing is not None:
-        base = _narrowed_base(job, narrowing, progress)
+        base = _narrowed_base(job, narrowing, longest, progress)
         why += f", and {narrowing.text()} (an offset bisimulation, checked)"
     else:
         base = bmc.run(job.to(longest), progress).results
@@ -257,10 +258,10 @@ def _complete(
         r for r in base
         if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE) and r.bound >= longest
     ]  # fmt: skip
-    width = narrowing.width if narrowing is not None else None
     certs = [
-        Certificate(
-            ENGINE, ts.name, r.property, longest=longest, ranking=runs.ranking, narrowed=width
+        with_narrowing(
+            Certificate(ENGINE, ts.name, r.property, longest=longest, ranking=runs.ranking),
+            narrowing,
         )
         for r in held
     ]
@@ -291,28 +292,17 @@ def _complete(
 
 
 def _narrowed_base(
-    job: Job, narrowing: narrow.Narrowing, progress: Callable[[Progress], None] | None
+    job: Job,
+    narrowing: narrow.Narrowing,
+    longest: int,
+    progress: Callable[[Progress], None] | None,
 ) -> tuple[Result, ...]:
-    """BMC to the runs' bound on the narrow system; every trace it finds is lifted to
-    the wide system (:func:`fusever.narrow.lift`) and replayed there against its goal:
-    one that does not replay contradicts the narrowing, a bug in fusever."""
+    """BMC to the runs' bound on the narrow system, every trace it finds lifted to the
+    wide system and replayed there (:func:`fusever.narrow.lifted`)."""
     nts = narrowing.system
     njob = replace(job, ts=nts, properties=tuple(nts.property(p.name) for p in job.properties))
-    out: list[Result] = []
-    for r in bmc.run(njob.to(narrowing.bound), progress).results:
-        if r.trace is None or r.verdict not in (Verdict.VIOLATED, Verdict.COVERED):
-            out.append(r)
-            continue
-        try:
-            trace = narrow.lift(narrowing, job.ts, r.trace)
-            instance = interpret.replay(job.ts, trace, job.ts.property(r.property))
-        except interpret.ReplayError as e:
-            raise narrow.NarrowingBug(
-                f"{job.ts.name}: {r.property}'s trace at step {r.step}, with "
-                f"{narrowing.text()}, is no run of the wide system: {e}"
-            ) from e
-        out.append(replace(r, trace=trace, instance=instance))
-    return tuple(out)
+    found = bmc.run(njob.to(longest), progress).results
+    return tuple(narrow.lifted(narrowing, job.ts, r) for r in found)
 
 
 def _recheck_why(status: Recheck) -> str:

@@ -37,6 +37,7 @@ from typing import assert_never
 
 from fusever import engines
 from fusever.load import load_specs
+from fusever.narrow import decider
 from fusever.provenance import engine_fingerprint
 from fusever.ts import (
     BOOL,
@@ -175,7 +176,8 @@ def fingerprint(merged: TransitionSystem, unmerged: TransitionSystem, engine: st
     (:func:`fusever.provenance.engine_fingerprint`): a recorded check stands while this
     is unchanged, since running it again is the same computation."""
     forms = ts_fingerprint(merged)[:16] + ts_fingerprint(unmerged)[:16]
-    return forms + (engine_fingerprint(engine, "merges")[:16] if engine else "")
+    code = engine_fingerprint(decider(engine, merged), "merges") if engine else ""
+    return forms + code[:16]
 
 
 def unmerged_form(

@@ -49,25 +49,33 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import z3
 
-from fusever import interpret, solvers
+from fusever import explicit, interpret, ranking, solvers
 from fusever.encode import EncodeOptions, Encoding, Slot
-from fusever.ranking import Instance, one_step
+from fusever.job import Job
+from fusever.ranking import Instance, Ranking, one_step
 from fusever.ts import BitVecType, IntType, Lit, State, Step, Trace, TransitionSystem
+from fusever.verdict import Progress, Result, Verdict
 
 __all__ = [
     "MIN_WIDE",
     "Narrowing",
     "NarrowingBug",
     "check",
+    "decider",
+    "explicit_search",
+    "lift",
+    "lifted",
     "narrow_width",
     "narrowed",
     "plan",
+    "refused",
+    "start",
     "wide_free",
 ]
 
@@ -83,13 +91,19 @@ class Narrowing:
 
     wide: int
     width: int
-    bound: int
+    bound: int  # no wide value moves further than this from where it started
     free: str  # the free start's location, for people: ``write_seq[0]``
     system: TransitionSystem  # the narrow system
     slot: Slot = ("", ())  # the free start's location
+    # what bounds the moves: a budget (a measure no step raises and every step that
+    # moves a wide value lowers, ``bound`` its range), or None: runs of ``bound`` steps
+    budget: Ranking | None = None
 
     def text(self) -> str:
-        return f"{self.free} narrowed from {self.wide} to {self.width} bits"
+        out = f"{self.free} narrowed from {self.wide} to {self.width} bits"
+        if self.budget is not None:
+            out += f" (it moves at most {self.bound} times: {self.budget.text()})"
+        return out
 
 
 class NarrowingBug(Exception):
@@ -287,40 +301,55 @@ def _unsat(ctx: z3.Context, constraints: Sequence[Z], deadline: float | None) ->
 
 
 def check(
-    ts: TransitionSystem, bound: int, width: int | None = None, deadline: float | None = None
+    ts: TransitionSystem,
+    limit: int | Ranking,
+    width: int | None = None,
+    deadline: float | None = None,
 ) -> Narrowing | Literal[False] | None:
-    """The narrowing of ``ts``'s free wide start for runs of at most ``bound`` steps,
-    to ``width`` bits (default :func:`narrow_width`), with every obligation of the
-    module docstring proved; False when one fails or ``ts`` has no single free wide
-    start; None when a query ran out of time."""
+    """The narrowing of ``ts``'s free wide start, to ``width`` bits (default
+    :func:`narrow_width`), with every obligation of the module docstring proved, for
+    runs of at most ``limit`` steps, or (a :class:`~fusever.ranking.Ranking` used as a
+    budget) for every run, the wide values moving at most ``limit.bound`` times;
+    False when one fails or ``ts`` has no single free wide start; None when a query
+    ran out of time."""
     found = wide_free(ts)
     if found is None:
         return False
     wide, free = found
+    budget = limit if isinstance(limit, Ranking) else None
+    bound = limit.bound if isinstance(limit, Ranking) else limit
     width = narrow_width(bound) if width is None else width
     if width >= wide or (1 << (width - 1)) <= 4 * bound + 4:
         return False
-    key = (ts, bound, width)
+    key = (ts, bound, width, budget)
     if key in _PROVED:  # the same queries, asked again (a certificate's re-check)
         return _PROVED[key]
     try:
-        ok = _proved(_Pair(ts, wide, width), free, bound, deadline)
+        ok = _proved(_Pair(ts, wide, width), free, bound, budget, deadline)
     except _Undecided:
         return None
     if not ok:
         return False
-    out = Narrowing(wide, width, bound, _name(free), narrowed(ts, wide, width), free)
+    out = Narrowing(wide, width, bound, _name(free), narrowed(ts, wide, width), free, budget)
     _PROVED[key] = out
     return out
 
 
 # narrowings proved in this process: asking the same queries again gives the same
 # answers (a certificate re-checked right after its proof, a merge's two checks)
-_PROVED: dict[tuple[TransitionSystem, int, int], Narrowing] = {}
+_PROVED: dict[tuple[TransitionSystem, int, int, Ranking | None], Narrowing] = {}
 
 
-def _proved(p: _Pair, free: Slot, bound: int, deadline: float | None) -> bool:
+def _proved(
+    p: _Pair, free: Slot, bound: int, budget: Ranking | None, deadline: float | None
+) -> bool:
     m = 2 * bound + 1
+    # 0. the budget: at most ``bound`` in every initial state
+    if budget is not None:
+        b0 = ranking.budget(p.w, p.w.state(0), budget.weights)
+        top = z3.BitVecVal(bound, b0.size(), p.ctx)
+        if not _unsat(p.ctx, [*p.w.init(), b0 > top], deadline):
+            return False
     # 1. the starts: f and g give related ones, and init relates them
     if not _unsat(p.ctx, [z3.Not(p.lie_alike(p.x, p.f(p.x, m), m))], deadline):
         return False
@@ -329,7 +358,7 @@ def _proved(p: _Pair, free: Slot, bound: int, deadline: float | None) -> bool:
     if not (_init(p, free, m, deadline, wide_first=True) and _init(p, free, m, deadline, False)):
         return False
     # 2. the steps, from every related pair of states
-    return _steps(p, bound, m, deadline)
+    return _steps(p, bound, budget, m, deadline)
 
 
 def _init(p: _Pair, free: Slot, m: int, deadline: float | None, wide_first: bool) -> bool:
@@ -365,7 +394,7 @@ def _init(p: _Pair, free: Slot, m: int, deadline: float | None, wide_first: bool
     return _unsat(p.ctx, [*given, z3.Not(goal)], deadline)
 
 
-def _steps(p: _Pair, bound: int, m: int, deadline: float | None) -> bool:
+def _steps(p: _Pair, bound: int, budget: Ranking | None, m: int, deadline: float | None) -> bool:
     shared_w, steps_w = one_step(p.w)
     shared_n, steps_n = one_step(p.n)
     pre_w, post_w = p.w.state(0), p.w.state(1)
@@ -392,9 +421,16 @@ def _steps(p: _Pair, bound: int, m: int, deadline: float | None) -> bool:
         same.append((_guard(p.ctx, iw), _guard(p.ctx, inn, p.tr)))
     if not all(solver.agree(a, b) for a, b in same):
         return False
-    # successors: R_(b+1), and the two-state goals, for b < N
-    solver.restrict(z3.ULT(band, z3.BitVecVal(bound, p.width, p.ctx)))
-    nxt = band + 1
+    # successors: R_(b+1), and the two-state goals, for b < N; with a budget B,
+    # R_(b + B - B') for b + B <= N, where no step raises B
+    if budget is None:
+        solver.restrict(z3.ULT(band, z3.BitVecVal(bound, p.width, p.ctx)))
+    else:
+        b_pre = ranking.budget(p.w, pre_w, budget.weights)
+        if b_pre.size() <= p.width:
+            return False
+        top = z3.BitVecVal(bound, b_pre.size(), p.ctx)
+        solver.restrict(z3.ZeroExt(b_pre.size() - p.width, band) + b_pre <= top)
     two_state = [q for q in p.w.ts.properties if q.two_state]
     for iw, inn in zip(steps_w, steps_n, strict=True):
         if iw is None or inn is None:
@@ -402,6 +438,15 @@ def _steps(p: _Pair, bound: int, m: int, deadline: float | None) -> bool:
         tw = dict(iw.writes)
         tn = {s: p.tr(t) for s, t in inn.writes}
         guard = _guard(p.ctx, iw)
+        if budget is None:
+            nxt = band + 1
+        else:
+            b_post = ranking.budget(
+                p.w, {s: tw.get(s, pre_w[s]) for s in p.w.slots}, budget.weights
+            )
+            if not solver.unsat(z3.And(guard, b_post > b_pre)):
+                return False
+            nxt = band + z3.Extract(p.width - 1, 0, b_pre - b_post)
         # a location neither side writes stays related: R_b implies R_(b+1)
         for s in dict.fromkeys([*tw, *tn]):
             a, b = tw.get(s, pre_w[s]), tn.get(s, pre_n[s])
@@ -555,7 +600,88 @@ def lift(n: Narrowing, ts: TransitionSystem, trace: Trace) -> Trace:
     return Trace(tuple(steps))
 
 
-def plan(ts: TransitionSystem, bound: int, deadline: float | None = None) -> Narrowing | None:
-    """:func:`check` at the default width, None unless every obligation is proved."""
-    out = check(ts, bound, None, deadline)
+def lifted(n: Narrowing, ts: TransitionSystem, r: Result) -> Result:
+    """A result found on the narrow system, as one of the wide ``ts``: its trace (a
+    violation or a witness) lifted (:func:`lift`) and replayed against its goal; one
+    that does not replay contradicts the narrowing: :class:`NarrowingBug`."""
+    if r.trace is None or r.verdict not in (Verdict.VIOLATED, Verdict.COVERED):
+        return r
+    try:
+        trace = lift(n, ts, r.trace)
+        instance = interpret.replay(ts, trace, ts.property(r.property))
+    except interpret.ReplayError as e:
+        raise NarrowingBug(
+            f"{ts.name}: {r.property}'s trace at step {r.step}, with {n.text()}, "
+            f"is no run of the wide system: {e}"
+        ) from e
+    return dataclasses.replace(r, trace=trace, instance=instance)
+
+
+def refused(results: Sequence[Result]) -> bool:
+    """The explicit engine refused the configuration: its initial states cannot be
+    enumerated (a free start of a wide counter), so it decided nothing."""
+    return bool(results) and all(
+        r.verdict is Verdict.UNKNOWN and "does not apply" in (r.reason or "") for r in results
+    )
+
+
+def explicit_search(
+    job: Job, progress: Callable[[Progress], None] | None = None, bound: int | None = None
+) -> tuple[Result, ...]:
+    """The explicit search (:func:`fusever.explicit.run`).  Where it is refused for a
+    free start of a wide counter, the search of the system narrowed to a few bits
+    (:func:`plan` with a budget: how often the wide values move, however long the
+    run), once the solver has proved the narrowing; its traces are lifted to the wide
+    system and replayed there (:func:`lifted`)."""
+    start = time.monotonic()
+    out = explicit.run(job, progress, bound=bound).results
+    if not refused(out) or wide_free(job.ts) is None:
+        return out
+    n = plan(job.ts, None, job.deadline)
+    if n is None:
+        return out
+    nts = n.system
+    njob = dataclasses.replace(
+        job, ts=nts, properties=tuple(nts.property(p.name) for p in job.properties)
+    )
+    why = f"{n.text()}: an offset bisimulation, checked"
+    checked = time.monotonic() - start
+    return tuple(
+        dataclasses.replace(
+            lifted(n, job.ts, r),
+            seconds=round(r.seconds + checked, 3),
+            reason=f"{r.reason}, {why}" if r.reason else r.reason,
+        )
+        for r in explicit.run(njob, progress, bound=bound).results
+    )
+
+
+def decider(engine: str, ts: TransitionSystem) -> str:
+    """The name (:data:`fusever.provenance.ENGINE_MODULES`) of the code that decides
+    ``engine``'s verdicts on ``ts``: the explicit engine on a free wide start decides
+    through :func:`explicit_search` and this module."""
+    if engine == "explicit" and wide_free(ts) is not None:
+        return "explicit-narrowed"
+    return engine
+
+
+def plan(
+    ts: TransitionSystem, bound: int | None, deadline: float | None = None
+) -> Narrowing | None:
+    """:func:`check` at the default width, None unless every obligation is proved: with
+    a budget when the solver finds one (:func:`fusever.ranking.find` with the wide
+    variables ``growing``) that bounds the moves below ``bound``, else for runs of at
+    most ``bound`` steps (None: with a budget only)."""
+    found = wide_free(ts)
+    if found is None:
+        return None
+    wide = frozenset(
+        v.name for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width == found[0]
+    )
+    moves = ranking.find(ts, deadline, growing=wide).ranking
+    if moves is not None and (bound is None or moves.bound < bound):
+        out = check(ts, moves, None, deadline)
+        if isinstance(out, Narrowing) or out is None:
+            return out or None
+    out = check(ts, bound, None, deadline) if bound is not None else None
     return out if isinstance(out, Narrowing) else None

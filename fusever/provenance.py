@@ -28,6 +28,8 @@ PACKAGE = Path(__file__).resolve().parent
 # the module that decides an engine's verdicts (auto is recorded as the engines it ran)
 ENGINE_MODULES: dict[str, str] = {
     "explicit": "explicit",
+    # on a free start of a wide counter, explicit searches a narrowed system
+    "explicit-narrowed": "narrow",
     "bmc": "bmc",
     "kind": "kind",
     "chc": "chc",

@@ -31,7 +31,7 @@ so its ranking bounds the spec's runs.  Nothing here prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "Instance",
     "Ranking",
     "Term",
+    "budget",
     "check",
     "find",
     "one_step",
@@ -202,6 +203,22 @@ def _floor(ts: TransitionSystem, weights: dict[Term, int]) -> int:
     return total
 
 
+def budget(enc: Encoding, state: Mapping[Slot, Z], weights: Sequence[tuple[Term, int]]) -> Z:
+    """The measure of ``weights`` minus its floor, over ``state`` (a term per location of
+    ``enc``, maps expanded): a signed bit-vector of :func:`_width` bits, at least 0 in
+    every state."""
+    width = _width(enc.ts)
+    zero = z3.BitVecVal(0, width, enc.ctx)
+    parts: list[Z] = []
+    for t, w in weights:
+        v = enc.vars[t.var]
+        value = enc.const(v.type, t.value)
+        weight = z3.BitVecVal(w, width, enc.ctx)
+        parts.extend(z3.If(state[(t.var, k)] == value, weight, zero) for k in keys(v.index))
+    floor = z3.BitVecVal(_floor(enc.ts, dict(weights)), width, enc.ctx)
+    return z3.Sum(zero, *parts) - floor
+
+
 def _encoding(ts: TransitionSystem) -> Encoding:
     return Encoding(kernel_projection(ts), EncodeOptions(por="off", selector="onehot"))
 
@@ -218,6 +235,7 @@ class Instance:
 
     guard: tuple[Z, ...]
     writes: tuple[tuple[Slot, Z], ...]
+    index: int = -1  # its position in ``enc.instances``
 
 
 def one_step(
@@ -252,18 +270,34 @@ def one_step(
             shared.append(c)  # a chosen value's range
         # the rest ties the selectors together (exactly one): fixed per instance here
     out = [
-        None if i in disabled else Instance(tuple(guards[i]), tuple(writes[i].items()))
+        None if i in disabled else Instance(tuple(guards[i]), tuple(writes[i].items()), i)
         for i in range(n)
     ]
     return shared, out
 
 
-def _split(enc: Encoding, terms_: Sequence[Term]) -> tuple[list[Z], list[Instance]]:
-    """:func:`one_step`'s enabled instances and their writes to control locations.
-    Dropping the writes to other locations only adds steps, so a measure they all
-    lower is lowered by the real ones too."""
-    shared, steps = one_step(enc, {t.var for t in terms_})
+def _split(
+    enc: Encoding, terms_: Sequence[Term], growing: frozenset[str] = frozenset()
+) -> tuple[list[Z], list[Instance]]:
+    """:func:`one_step`'s enabled instances and their writes to control locations (and
+    to ``growing``'s, which no measure weighs).  Dropping the writes to other locations
+    only adds steps, so a measure they all lower is lowered by the real ones too."""
+    shared, steps = one_step(enc, {t.var for t in terms_} | growing)
     return shared, [x for x in steps if x is not None]
+
+
+def _grows(enc: Encoding, inst: Instance, growing: frozenset[str]) -> bool:
+    """Whether the instance writes a location of ``growing`` with a value other than a
+    location's or a constant (``seq + 1``, not ``seq`` or ``0``): read off its terms,
+    to choose which steps a budget must lower (what rests on it is checked apart)."""
+    pre = {t.get_id() for t in enc.state(0).values()}
+
+    def copied(t: Z) -> bool:
+        if z3.is_app_of(t, z3.Z3_OP_ITE):
+            return copied(t.arg(1)) and copied(t.arg(2))
+        return t.get_id() in pre or z3.is_bv_value(t) or z3.is_int_value(t)
+
+    return any(slot[0] in growing and not copied(t) for slot, t in inst.writes)
 
 
 def _chain(e: Z, pre: Z, sel: dict[int, int], slot: Slot, writes: list[dict[Slot, Z]]) -> None:
@@ -340,19 +374,22 @@ def _not_lowered(
     width: int,
     deadline: float | None,
     first: bool = False,
+    strict: frozenset[int] | None = None,
 ) -> _Verdict:
     """One query per action instance: a step from any state, in range and past the
-    guard, that does not lower the measure."""
+    guard, that does not lower the measure (with ``strict``, the instances that must
+    lower it, by :attr:`Instance.index`: the others need only not raise it)."""
     weigher = _weigher(enc, weights, width)
     zero = z3.BitVecVal(0, width, enc.ctx)
     failing: list[tuple[Any, Instance]] = []
     for inst in steps:
         change = _change(enc, inst, weigher, width)
-        if z3.is_true(z3.simplify(change < zero)):
+        lower = strict is None or inst.index in strict
+        if z3.is_true(z3.simplify(change < zero if lower else change <= zero)):
             continue  # lowers it whatever the state
         s = _solver(enc, deadline)
         s.add(*shared, *inst.guard)
-        s.add(change >= 0)
+        s.add(change >= 0 if lower else change > 0)
         status = s.check()
         if status == z3.sat:
             failing.append((s.model(), inst))
@@ -394,17 +431,25 @@ def _init_top(enc: Encoding, m: Z, deadline: float | None) -> int | None:
 # ---- finding and checking -----------------------------------------------------------
 
 
-def find(ts: TransitionSystem, deadline: float | None = None) -> Found:
-    """A ranking function over ``ts``'s control terms, or why there is none."""
+def find(
+    ts: TransitionSystem, deadline: float | None = None, *, growing: frozenset[str] = frozenset()
+) -> Found:
+    """A ranking function over ``ts``'s control terms, or why there is none.
+
+    With ``growing`` (variable names), a *budget* instead: a measure no step raises and
+    every step that grows a location of those variables lowers (:func:`_grows`); its
+    bound is then how many such steps a run takes at most, however long the run.  It
+    is a search: :mod:`fusever.narrow` proves of it what it uses, in its own queries."""
     all_terms = terms(ts)
     if not all_terms:
         return Found(None, "no control state (enum or bool variables) to rank by", 0)
     enc = _encoding(ts)
     width = _width(ts)
     try:
-        shared, steps = _split(enc, all_terms)
+        shared, steps = _split(enc, all_terms, growing)
     except Unsplit as e:
         return Found(None, str(e), 0)
+    strict = frozenset(x.index for x in steps if _grows(enc, x, growing)) if growing else None
     pre = _counts(enc, 0, all_terms, width)
     init_counts = _init_counts(enc, pre, deadline)
     wctx = z3.Context()
@@ -414,6 +459,8 @@ def find(ts: TransitionSystem, deadline: float | None = None) -> Found:
     objective, side = _objective(ts, all_terms, w, init_counts, wctx)
     weigh.add(*side)
     weigh.opt.minimize(objective)
+    if growing:  # then the smallest weights (a budget is read by people, in the reason)
+        weigh.opt.minimize(z3.Sum(*[z3.If(x >= 0, x, -x) for x in w]))
     for rounds in range(MAX_ROUNDS):
         if deadline is not None and time.monotonic() > deadline:
             return Found(None, "timeout", rounds)
@@ -425,16 +472,17 @@ def find(ts: TransitionSystem, deadline: float | None = None) -> Found:
             return Found(None, _none_fits(rounds), rounds)
         weights = [model.eval(x, model_completion=True).as_long() for x in w]
         by_term = dict(zip(all_terms, weights, strict=True))
-        verdict = _not_lowered(enc, shared, steps, by_term, width, deadline)
+        verdict = _not_lowered(enc, shared, steps, by_term, width, deadline, strict=strict)
         if verdict.lowered:
             return _ranked(ts, enc, all_terms, weights, pre, init_counts, rounds, deadline)
         if verdict.unknown is not None:
             return Found(None, f"the solver gave up ({verdict.unknown})", rounds)
         for m, inst in verdict.failing:
             delta = _delta(enc, m, inst, all_terms)
+            lower = strict is None or inst.index in strict
             if not any(delta):
                 return Found(None, "a step changes no control state: it can repeat", rounds)
-            weigh.add(z3.Sum(*[x * d for x, d in zip(w, delta, strict=True) if d]) >= 1)
+            weigh.add(z3.Sum(*[x * d for x, d in zip(w, delta, strict=True) if d]) >= int(lower))
     return Found(None, f"no ranking function after {MAX_ROUNDS} rounds", MAX_ROUNDS)
 
 

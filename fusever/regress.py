@@ -57,6 +57,7 @@ import tomli_w
 from fusever import __version__, check, files, report
 from fusever.certificate import Certificate, as_dict, from_dict
 from fusever.diagnostics import Diagnostic, SpecError
+from fusever.narrow import decider
 from fusever.provenance import engine_fingerprint
 from fusever.ts import PropKind, TransitionSystem, config_key
 from fusever.ts import fingerprint as ts_fingerprint
@@ -115,7 +116,7 @@ class Recording:
         gave these verdicts: the same transition system and the same engine code."""
         return bool(self.fingerprint and self.engine_fingerprint) and (
             self.fingerprint == fingerprint(ts)
-            and self.engine_fingerprint == engine_fingerprint(self.engine)
+            and self.engine_fingerprint == engine_fingerprint(decider(self.engine, ts))
         )
 
 
@@ -186,7 +187,7 @@ def record(
         tuple(props),
         ts.config,
         fingerprint(ts),
-        engine_fingerprint(engine),
+        engine_fingerprint(decider(engine, ts)),
     )
 
 

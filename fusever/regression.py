@@ -186,7 +186,7 @@ def record_one(ts: TransitionSystem, options: Options) -> tuple[str, Outcome]:
     writers), BMC to the configuration's depth (on fuse_v2's four_writers, before the
     explicit search exhausted it, BMC to its ranking bound of 34 steps took 444 s and
     the re-check had not finished 4 minutes later)."""
-    from fusever.engines import refused
+    from fusever.narrow import refused
 
     out = jobs.prove_certified(ts, options)
     if options.engine is Engine.EXPLICIT and any(r.verdict is Verdict.UNKNOWN for r in out.results):

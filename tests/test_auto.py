@@ -172,7 +172,7 @@ def test_where_explicit_refuses_auto_proves_by_a_ranking_function() -> None:
     """A free start of a 64-bit counter: explicit refuses, and auto's unbounded side
     proves what holds from a ranking function's bound, with a certificate whose
     bounded half is re-checked by a fresh solver; the cover's witness is replayed."""
-    (ts,) = load.load_specs([Path(__file__).parent / "fixtures" / "free_start.fv"])
+    (ts,) = load.load_specs([Path(__file__).parent / "fixtures" / "two_free_starts.fv"])
     got = engines.prove_certified(ts, Options(engine="auto"))
     r = by_name(got.results)
     assert r["known"].verdict is Verdict.PROVED and r["known"].complete

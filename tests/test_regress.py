@@ -363,12 +363,12 @@ def test_record_goes_to_kind_where_explicit_refuses_and_to_bmc_where_it_runs_out
 ) -> None:
     from fusever import regression
 
-    _spec_dir(tmp_path, monkeypatch, FIXTURES / "free_start.fv", FIXTURES / "two_steps.fv")
+    _spec_dir(tmp_path, monkeypatch, FIXTURES / "two_free_starts.fv", FIXTURES / "two_steps.fv")
     # two_steps has 4 states: a limit of 2 makes explicit run out
     monkeypatch.setattr(regression, "RECORD_STATE_LIMIT", 2)
     code, out, _ = run("regress", "--record")
     assert code == 0, out
-    free = regress.loads((tmp_path / "proofs" / "free_start.toml").read_text())
+    free = regress.loads((tmp_path / "proofs" / "two_free_starts.toml").read_text())
     assert free.engine == "kind"  # a free 64-bit start: explicit decided nothing
     known = free.properties[0]
     assert known.phrase == "proved (all depths)"
