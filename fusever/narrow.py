@@ -318,6 +318,8 @@ def check(
     wide, free = found
     budget = limit if isinstance(limit, Ranking) else None
     bound = limit.bound if isinstance(limit, Ranking) else limit
+    if budget is not None and not ranking.well_formed(ts, budget):
+        return False
     width = narrow_width(bound) if width is None else width
     if width >= wide or (1 << (width - 1)) <= 4 * bound + 4:
         return False
@@ -670,7 +672,8 @@ def plan(
 ) -> Narrowing | None:
     """:func:`check` at the default width, None unless every obligation is proved: with
     a budget when the solver finds one (:func:`fusever.ranking.find` with the wide
-    variables ``growing``) that bounds the moves below ``bound``, else for runs of at
+    variables ``growing``) that bounds the moves by ``bound`` at most (it holds for
+    runs of any length), else for runs of at
     most ``bound`` steps (None: with a budget only)."""
     found = wide_free(ts)
     if found is None:
@@ -679,7 +682,7 @@ def plan(
         v.name for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width == found[0]
     )
     moves = ranking.find(ts, deadline, growing=wide).ranking
-    if moves is not None and (bound is None or moves.bound < bound):
+    if moves is not None and (bound is None or moves.bound <= bound):
         out = check(ts, moves, None, deadline)
         if isinstance(out, Narrowing) or out is None:
             return out or None

@@ -61,6 +61,7 @@ __all__ = [
     "parse",
     "ranges",
     "terms",
+    "well_formed",
 ]
 
 Z = Any  # z3 terms carry no types mypy can use
@@ -620,19 +621,25 @@ def _ranked(
     return Found(Ranking(tuple(sorted(by_term.items())), bound), "", rounds)
 
 
+def well_formed(ts: TransitionSystem, ranking: Ranking) -> bool:
+    """Whether every term of ``ranking`` is one of ``ts``'s and every weight in range
+    (a certificate's text may name anything)."""
+    known = set(terms(ts))
+    return all(t in known and abs(x) <= MAX_WEIGHT for t, x in ranking.weights)
+
+
 def check(ts: TransitionSystem, ranking: Ranking, deadline: float | None = None) -> bool | None:
     """Whether ``ranking`` proves that no run of ``ts`` is longer than its bound: every
     step from any state lowers the measure, and the measure's range from the initial
     states down to its floor is at most the bound.  None: undecided (a timeout or an
     unknown answer)."""
-    known = set(terms(ts))
-    if any(t not in known or abs(x) > MAX_WEIGHT for t, x in ranking.weights):
+    if not well_formed(ts, ranking):
         return False
     weights = dict(ranking.weights)
     enc = _encoding(ts)
     width = _width(ts)
     try:
-        shared, steps = _split(enc, list(known))
+        shared, steps = _split(enc, list(terms(ts)))
     except Unsplit:
         return None  # cannot be checked here: undecided, not refuted
     verdict = _not_lowered(enc, shared, steps, weights, width, deadline, first=True)

@@ -21,7 +21,7 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusever import bmc, certificate, interpret, kind, load, narrow
+from fusever import bmc, certificate, engines, interpret, kind, load, narrow, ranking
 from fusever.job import Job
 from fusever.ts import BitVecType, State, TransitionSystem, walk
 from fusever.verdict import Engine, Options, Verdict
@@ -49,7 +49,8 @@ def test_narrowed_kind_agrees_with_wide_bmc(name: str) -> None:
     ts = _load(name)
     n = _longest(ts)
     narrowing = narrow.plan(ts, n)
-    assert narrowing is not None and narrowing.width == narrow.narrow_width(n) < 64
+    assert narrowing is not None and narrowing.budget is not None
+    assert narrowing.bound <= n and narrowing.width == narrow.narrow_width(narrowing.bound) < 64
     proved = kind.run(_job(ts, Engine.KIND, ts.depth)).results
     wide = bmc.run(_job(ts, Engine.BMC, n)).results
     for k, b in zip(proved, wide, strict=True):
@@ -104,6 +105,7 @@ def _variant(tmp_path: Path, old: str, new: str) -> TransitionSystem:
 def test_what_is_not_an_offset_is_not_narrowed(tmp_path: Path, old: str, new: str) -> None:
     ts = _variant(tmp_path, old, new)
     assert narrow.check(ts, _longest(ts)) is False
+    assert narrow.plan(ts, _longest(ts)) is None
     for r in kind.run(_job(ts, Engine.KIND, ts.depth)).results:
         assert "narrowed" not in (r.reason or "")
 
@@ -134,7 +136,7 @@ def test_the_lifted_start_is_the_obligations_g() -> None:
     found = narrow.plan(ts, n)
     assert found is not None
     pair = narrow._Pair(ts, 64, found.width)
-    m = 2 * n + 1
+    m = 2 * found.bound + 1
     for xn in range(1 << found.width):
         g = z3.simplify(pair.g(z3.BitVecVal(xn, found.width, pair.ctx), m))
         assert g.as_long() == narrow.start(found, xn), xn
@@ -144,11 +146,46 @@ def test_the_certificate_names_the_width_and_a_wrong_one_fails() -> None:
     ts = _load("narrow_wrap.fv")
     out = kind.run(_job(ts, Engine.KIND, ts.depth))
     (cert,) = [c for c in out.certificates if c.property == "signed_right"]
-    assert cert.narrowed == narrow.narrow_width(cert.longest or 0)
+    assert cert.moves == 3 and cert.budget  # two replies and a notification
+    assert cert.narrowed == narrow.narrow_width(cert.moves)
     assert certificate.from_dict(certificate.as_dict(cert)) == cert
     assert certificate.recheck_status(ts, cert) is certificate.Recheck.PASSED
-    wrong = replace(cert, narrowed=(cert.narrowed or 0) - 1)
-    assert certificate.recheck_status(ts, wrong) is certificate.Recheck.FAILED
+    for wrong in (
+        replace(cert, narrowed=(cert.narrowed or 0) - 1),
+        replace(cert, moves=cert.moves - 1),  # the initial budget is 3
+        replace(cert, budget="0"),  # lowered by no step that moves the counter
+        replace(cert, budget="1*#(nonsense == true)"),
+    ):
+        assert certificate.recheck_status(ts, wrong) is certificate.Recheck.FAILED, wrong
+
+
+def test_the_budget_counts_the_moves_not_the_steps() -> None:
+    """narrow_wrap's runs take 5 steps (two replies, a notification, two finishes);
+    the counter moves on 3 of them: the budget's bound, which the check proves, and
+    no smaller one passes."""
+    ts = _load("narrow_wrap.fv")
+    assert _longest(ts) == 5
+    found = ranking.find(ts, growing=frozenset({"seq", "rec", "inval"}))
+    assert found.ranking is not None and found.ranking.bound == 3
+    assert isinstance(narrow.check(ts, found.ranking), narrow.Narrowing)
+    assert narrow.check(ts, replace(found.ranking, bound=2)) is False
+    assert narrow.check(ts, ranking.Ranking((), 3)) is False
+
+
+@pytest.mark.parametrize("name", ["narrow_wrap.fv", "free_start.fv"])
+def test_the_explicit_engine_searches_the_narrowed_system(name: str) -> None:
+    """Explicit, which cannot enumerate a 64-bit start, searches the narrowed system:
+    every verdict complete, each the same, at the same step, as BMC's on the wide
+    system to the runs' bound, and every trace a run of the wide system."""
+    ts = _load(name)
+    found = engines.prove(ts, Options(engine=Engine.EXPLICIT))
+    wide = bmc.run(_job(ts, Engine.BMC, _longest(ts))).results
+    for e, b in zip(found, wide, strict=True):
+        assert (e.verdict, e.step) == (b.verdict, b.step), (e.property, e.verdict, b.verdict)
+        if e.trace is None:
+            assert e.complete and "narrowed from 64 to" in (e.reason or ""), e
+        else:
+            interpret.replay(ts, e.trace, ts.property(e.property))
 
 
 # ---- the claim itself, on random runs (not through the solver) ---------------------
@@ -184,8 +221,9 @@ def _goals(ts: TransitionSystem, pre: State, post: State | None) -> tuple[bool, 
 
 _TS = _load("narrow_wrap.fv")
 _N = _longest(_TS)
-_W = narrow.narrow_width(_N)
-_NTS = narrow.narrowed(_TS, 64, _W)
+_MOVES = 3  # the budget's bound (test_the_budget_counts_the_moves_not_the_steps)
+# (the offsets' bound, the width): by the runs' length, and by the budget
+_BOUNDS = ((_N, narrow.narrow_width(_N)), (_MOVES, narrow.narrow_width(_MOVES)))
 _EDGES = (0, 1 << 63, 1 << 64)
 
 
@@ -194,23 +232,28 @@ _EDGES = (0, 1 << 63, 1 << 64)
     edge=st.sampled_from(_EDGES),
     off=st.integers(-3 * _N, 3 * _N) | st.integers(-(1 << 62), 1 << 62),
     seed=st.integers(0, 2**32),
+    bounds=st.sampled_from(_BOUNDS),
 )
-def test_random_runs_take_the_same_steps_at_both_widths(edge: int, off: int, seed: int) -> None:
+def test_random_runs_take_the_same_steps_at_both_widths(
+    edge: int, off: int, seed: int, bounds: tuple[int, int]
+) -> None:
+    n, width = bounds
+    nts = narrow.narrowed(_TS, 64, width)
     x = (edge + off) % (1 << 64)
-    wide, thin = _start(_TS, x), _start(_NTS, _f(x, _N, _W))
-    assert _goals(_TS, wide, None) == _goals(_NTS, thin, None)
+    wide, thin = _start(_TS, x), _start(nts, _f(x, n, width))
+    assert _goals(_TS, wide, None) == _goals(nts, thin, None)
     rng = random.Random(seed)
     for _ in range(_N + 1):
         ws = sorted((a, args) for a, args, _ in interpret.successors(_TS, wide))
-        ns = sorted((a, args) for a, args, _ in interpret.successors(_NTS, thin))
+        ns = sorted((a, args) for a, args, _ in interpret.successors(nts, thin))
         assert ws == ns, (x, ws, ns)
         if not ws:
             break
         action, args = rng.choice(ws)
         w2 = interpret.step(_TS, wide, action, dict(args))
-        n2 = interpret.step(_NTS, thin, action, dict(args))
-        assert _goals(_TS, w2, None) == _goals(_NTS, n2, None), (x, action)
-        assert _goals(_TS, wide, w2) == _goals(_NTS, thin, n2), (x, action)
+        n2 = interpret.step(nts, thin, action, dict(args))
+        assert _goals(_TS, w2, None) == _goals(nts, n2, None), (x, action)
+        assert _goals(_TS, wide, w2) == _goals(nts, thin, n2), (x, action)
         wide, thin = w2, n2
     else:
         pytest.fail("a run longer than the ranking's bound")
