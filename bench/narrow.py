@@ -1,16 +1,24 @@
-"""A free wide start, narrowed: the check and the bounded half at both widths; print JSON.
+"""A free wide start, narrowed: the checks, and what decides the narrow system; print JSON.
 
     .venv/bin/python bench/narrow.py                          # every spec's w64_free
     .venv/bin/python bench/narrow.py spec/fuse_v2.fv --configs w64_free
     .venv/bin/python bench/narrow.py --wide                   # and BMC at 64 bits too
+    .venv/bin/python bench/narrow.py --no-runs                # the budget's route only
 
-For each spec configuration with a free wide start: the runs' bound (the ranking's),
-the narrow width, ``check_seconds`` (:func:`fusever.narrow.check`, every obligation,
-its queries and whether it proved them), then BMC to the bound on the narrow system
-(``narrow_bmc_seconds``, what k-induction's runs-end route runs) and, with ``--wide``,
-on the wide one, the route it replaces (fuse_wrapsafe's takes tens of minutes: give it
-a ``--timeout``).  Both sides' verdicts and steps are printed so a reader can see they
-agree.  No assertions: numbers only; CPU seconds beside wall ones (the machine is shared).
+For each spec configuration with a free wide start, two narrowings:
+
+- by a *budget* (how often the wide values move): ``find_seconds`` (the budget's search,
+  :func:`fusever.ranking.find` with ``growing``), its bound ``moves`` and ``width``,
+  ``check_seconds`` (:func:`fusever.narrow.check`, every obligation), then the explicit
+  search of the narrow system (``explicit_seconds``, ``states``: what ``--engine
+  explicit`` runs);
+- by the runs' bound (the ranking's, ``bound``): its width, ``check_seconds``, then BMC
+  to the bound on the narrow system (``narrow_bmc_seconds``, what k-induction's
+  runs-end route runs) and, with ``--wide``, on the wide one, the route it replaces
+  (fuse_wrapsafe's takes tens of minutes: give it a ``--timeout``).
+
+Every side's verdicts and steps are printed so a reader can see they agree.  No
+assertions: numbers only; CPU seconds beside wall ones (the machine is shared).
 """
 
 from __future__ import annotations
@@ -23,9 +31,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fusever import bmc, kind, load, narrow
+from fusever import bmc, explicit, kind, load, narrow, ranking
 from fusever.job import Job
-from fusever.ts import TransitionSystem
+from fusever.ts import BitVecType, TransitionSystem
 from fusever.verdict import Engine, Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,21 +52,57 @@ def _verdicts(results: Any) -> dict[str, str]:
     }
 
 
-def measure(ts: TransitionSystem, wide: bool, timeout: float | None) -> dict[str, object]:
+def measure(
+    ts: TransitionSystem, wide: bool, runs_too: bool, timeout: float | None
+) -> dict[str, object]:
     row: dict[str, object] = {"spec": ts.name, "config": ts.config or "default"}
-    runs = kind.runs_end(ts, ts.depth, None, 0)
-    row["bound"] = runs.steps
-    if runs.steps is None or narrow.wide_free(ts) is None:
+    found = narrow.wide_free(ts)
+    if found is None:
         row["narrowed"] = False
         return row
+    row["budget"] = by_budget(ts, found[0], timeout)
+    if runs_too:
+        row["runs"] = by_runs(ts, wide, timeout)
+    return row
+
+
+def by_budget(ts: TransitionSystem, width: int, timeout: float | None) -> dict[str, object]:
+    growing = frozenset(
+        v.name for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width == width
+    )
+    got, wall, cpu = _timed(lambda: ranking.find(ts, growing=growing))
+    out: dict[str, object] = {"find_seconds": wall, "find_cpu": cpu}
+    if got.ranking is None:
+        return out | {"found": False, "why": got.reason}
+    budget = got.ranking
+    out |= {"moves": budget.bound, "budget": budget.text()}
+    found, wall, cpu = _timed(narrow.check, ts, budget)
+    out |= {"check_seconds": wall, "check_cpu": cpu}
+    if not isinstance(found, narrow.Narrowing):
+        return out | {"narrowed": False}
+    out |= {"narrowed": True, "width": found.width}
+    job = Job.resolve(found.system, Options(engine=Engine.EXPLICIT, timeout=timeout))
+    res, wall, cpu = _timed(explicit.run, job)
+    return out | {
+        "explicit_seconds": wall,
+        "explicit_cpu": cpu,
+        "states": res.states,
+        "exhausted": res.exhausted,
+        "explicit": _verdicts(res.results),
+    }
+
+
+def by_runs(ts: TransitionSystem, wide: bool, timeout: float | None) -> dict[str, object]:
+    runs = kind.runs_end(ts, ts.depth, None, 0)
+    row: dict[str, object] = {"bound": runs.steps}
+    if runs.steps is None:
+        return row | {"narrowed": False}
     found, wall, cpu = _timed(narrow.check, ts, runs.steps)
     row |= {"check_seconds": wall, "check_cpu": cpu}
     if not isinstance(found, narrow.Narrowing):
-        row["narrowed"] = False
-        return row
+        return row | {"narrowed": False}
     row |= {"narrowed": True, "width": found.width, "free": found.free}
-    nts = found.system
-    job = Job.resolve(nts, Options(engine=Engine.BMC, depth=runs.steps, timeout=timeout))
+    job = Job.resolve(found.system, Options(engine=Engine.BMC, depth=runs.steps, timeout=timeout))
     out, wall, cpu = _timed(bmc.run, job)
     row |= {"narrow_bmc_seconds": wall, "narrow_bmc_cpu": cpu, "narrow": _verdicts(out.results)}
     if wide:
@@ -73,7 +117,8 @@ def main() -> None:
     ap.add_argument("specs", nargs="*", help="default: every spec under spec/")
     ap.add_argument("--configs", default="w64_free", help="comma-separated (default w64_free)")
     ap.add_argument("--wide", action="store_true", help="also BMC on the wide system")
-    ap.add_argument("--timeout", type=float, default=None, help="seconds per BMC run")
+    ap.add_argument("--no-runs", action="store_true", help="the budget's route only")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per search")
     args = ap.parse_args()
     paths = args.specs or [str(p) for p in sorted((ROOT / "spec").glob("*.fv"))]
     rows = []
@@ -83,7 +128,7 @@ def main() -> None:
             if name != "default" and name not in dict(base.configs):
                 continue
             (ts,) = load.load_specs([path], config=None if name == "default" else name)
-            rows.append(measure(ts, args.wide, args.timeout))
+            rows.append(measure(ts, args.wide, not args.no_runs, args.timeout))
             print(json.dumps(rows[-1]), file=sys.stderr)
     info = {"machine": platform.machine(), "python": platform.python_version()}
     print(json.dumps({"info": info, "rows": rows}, indent=1))
