@@ -21,7 +21,7 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusever import bmc, certificate, engines, interpret, kind, load, narrow, ranking
+from fusever import bmc, certificate, engines, explicit, interpret, kind, load, narrow, ranking
 from fusever.job import Job
 from fusever.ts import BitVecType, State, TransitionSystem, walk
 from fusever.verdict import Engine, Options, Verdict
@@ -257,3 +257,30 @@ def test_random_runs_take_the_same_steps_at_both_widths(
         wide, thin = w2, n2
     else:
         pytest.fail("a run longer than the ranking's bound")
+
+
+def test_the_narrow_starts_are_where_wide_ones_lie() -> None:
+    """The narrow system starts only where ``f`` puts a wide start (within m of 0 or
+    of half-way, or a quarter point): 8 * bound + 8 starts, 32 of 64 here; the check
+    proves every wide start has its narrow one there, and fails once the bands are
+    one too narrow or a quarter point is missing."""
+    ts = _load("narrow_wrap.fv")
+    found = narrow.plan(ts, _longest(ts))
+    assert found is not None and found.budget is not None
+    system = explicit.compile_system(found.system)
+    lay = system.layout
+    seq = next(j for j in range(lay.size) if lay.name(j) == "seq")
+    starts = {concrete[seq] for _, concrete in system.initial()}
+    assert len(starts) == 8 * found.bound + 8 == 32 and found.width == 6
+    assert {16, 48} <= starts and not {10, 20, 44, 54} & starts
+    wide, free = narrow.wide_free(ts) or (0, ("", ()))
+    m = 2 * found.bound + 1
+    plain = narrow.narrowed(ts, wide, found.width)
+    assert narrow._proved(
+        narrow._Pair(ts, wide, found.width, narrow.starting(plain, free, found.width, m)),
+        free, found.bound, found.budget, None,
+    )  # fmt: skip
+    bad = narrow.starting(plain, free, found.width, m - 1)
+    assert not narrow._proved(
+        narrow._Pair(ts, wide, found.width, bad), free, found.bound, found.budget, None
+    )
