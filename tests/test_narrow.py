@@ -273,7 +273,9 @@ def test_the_narrow_starts_are_where_wide_ones_lie() -> None:
     starts = {concrete[seq] for _, concrete in system.initial()}
     assert len(starts) == 8 * found.bound + 8 == 32 and found.width == 6
     assert {16, 48} <= starts and not {10, 20, 44, 54} & starts
-    wide, free = narrow.wide_free(ts) or (0, ("", ()))
+    found_free = narrow.wide_free(ts)
+    assert found_free is not None
+    wide, free = found_free
     m = 2 * found.bound + 1
     plain = narrow.narrowed(ts, wide, found.width)
     assert narrow._proved(
