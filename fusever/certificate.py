@@ -311,7 +311,7 @@ def recheck_statuses(
             groups.setdefault((cert.longest, cert.ranking, narrowing), []).append(i)
         else:
             out[i] = _decide(_recheck_one, ts, cert, deadline)
-    for (longest, measure, (width, budget, moves)), members in groups.items():
+    for (longest, measure, (width, _, _)), members in groups.items():
         props = [_named(ts, certs[i]) for i in members]
         if any(p is None for p in props) or longest < 0:
             out.update((i, Recheck.FAILED) for i in members)
@@ -324,7 +324,7 @@ def recheck_statuses(
         if ends is Recheck.PASSED and width is not None and bounded:
             # the narrowing is kept with the bounded half: a function of the system
             # and of kind's code, as BMC's verdicts are (fusever.provenance)
-            ends, system = _narrowing(ts, longest, (width, budget, moves), deadline)
+            ends, system = _narrowing(ts, longest, certs[members[0]], deadline)
         if ends is not Recheck.PASSED or not bounded:
             out.update((i, ends) for i in members)
             continue
@@ -339,24 +339,20 @@ def recheck_statuses(
 
 
 def _narrowing(
-    ts: TransitionSystem,
-    longest: int,
-    narrowing: tuple[int | str | None, ...],
-    deadline: float | None,
+    ts: TransitionSystem, longest: int, cert: Certificate, deadline: float | None
 ) -> tuple[Recheck, TransitionSystem]:
-    """The narrowing (width, budget, moves) re-checked (:func:`fusever.narrow.check`),
-    and the system the bounded half is then asked of: the narrow one."""
-    width, budget, moves = narrowing
-    assert isinstance(width, int)
+    """``cert``'s narrowing (its width, and budget and moves when it has them)
+    re-checked (:func:`fusever.narrow.check`), and the system the bounded half is then
+    asked of: the narrow one."""
     limit: int | ranking.Ranking = longest
-    if budget is not None:
-        if not isinstance(budget, str) or not isinstance(moves, int):
+    if cert.budget is not None:
+        if cert.moves is None:
             return Recheck.FAILED, ts
         try:
-            limit = ranking.Ranking(ranking.parse(budget), moves)
+            limit = ranking.Ranking(ranking.parse(cert.budget), cert.moves)
         except ValueError:
             return Recheck.FAILED, ts
-    found = narrow.check(ts, limit, width, deadline)
+    found = narrow.check(ts, limit, cert.narrowed, deadline)
     if found is None:
         return Recheck.UNDECIDED, ts
     if found is False:

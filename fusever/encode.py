@@ -51,7 +51,7 @@ import z3
 
 from fusever.por import PorEncoding, Reduction, independence
 from fusever.solvers import Backend, BackendKind, bitwuzla_available, new_backend
-from fusever.terms import BINARY, UNARY, align, all_of, any_of, exact, sext, swidth
+from fusever.terms import BINARY, UNARY, align, all_of, any_of, exact, mentioned, sext, swidth
 from fusever.ts import (
     Action,
     Assign,
@@ -596,21 +596,7 @@ class Encoding:
     def _reads(self, k: int, terms: Sequence[Z]) -> frozenset[Slot]:
         """The slots of step ``k`` that ``terms`` mention."""
         slot_of = {t.get_id(): slot for slot, t in self.state(k).items()}
-        seen: set[int] = set()
-        out: set[Slot] = set()
-        stack = list(terms)
-        while stack:
-            t = stack.pop()
-            i = t.get_id()
-            if i in seen:
-                continue
-            seen.add(i)
-            if z3.is_const(t):
-                if i in slot_of:
-                    out.add(slot_of[i])
-                continue
-            stack.extend(t.children())
-        return frozenset(out)
+        return frozenset(mentioned(terms, slot_of))
 
     def order(self, k: int) -> Z:
         """The partial-order reduction's constraint on step ``k -> k+1`` (``k >= 1``),

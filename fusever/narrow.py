@@ -32,16 +32,34 @@ The obligations, each an unsat query to a fresh plain Z3 solver:
    for ``b < N``, an instance's successors are ``R_(b+1)``-related and every two-state
    property agrees on the step.
 
-With a ranking function proving that no wide run is longer than ``N`` steps
-(:mod:`fusever.ranking`), induction on the run gives: every wide run of ``n <= N`` steps
-has a narrow run of the same actions, related at every step, and conversely.  So every
-property and cover goal gets the same verdict, at the same step, in both systems, and
-:mod:`fusever.kind` decides the narrow one (bit-blasting 8 bits rather than 64).  Its
-violations and witnesses are searched again in the wide system by BMC to their step
-(a different answer there is an internal error); its proofs carry the narrowing in their
-certificate, which re-checks it (:mod:`fusever.certificate`).  A spec whose wide values
-do anything else (multiply, cast to an integer, start two counters anywhere) fails an
-obligation, and the engines take the wide system as before.  Nothing here prints.
+What bounds the offsets is one of two things:
+
+- a ranking function proving that no wide run is longer than ``N`` steps
+  (:mod:`fusever.ranking`); induction on the run gives: every wide run of ``n <= N``
+  steps has a narrow run of the same actions, related at every step, and conversely;
+- or a *budget* (:func:`fusever.ranking.find` with the wide variables ``growing``): a
+  measure ``B`` over the same control terms, at most ``N`` initially, that no step
+  raises and every step that moves a wide value lowers.  Then ``R_b`` with ``b + B(s)
+  <= N`` is kept however long the run (successors are ``R_(b + B - B')``), so the
+  bisimulation holds on every run, and the narrow system is finite and small.
+
+So every property and cover goal gets the same verdict, at the same step, in both
+systems.  :mod:`fusever.kind` decides the narrow one by BMC to ``N`` (bit-blasting 8
+bits rather than 64); :func:`explicit_search` searches it whole, state by state, when
+the budget bounds the moves.  Every trace found there is *lifted* (:func:`lift`: the
+wide start lying alike, then the same steps by the interpreter) and replayed against
+its goal in the wide system; a different answer there is an internal error.  A proof's
+certificate carries the narrowing, and its re-check proves it again
+(:mod:`fusever.certificate`).  A spec whose wide values do anything else (multiply,
+cast to an integer, start two counters anywhere) fails an obligation, and the engines
+take the wide system as before.
+
+Most of the step obligations are "this atom (a comparison of counters) has the same
+value on both sides".  Each is asked as an instance of a *lemma*
+(:func:`generalized`): the atom with each wide location put by a fresh pair of
+related variables, and what the two sides share by a fresh variable, proved from
+``C`` and that relation alone.  Forty-odd atoms come down to a dozen or so lemmas,
+each asked once; an atom no lemma covers is asked directly.  Nothing here prints.
 """
 
 from __future__ import annotations
@@ -59,6 +77,7 @@ from fusever import explicit, interpret, ranking, solvers
 from fusever.encode import EncodeOptions, Encoding, Slot
 from fusever.job import Job
 from fusever.ranking import Instance, Ranking, one_step
+from fusever.terms import mentioned
 from fusever.ts import (
     BOOL,
     Assume,
@@ -78,11 +97,13 @@ from fusever.verdict import Progress, Result, Verdict
 
 __all__ = [
     "MIN_WIDE",
+    "Generalized",
     "Narrowing",
     "NarrowingBug",
     "check",
     "decider",
     "explicit_search",
+    "generalized",
     "lift",
     "lifted",
     "narrow_width",
@@ -107,12 +128,16 @@ class Narrowing:
     wide: int
     width: int
     bound: int  # no wide value moves further than this from where it started
-    free: str  # the free start's location, for people: ``write_seq[0]``
     system: TransitionSystem  # the narrow system
-    slot: Slot = ("", ())  # the free start's location
+    slot: Slot  # the free start's location
     # what bounds the moves: a budget (a measure no step raises and every step that
     # moves a wide value lowers, ``bound`` its range), or None: runs of ``bound`` steps
     budget: Ranking | None = None
+
+    @property
+    def free(self) -> str:
+        """The free start's location, for people: ``write_seq[0]``."""
+        return _name(self.slot)
 
     def text(self) -> str:
         out = f"{self.free} narrowed from {self.wide} to {self.width} bits"
@@ -376,7 +401,7 @@ def check(
         return None
     if not ok:
         return False
-    out = Narrowing(wide, width, bound, _name(free), system, free, budget)
+    out = Narrowing(wide, width, bound, system, free, budget)
     _PROVED[key] = out
     return out
 
@@ -450,11 +475,12 @@ def _steps(p: _Pair, bound: int, budget: Ranking | None, m: int, deadline: float
     relation: dict[Slot, Z] = {}
     for s in p.slots:
         based, const = p.related(pre_w[s], pre_n[s], band)
-        relation[s] = z3.If(z3.Bool(f"narrow#based {_name(s)}", p.ctx), based, const)
-    common = [*shared_w, *(p.tr(c) for c in shared_n), p.lie_alike(p.x, p.xn, m)]
-    common.append(z3.ULE(band, z3.BitVecVal(bound, p.width, p.ctx)))
+        relation[s] = z3.If(_based(p.ctx, _name(s)), based, const)
+    starts = [p.lie_alike(p.x, p.xn, m), z3.ULE(band, z3.BitVecVal(bound, p.width, p.ctx))]
+    common = [*shared_w, *(p.tr(c) for c in shared_n), *starts]
     owner = {t.get_id(): s for s in p.slots for t in (pre_w[s], pre_n[s])}
-    solver = _Solver(p.ctx, common, relation, owner, deadline)
+
+    solver = _Solver(p.ctx, common, relation, owner, deadline, starts)
     # the assumptions must admit states, or every obligation holds vacuously
     if solver.unsat(z3.And(*relation.values())):
         return False
@@ -477,7 +503,11 @@ def _steps(p: _Pair, bound: int, budget: Ranking | None, m: int, deadline: float
             return False
         top = z3.BitVecVal(bound, b_pre.size(), p.ctx)
         solver.restrict(z3.ZeroExt(b_pre.size() - p.width, band) + b_pre <= top)
-    two_state = [q for q in p.w.ts.properties if q.two_state]
+    two_state = [
+        (p.w.prop(q, 1), p.tr(p.n.prop(p.n.ts.property(q.name), 1)))
+        for q in p.w.ts.properties
+        if q.two_state
+    ]
     for iw, inn in zip(steps_w, steps_n, strict=True):
         if iw is None or inn is None:
             continue  # never enabled on either side (same guards, shown above)
@@ -504,10 +534,8 @@ def _steps(p: _Pair, bound: int, budget: Ranking | None, m: int, deadline: float
                 return False
         sub_w = [(post_w[s], tw.get(s, pre_w[s])) for s in p.w.slots]
         sub_n = [(post_n[s], tn.get(s, pre_n[s])) for s in p.w.slots]
-        for q in two_state:
-            qw = z3.substitute(p.w.prop(q, 1), *sub_w)
-            qn = z3.substitute(p.tr(p.n.prop(p.n.ts.property(q.name), 1)), *sub_n)
-            if not solver.agree(qw, qn, guard):
+        for qw, qn in two_state:
+            if not solver.agree(z3.substitute(qw, *sub_w), z3.substitute(qn, *sub_n), guard):
                 return False
     return True
 
@@ -517,11 +545,21 @@ class _Solver:
 
     :meth:`agree` splits the claim "the wide and the narrow term are equal" down their
     common structure to the atoms that read wide values (a comparison of two
-    counters), and asks about each atom alone: equal atoms under identical connectives
-    give equal terms.  Each query takes the relation only for the wide locations it
-    reads (dropping an assumption only admits more states, so an unsat answer still
-    stands), and an atom shown equal from every related pair of states is not asked
-    again under another guard."""
+    counters), and shows each atom equal on its own:
+
+    - first as an instance of a *lemma* (:meth:`_lemma`): the atom with every wide
+      location replaced by a fresh pair of variables related as the locations are, and
+      every other subterm the two sides share by a fresh variable of its sort, shown
+      equal from ``C`` and that relation alone.  The pre-states' assumptions imply the
+      lemma's, so its instance holds; and the forty-odd atoms of a spec come down to
+      a dozen or so lemmas, each asked once;
+    - else directly, under the relation for the wide locations it reads (dropping an
+      assumption only admits more states, so an unsat answer still stands), and under
+      the step's guard when it fails without.
+
+    An atom shown equal from every related pair of states is not asked again under
+    another guard.  Both maps keep the terms they are keyed by alive: Z3 reuses the id
+    of a term Python has dropped."""
 
     def __init__(
         self,
@@ -530,13 +568,16 @@ class _Solver:
         relation: dict[Slot, Z],
         owner: dict[int, Slot],
         deadline: float | None,
+        starts: Sequence[Z],
     ) -> None:
         self.ctx = ctx
         self.common = list(common)
         self.relation = relation
         self.owner = owner
         self.deadline = deadline
-        self.known: set[tuple[int, int]] = set()
+        self.starts = list(starts)
+        self.known: dict[tuple[int, int], tuple[Z, Z]] = {}
+        self.lemmas: dict[tuple[int, ...], tuple[list[Z], bool]] = {}
 
     def restrict(self, c: Z) -> None:
         """Assume ``c`` from now on (it only narrows what was shown before)."""
@@ -545,7 +586,7 @@ class _Solver:
     def unsat(self, claim: Z) -> bool:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise _Undecided
-        read = _reads(claim, self.owner)
+        read = mentioned([claim], self.owner)
         cs = [*self.common, *(self.relation[s] for s in read), claim]
         return _unsat(self.ctx, cs, self.deadline)
 
@@ -556,28 +597,103 @@ class _Solver:
             key = (x.get_id(), y.get_id())
             if key in self.known:
                 continue
-            if self.unsat(x != y):
-                self.known.add(key)
+            if self._lemma(x, y) or self.unsat(x != y):
+                self.known[key] = (x, y)
             elif under is None or not self.unsat(z3.And(under, x != y)):
                 return False
         return True
 
+    def _lemma(self, x: Z, y: Z) -> bool:
+        """``x == y`` as an instance of a lemma proved (now or before), or False.  The
+        lemma's assumptions are the pre-states' (``C`` and ``b <= N``, and each wide
+        location's relation), renamed as :func:`generalized` renames the atom."""
+        g = generalized(x, y, self.owner, self.ctx)
+        if g is None:
+            return False
+        rel = [
+            z3.substitute(
+                self.relation[slot], *sub, (_based(self.ctx, _name(slot)), _based(self.ctx, str(k)))
+            )
+            for k, (slot, sub) in enumerate(g.pairs)
+        ]
+        terms = [g.x, g.y, *rel]
+        key = tuple(t.get_id() for t in terms)
+        if key not in self.lemmas:
+            claim = [*self.starts, *rel, g.x != g.y]
+            self.lemmas[key] = (terms, _unsat(self.ctx, claim, self.deadline))
+        return self.lemmas[key][1]
 
-def _reads(t: Z, owner: dict[int, Slot]) -> list[Slot]:
-    """The wide locations ``t`` mentions, in first-seen order."""
-    out: dict[Slot, None] = {}
-    seen: set[int] = set()
-    stack = [t]
-    while stack:
-        x = stack.pop()
-        i = x.get_id()
-        if i in seen:
-            continue
-        seen.add(i)
-        if i in owner:
-            out[owner[i]] = None
-        stack.extend(x.children())
-    return list(out)
+
+@dataclass(frozen=True, slots=True)
+class Generalized:
+    """Two terms made general: the originals are ``x`` and ``y`` with each of
+    ``sigma``'s variables put back by its term.  ``pairs``: per wide location, in
+    order, its two constants (wide, narrow), each with the variable put for it."""
+
+    x: Z
+    y: Z
+    pairs: tuple[tuple[Slot, tuple[tuple[Z, Z], tuple[Z, Z]]], ...]
+    sigma: tuple[tuple[Z, Z], ...]
+
+
+def generalized(x: Z, y: Z, owner: dict[int, Slot], ctx: z3.Context) -> Generalized | None:
+    """``x`` and ``y`` with each wide location's constant (``owner``: by term id) put
+    by a variable of its width, one pair per location, and each maximal subterm that
+    reads no wide location and is no literal put by a variable of its sort, the same
+    term by the same variable on both sides; None when a location is read on one side
+    only.  A lemma about the result is one about every instance, ``x`` and ``y``
+    among them."""
+    done: dict[int, Z] = {}  # a subterm that reads a wide location, generalized
+    same: dict[int, tuple[Z, Z]] = {}  # a subterm that does not: (variable, term)
+    pairs: dict[Slot, dict[int, tuple[Z, Z]]] = {}  # a location's (variable, term), by width
+
+    def general(t: Z) -> tuple[Z, bool]:
+        """``t`` generalized, and whether it reads a wide location."""
+        i = t.get_id()
+        if i in done:
+            return done[i], True
+        slot = owner.get(i)
+        if slot is not None:
+            pair = pairs.setdefault(slot, {})
+            name = f"narrow#{list(pairs).index(slot)}:{t.size()}"
+            done[i] = z3.BitVec(name, t.size(), ctx)
+            pair[t.size()] = (done[i], t)
+            return done[i], True
+        if not z3.is_app(t) or t.num_args() == 0:
+            return t, False
+        kids = [general(c) for c in t.children()]
+        if not any(w for _, w in kids):
+            return t, False
+        done[i] = t.decl()(*(k if w or _value(k) else shared(k) for k, w in kids))
+        return done[i], True
+
+    def shared(t: Z) -> Z:
+        i = t.get_id()
+        if i not in same:
+            same[i] = (z3.Const(f"narrow#u{len(same)}", t.sort()), t)
+        return same[i][0]
+
+    gx, gy = general(x)[0], general(y)[0]
+    if any(len(p) != 2 for p in pairs.values()):
+        return None
+    # (term, variable): the wide constant first
+    wide_narrow = {
+        slot: ((p[w][1], p[w][0]), (p[n][1], p[n][0]))
+        for slot, p in pairs.items()
+        for w, n in [sorted(p, reverse=True)]
+    }
+    sigma = [(v, t) for wn in wide_narrow.values() for t, v in wn]
+    return Generalized(gx, gy, tuple(wide_narrow.items()), (*sigma, *same.values()))
+
+
+def _based(ctx: z3.Context, name: str) -> Z:
+    """Which way a wide location relates (``X``-based or a constant): free, as the
+    relation is a disjunction."""
+    return z3.Bool(f"narrow#based {name}", ctx)
+
+
+def _value(t: Z) -> bool:
+    return bool(z3.is_bv_value(t) or z3.is_true(t) or z3.is_false(t) or z3.is_int_value(t))
 
 
 def _atoms(a: Z, b: Z, out: list[tuple[Z, Z]], seen: set[tuple[int, int]]) -> None:

@@ -30,8 +30,9 @@ so its ranking bounds the spec's runs.  Nothing here prints.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ from fusever.encode import EncodeOptions, Encoding, Slot
 from fusever.ts import (
     BoolType,
     EnumType,
+    Key,
     SortType,
     TransitionSystem,
     Value,
@@ -168,14 +170,17 @@ def _width(ts: TransitionSystem) -> int:
     return (cells * MAX_WEIGHT).bit_length() + 2
 
 
-def _counts(enc: Encoding, k: int, ts: Sequence[Term], width: int) -> list[Z]:
-    """``#t`` at step ``k`` for each term, as bit-vectors of ``width`` (one theory
-    with the rest of the step, so Z3's bit-blaster takes the query)."""
+def _counts(
+    enc: Encoding, cell: Callable[[str, Key], Z], ts: Sequence[Term], width: int
+) -> list[Z]:
+    """``#t`` for each term over the state whose locations ``cell`` gives, as
+    bit-vectors of ``width`` (one theory with the rest of the step, so Z3's
+    bit-blaster takes the query)."""
     one, zero = z3.BitVecVal(1, width, enc.ctx), z3.BitVecVal(0, width, enc.ctx)
     out = []
     for t in ts:
         v = enc.vars[t.var]
-        cells = [enc.location(k, t.var, key) for key in keys(v.index)]
+        cells = [cell(t.var, key) for key in keys(v.index)]
         hits = [z3.If(c == enc.const(v.type, t.value), one, zero) for c in cells]
         out.append(hits[0] if len(hits) == 1 else z3.Sum(*hits))
     return out
@@ -209,15 +214,9 @@ def budget(enc: Encoding, state: Mapping[Slot, Z], weights: Sequence[tuple[Term,
     ``enc``, maps expanded): a signed bit-vector of :func:`_width` bits, at least 0 in
     every state."""
     width = _width(enc.ts)
-    zero = z3.BitVecVal(0, width, enc.ctx)
-    parts: list[Z] = []
-    for t, w in weights:
-        v = enc.vars[t.var]
-        value = enc.const(v.type, t.value)
-        weight = z3.BitVecVal(w, width, enc.ctx)
-        parts.extend(z3.If(state[(t.var, k)] == value, weight, zero) for k in keys(v.index))
+    counts = _counts(enc, lambda name, key: state[(name, key)], [t for t, _ in weights], width)
     floor = z3.BitVecVal(_floor(enc.ts, dict(weights)), width, enc.ctx)
-    return z3.Sum(zero, *parts) - floor
+    return _measure(counts, [w for _, w in weights], width, enc.ctx) - floor
 
 
 def _encoding(ts: TransitionSystem) -> Encoding:
@@ -451,7 +450,7 @@ def find(
     except Unsplit as e:
         return Found(None, str(e), 0)
     strict = frozenset(x.index for x in steps if _grows(enc, x, growing)) if growing else None
-    pre = _counts(enc, 0, all_terms, width)
+    pre = _counts(enc, functools.partial(enc.location, 0), all_terms, width)
     init_counts = _init_counts(enc, pre, deadline)
     wctx = z3.Context()
     w = [z3.Int(f"w{i}", wctx) for i in range(len(all_terms))]
@@ -646,7 +645,7 @@ def check(ts: TransitionSystem, ranking: Ranking, deadline: float | None = None)
     if not verdict.lowered:
         return False if verdict.failing else None
     all_terms = [t for t, _ in ranking.weights]
-    pre = _counts(enc, 0, all_terms, width)
+    pre = _counts(enc, functools.partial(enc.location, 0), all_terms, width)
     top = _init_top(enc, _measure(pre, [x for _, x in ranking.weights], width, enc.ctx), deadline)
     if top is None:
         return None

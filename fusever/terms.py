@@ -10,17 +10,28 @@ every entry against the interpreter on every backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias, assert_never
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeAlias, TypeVar, assert_never
 
 import z3
 
 from fusever.ts import BinOp, BitVecType, BoolType, EnumType, IntType, SortType, Type, UnOp
 
-__all__ = ["BINARY", "UNARY", "align", "all_of", "any_of", "exact", "sext", "swidth"]
+__all__ = [
+    "BINARY",
+    "UNARY",
+    "align",
+    "all_of",
+    "any_of",
+    "exact",
+    "mentioned",
+    "sext",
+    "swidth",
+]
 
 # z3 ships no type information: every term is Any to mypy; Z names what is meant.
 Z: TypeAlias = Any
+T = TypeVar("T", bound=Hashable)
 
 
 def all_of(ctx: z3.Context, xs: Sequence[Z]) -> Z:
@@ -32,6 +43,25 @@ def all_of(ctx: z3.Context, xs: Sequence[Z]) -> Z:
 def any_of(ctx: z3.Context, xs: Sequence[Z]) -> Z:
     """Disjunction: ``false`` when empty, the term itself when alone."""
     return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else z3.BoolVal(False, ctx)
+
+
+def mentioned(terms: Sequence[Z], owner: Mapping[int, T]) -> list[T]:
+    """What ``owner`` maps the subterms of ``terms`` to (by term id: a location's
+    constant to its location), each once, in the order a depth-first walk meets them."""
+    out: dict[T, None] = {}
+    seen: set[int] = set()
+    stack = list(reversed(terms))
+    while stack:
+        t = stack.pop()
+        i = t.get_id()
+        if i in seen:
+            continue
+        seen.add(i)
+        if i in owner:
+            out[owner[i]] = None
+        else:
+            stack.extend(reversed(t.children()))
+    return list(out)
 
 
 def swidth(v: int) -> int:

@@ -286,3 +286,80 @@ def test_the_narrow_starts_are_where_wide_ones_lie() -> None:
     assert not narrow._proved(
         narrow._Pair(ts, wide, found.width, bad), free, found.bound, found.budget, None
     )
+
+
+def test_a_lemma_is_its_atom_generalized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each atom the check asks as a lemma's instance comes back from the lemma by
+    putting every variable back: the wide and narrow constants of one location get
+    one pair, what both sides share one variable; so the lemma, proved, covers the
+    atom.  And many atoms come down to few lemmas."""
+    (ts,) = load.load_specs([Path("spec/fuse_v1.fv")], config="w64_free")
+    seen: list[tuple[z3.ExprRef, z3.ExprRef, dict[int, object], narrow.Generalized]] = []
+    real = narrow.generalized
+
+    def recorded(x: z3.ExprRef, y: z3.ExprRef, owner: dict[int, object], ctx: z3.Context) -> object:
+        g = real(x, y, owner, ctx)  # type: ignore[arg-type]
+        assert g is not None, (x, y)
+        seen.append((x, y, owner, g))
+        return g
+
+    monkeypatch.setattr(narrow, "generalized", recorded)
+    monkeypatch.setattr(narrow, "_PROVED", {})  # asked afresh, not remembered
+    plan = narrow.plan(ts, None)
+    assert plan is not None and plan.width == 6
+    shapes = set()
+    for x, y, owner, g in seen:
+        assert z3.substitute(g.x, *g.sigma).eq(x) and z3.substitute(g.y, *g.sigma).eq(y)
+        for slot, ((wt, wv), (nt, nv)) in g.pairs:
+            assert owner[wt.get_id()] == owner[nt.get_id()] == slot
+            assert (wt.size(), nt.size()) == (wv.size(), nv.size()) == (64, 6)
+        variables = [v.get_id() for v, _ in g.sigma]
+        assert len(set(variables)) == len(variables)
+        shapes.add((g.x.get_id(), g.y.get_id()))
+    assert len(seen) > 2 * len(shapes) > 0
+
+
+def test_a_location_read_on_one_side_only_is_no_lemma() -> None:
+    (ts,) = load.load_specs([Path("spec/fuse_v1.fv")], config="w64_free")
+    found = narrow.wide_free(ts)
+    assert found is not None
+    pair = narrow._Pair(ts, found[0], 6)
+    pre_w, pre_n = pair.w.state(0), {s: pair.tr(t) for s, t in pair.n.state(0).items()}
+    owner = {t.get_id(): s for s in pair.slots for t in (pre_w[s], pre_n[s])}
+    a, b = pair.slots[0], pair.slots[-1]
+    assert a != b
+    zero_w = z3.BitVecVal(0, 64, pair.ctx)
+    zero_n = z3.BitVecVal(0, 6, pair.ctx)
+    assert (
+        narrow.generalized(z3.ULT(pre_w[a], zero_w), z3.ULT(pre_n[b], zero_n), owner, pair.ctx)
+        is None
+    )
+
+
+def test_lemmas_decide_as_direct_queries_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check with every atom asked directly (no lemma) proves the same narrowing,
+    and with a band one too narrow in the starts fails the same way."""
+    ts = _load("narrow_wrap.fv")
+    found = narrow.plan(ts, _longest(ts))
+    assert found is not None and found.budget is not None
+    found_free = narrow.wide_free(ts)
+    assert found_free is not None
+    wide, free = found_free
+    m = 2 * found.bound + 1
+    plain = narrow.narrowed(ts, wide, found.width)
+    asked = []
+    real = narrow._Solver._lemma
+
+    def counted(self: narrow._Solver, x: z3.ExprRef, y: z3.ExprRef) -> bool:
+        asked.append(real(self, x, y))
+        return asked[-1]
+
+    for lemma in (counted, lambda self, x, y: False):
+        monkeypatch.setattr(narrow._Solver, "_lemma", lemma)
+        for band, holds in ((m, True), (m - 1, False)):
+            system = narrow.starting(plain, free, found.width, band)
+            got = narrow._proved(
+                narrow._Pair(ts, wide, found.width, system), free, found.bound, found.budget, None
+            )
+            assert got is holds, (lemma, band)
+    assert any(asked)
