@@ -80,18 +80,23 @@ from fusever.ranking import Instance, Ranking, one_step
 from fusever.terms import mentioned
 from fusever.ts import (
     BOOL,
+    Assign,
     Assume,
     Binary,
     BinOp,
     BitVecType,
     Expr,
+    ForAll,
+    If,
     IntType,
     Lit,
     State,
     Step,
+    Stmt,
     Trace,
     TransitionSystem,
     Var,
+    walk,
 )
 from fusever.verdict import Progress, Result, Verdict
 
@@ -108,10 +113,12 @@ __all__ = [
     "lifted",
     "narrow_width",
     "narrowed",
+    "pinned",
     "plan",
     "refused",
     "start",
     "starting",
+    "unread",
     "wide_free",
 ]
 
@@ -207,11 +214,88 @@ def _wide_slots(enc: Encoding, wide: int) -> list[Slot]:
     ]
 
 
+def unread(ts: TransitionSystem) -> frozenset[str]:
+    """The state variables no step, property or condition depends on: read by no
+    guard, no property or cover goal, no ``if``, ``where`` or ``assume`` condition, and
+    by no assignment except to a variable in this set (a cone of influence, computed
+    from the checked system's syntax).  Their values never decide what is enabled,
+    what is assigned elsewhere, or any goal: every run with them dropped is a run of
+    the system without them, whatever values they start from."""
+    needed: set[str] = set()
+    flows: list[tuple[str, set[str]]] = []  # (assigned variable, what the assignment reads)
+
+    def reads(*es: Expr | None) -> set[str]:
+        return {x.name for e in es if e is not None for x in walk(e) if isinstance(x, Var)}
+
+    def body(stmts: Sequence[Stmt]) -> None:
+        for st in stmts:
+            match st:
+                case Assign(name=name, args=args, value=value):
+                    flows.append((name, reads(*args, value)))
+                case If(cond=c, then=t, else_=f):
+                    needed.update(reads(c))
+                    body(t)
+                    body(f)
+                case ForAll(where=w, body=b):
+                    needed.update(reads(w))
+                    body(b)
+                case Assume(cond=c):
+                    needed.update(reads(c))
+
+    body(ts.init)
+    for a in ts.actions:
+        needed.update(reads(a.guard))
+        body(a.body)
+    needed.update(*(reads(q.expr) for q in ts.properties))
+    grown = True
+    while grown:
+        before = len(needed)
+        for name, r in flows:
+            if name in needed:
+                needed.update(r)
+        grown = len(needed) > before
+    return frozenset(v.name for v in ts.vars) - needed
+
+
+@functools.lru_cache(maxsize=16)
+def pinned(ts: TransitionSystem) -> TransitionSystem:
+    """``ts`` with the free start of each wide variable nothing reads (:func:`unread`)
+    made 0: its runs are ``ts``'s from the initial states where those start at 0,
+    and every run of ``ts`` takes the same steps with the same goal values from
+    there, so the verdicts and steps are ``ts``'s.  fuse_connseq declares the base's
+    per-fud ``write_seq`` free in ``w64_free`` but counts with ``conn_seq`` alone:
+    pinned, it has one free start, which :func:`check` can narrow."""
+    dead = {
+        v.name: v.type
+        for v in ts.vars
+        if v.name in unread(ts) and isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
+    }
+
+    def body(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for st in stmts:
+            match st:
+                case Assign(name=name, value=None) if name in dead:
+                    out.append(dataclasses.replace(st, value=Lit(0, dead[name], st.span)))
+                case If(then=t, else_=f):
+                    out.append(dataclasses.replace(st, then=body(t), else_=body(f)))
+                case ForAll(body=b):
+                    out.append(dataclasses.replace(st, body=body(b)))
+                case _:
+                    out.append(st)
+        return tuple(out)
+
+    init = body(ts.init) if dead else ts.init
+    return ts if init == ts.init else dataclasses.replace(ts, init=init)
+
+
 def wide_free(ts: TransitionSystem) -> tuple[int, Slot] | None:
     """The width and location of ``ts``'s one free wide start: the only location of a
     bit-vector type of at least :data:`MIN_WIDE` bits whose initial value init leaves
-    free.  None when there is none, or more than one such location (two counters
-    starting anywhere: their distance matters too), or more than one width."""
+    free, once those of variables nothing reads are pinned (:func:`pinned`).  None
+    when there is none, or more than one such location (two counters starting
+    anywhere: their distance matters too), or more than one width."""
+    ts = pinned(ts)
     widths = {
         v.type.width for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
     }
@@ -380,6 +464,7 @@ def check(
     budget) for every run, the wide values moving at most ``limit.bound`` times;
     False when one fails or ``ts`` has no single free wide start; None when a query
     ran out of time."""
+    ts = pinned(ts)
     found = wide_free(ts)
     if found is None:
         return False

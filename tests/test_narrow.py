@@ -12,6 +12,7 @@ What a wrong narrowing would break:
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from fusever import bmc, certificate, engines, explicit, interpret, kind, load, narrow, ranking
 from fusever.job import Job
-from fusever.ts import BitVecType, State, TransitionSystem, walk
+from fusever.ts import BitVecType, IntType, State, TransitionSystem, elements, walk
 from fusever.verdict import Engine, Options, Verdict
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -363,3 +364,93 @@ def test_lemmas_decide_as_direct_queries_do(monkeypatch: pytest.MonkeyPatch) -> 
             )
             assert got is holds, (lemma, band)
     assert any(asked)
+
+
+_UNREAD = """
+spec unread "what no step, goal or condition reads"
+sort T = 2
+var a: u8         // read by a guard
+var b: u64        // read only by its own assignment
+var c: u8         // assigned from a, read by nothing
+var e: u64        // read only by b's assignment (b is unread)
+var g: u8         // read by a goal
+var h: bool       // read by an if's condition
+var k: u8         // read by the assignment of g (g is read)
+var arr: T -> u8  // indexed by a, read by nothing
+init { a := 0  b := any  c := 0  e := 0  g := 0  h := false  k := 0  arr := 0 }
+action step(t: T) when a < 3 {
+  a := a + 1
+  b := b + 1 + e
+  c := a
+  arr[t] := a
+  if h { g := k } else { g := 1 }
+}
+invariant small "g stays small": g < 100
+cover grown for small "a reaches 3": a == 3
+depth 4
+"""
+
+
+def test_unread_is_the_cone_of_influence(tmp_path: Path) -> None:
+    spec = tmp_path / "unread.fv"
+    spec.write_text(_UNREAD)
+    (ts,) = load.load_specs([spec])
+    assert narrow.unread(ts) == {"b", "c", "e", "arr"}
+    # b is 64 bits, free and unread: pinned to 0, the spec has no free wide start left
+    assert narrow.wide_free(ts) is None
+    pinned = narrow.pinned(ts)
+    assert pinned != ts and narrow.pinned(pinned) == pinned
+    (start,) = list(interpret.initial_states(pinned))
+    assert start["b"] == {(): 0} and interpret.is_initial(ts, start)
+
+
+_CONNSEQ = load.load_specs([Path("spec/fuse_connseq.fv")], config="w64_free")[0]
+
+
+@functools.cache
+def _connseq_initial() -> State:
+    """An initial state of pinned fuse_connseq, from random seeds (init's assumptions
+    reject most)."""
+    rng = random.Random(1)
+    for _ in range(200):
+        for state in interpret.initial_states(narrow.pinned(_CONNSEQ), rng):
+            return state
+    pytest.fail("no initial state from 200 random seeds")
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32), x=st.integers(0, (1 << 64) - 1))
+def test_unread_values_decide_nothing(seed: int, x: int) -> None:
+    """fuse_connseq ``w64_free``: runs from the same start, one with every unread
+    location at random values, the other at 0 (pinned), enable the same steps and
+    give every goal the same value, step by step."""
+    ts, rng = _CONNSEQ, random.Random(seed)
+    unread = narrow.unread(ts)
+    assert "write_seq" in unread and "conn_seq" not in unread
+    base = {k: dict(v) for k, v in _connseq_initial().items()} | {"conn_seq": {(): x}}
+    other = {k: dict(v) for k, v in base.items()}
+    for name in unread:
+        var = next(v for v in ts.vars if v.name == name)
+        if isinstance(var.type, BitVecType):
+            other[name] = {k: rng.randrange(1 << var.type.width) for k in other[name]}
+        elif isinstance(var.type, IntType):
+            other[name] = {k: rng.randrange(-99, 100) for k in other[name]}
+        else:
+            other[name] = {k: rng.choice(elements(var.type)) for k in other[name]}
+    assert interpret.is_initial(ts, base)
+    one, two = base, other
+    for _ in range(30):
+        s1 = sorted((a, args) for a, args, _ in interpret.successors(ts, one))
+        s2 = sorted((a, args) for a, args, _ in interpret.successors(ts, two))
+        assert s1 == s2
+        assert _goals(ts, one, None) == _goals(ts, two, None)
+        if not s1:
+            return
+        action, args = rng.choice(s1)
+        n1 = interpret.step(ts, one, action, dict(args))
+        n2 = interpret.step(ts, two, action, dict(args))
+        assert _goals(ts, one, n1) == _goals(ts, two, n2)
+        assert {k: v for k, v in n1.items() if k not in unread} == {
+            k: v for k, v in n2.items() if k not in unread
+        }
+        one, two = n1, n2
