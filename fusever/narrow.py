@@ -260,9 +260,10 @@ def unread(ts: TransitionSystem) -> frozenset[str]:
 @functools.lru_cache(maxsize=16)
 def pinned(ts: TransitionSystem) -> TransitionSystem:
     """``ts`` with the free start of each wide variable nothing reads (:func:`unread`)
-    made 0: its runs are ``ts``'s from the initial states where those start at 0,
-    and every run of ``ts`` takes the same steps with the same goal values from
-    there, so the verdicts and steps are ``ts``'s.  fuse_connseq declares the base's
+    made 0.  Its runs are the runs of ``ts`` from the initial states where those
+    start at 0; and every run of ``ts`` has one here of the same steps, with the same
+    values everywhere else and the same goal values (nothing reads the difference).
+    So the verdicts and steps are those of ``ts``.  fuse_connseq declares the base's
     per-fud ``write_seq`` free in ``w64_free`` but counts with ``conn_seq`` alone:
     pinned, it has one free start, which :func:`check` can narrow."""
     dead = {
@@ -564,7 +565,6 @@ def _steps(p: _Pair, bound: int, budget: Ranking | None, m: int, deadline: float
     starts = [p.lie_alike(p.x, p.xn, m), z3.ULE(band, z3.BitVecVal(bound, p.width, p.ctx))]
     common = [*shared_w, *(p.tr(c) for c in shared_n), *starts]
     owner = {t.get_id(): s for s in p.slots for t in (pre_w[s], pre_n[s])}
-
     solver = _Solver(p.ctx, common, relation, owner, deadline, starts)
     # the assumptions must admit states, or every obligation holds vacuously
     if solver.unsat(z3.And(*relation.values())):
