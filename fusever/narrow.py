@@ -266,10 +266,11 @@ def pinned(ts: TransitionSystem) -> TransitionSystem:
     So the verdicts and steps are those of ``ts``.  fuse_connseq declares the base's
     per-fud ``write_seq`` free in ``w64_free`` but counts with ``conn_seq`` alone:
     pinned, it has one free start, which :func:`check` can narrow."""
+    nothing_reads = unread(ts)
     dead = {
         v.name: v.type
         for v in ts.vars
-        if v.name in unread(ts) and isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
+        if v.name in nothing_reads and isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
     }
 
     def body(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:

@@ -56,16 +56,18 @@ def _ignore_sigint() -> None:
         ),
         (
             signal.SIGINT,
-            # two free 64-bit starts: explicit refuses, and auto's SMT side runs in two
-            # workers (fuse_v2's one free start is decided by the narrowed search alone)
-            ["prove", "spec/fuse_connseq.fv", "--config", "w64_free", "--engine", "auto"],
+            # two free 64-bit starts, both read: explicit refuses, and auto's SMT side
+            # runs in two workers (one free start is decided by the narrowed search
+            # alone, before any worker starts)
+            ["prove", "spec/fuse_v2.fv", "--config", "two_fuds_free", "--engine", "auto"],
             False,
         ),
         (
             signal.SIGINT,
-            # two free 64-bit starts: explicit refuses, and auto's SMT side runs in two
-            # workers (fuse_v2's one free start is decided by the narrowed search alone)
-            ["prove", "spec/fuse_connseq.fv", "--config", "w64_free", "--engine", "auto"],
+            # two free 64-bit starts, both read: explicit refuses, and auto's SMT side
+            # runs in two workers (one free start is decided by the narrowed search
+            # alone, before any worker starts)
+            ["prove", "spec/fuse_v2.fv", "--config", "two_fuds_free", "--engine", "auto"],
             True,
         ),
         (
