@@ -4,12 +4,15 @@
     .venv/bin/python bench/narrow.py spec/fuse_v2.fv --configs w64_free
     .venv/bin/python bench/narrow.py --wide                   # and BMC at 64 bits too
     .venv/bin/python bench/narrow.py --no-runs                # the budget's route only
+    .venv/bin/python bench/narrow.py --no-runs --direct       # and the check without lemmas
 
 For each spec configuration with a free wide start, two narrowings:
 
 - by a *budget* (how often the wide values move): ``find_seconds`` (the budget's search,
   :func:`fusever.ranking.find` with ``growing``), its bound ``moves`` and ``width``,
-  ``check_seconds`` (:func:`fusever.narrow.check`, every obligation), then the explicit
+  ``check_seconds`` (:func:`fusever.narrow.check`, every obligation; with
+  ``--direct`` also ``direct_check_seconds``, the same check with every atom asked
+  directly rather than as a lemma's instance, the baseline), then the explicit
   search of the narrow system (``explicit_seconds``, ``states``: what ``--engine
   explicit`` runs);
 - by the runs' bound (the ranking's, ``bound``): its width, ``check_seconds``, then BMC
@@ -53,20 +56,22 @@ def _verdicts(results: Any) -> dict[str, str]:
 
 
 def measure(
-    ts: TransitionSystem, wide: bool, runs_too: bool, timeout: float | None
+    ts: TransitionSystem, wide: bool, runs_too: bool, timeout: float | None, direct: bool = False
 ) -> dict[str, object]:
     row: dict[str, object] = {"spec": ts.name, "config": ts.config or "default"}
     found = narrow.wide_free(ts)
     if found is None:
         row["narrowed"] = False
         return row
-    row["budget"] = by_budget(ts, found[0], timeout)
+    row["budget"] = by_budget(ts, found[0], timeout, direct)
     if runs_too:
         row["runs"] = by_runs(ts, wide, timeout)
     return row
 
 
-def by_budget(ts: TransitionSystem, width: int, timeout: float | None) -> dict[str, object]:
+def by_budget(
+    ts: TransitionSystem, width: int, timeout: float | None, direct: bool = False
+) -> dict[str, object]:
     growing = frozenset(
         v.name for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width == width
     )
@@ -78,6 +83,18 @@ def by_budget(ts: TransitionSystem, width: int, timeout: float | None) -> dict[s
     out |= {"moves": budget.bound, "budget": budget.text()}
     found, wall, cpu = _timed(narrow.check, ts, budget)
     out |= {"check_seconds": wall, "check_cpu": cpu}
+    if direct:
+        # the baseline, in this process: every atom asked directly, no lemma
+        lemma, proved = narrow._Solver._lemma, dict(narrow._PROVED)
+        narrow._Solver._lemma = lambda self, x, y: False  # type: ignore[method-assign]
+        narrow._PROVED.clear()
+        try:
+            same, wall, cpu = _timed(narrow.check, ts, budget)
+        finally:
+            narrow._Solver._lemma = lemma  # type: ignore[method-assign]
+            narrow._PROVED.update(proved)
+        out |= {"direct_check_seconds": wall, "direct_check_cpu": cpu}
+        out["direct_check_same"] = same == found
     if not isinstance(found, narrow.Narrowing):
         return out | {"narrowed": False}
     out |= {"narrowed": True, "width": found.width}
@@ -119,6 +136,11 @@ def main() -> None:
     ap.add_argument("--wide", action="store_true", help="also BMC on the wide system")
     ap.add_argument("--no-runs", action="store_true", help="the budget's route only")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per search")
+    ap.add_argument(
+        "--direct",
+        action="store_true",
+        help="also the budget's check with every atom asked directly (no lemma): the baseline",
+    )
     args = ap.parse_args()
     paths = args.specs or [str(p) for p in sorted((ROOT / "spec").glob("*.fv"))]
     rows = []
@@ -128,7 +150,7 @@ def main() -> None:
             if name != "default" and name not in dict(base.configs):
                 continue
             (ts,) = load.load_specs([path], config=None if name == "default" else name)
-            rows.append(measure(ts, args.wide, not args.no_runs, args.timeout))
+            rows.append(measure(ts, args.wide, not args.no_runs, args.timeout, args.direct))
             print(json.dumps(rows[-1]), file=sys.stderr)
     info = {"machine": platform.machine(), "python": platform.python_version()}
     print(json.dumps({"info": info, "rows": rows}, indent=1))
