@@ -259,36 +259,42 @@ def unread(ts: TransitionSystem) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=16)
 def pinned(ts: TransitionSystem) -> TransitionSystem:
-    """``ts`` with the free start of each wide variable nothing reads (:func:`unread`)
-    made 0.  Its runs are the runs of ``ts`` from the initial states where those
-    start at 0; and every run of ``ts`` has one here of the same steps, with the same
-    values everywhere else and the same goal values (nothing reads the difference).
-    So the verdicts and steps are those of ``ts``.  fuse_connseq declares the base's
-    per-fud ``write_seq`` free in ``w64_free`` but counts with ``conn_seq`` alone:
-    pinned, it has one free start, which :func:`check` can narrow."""
+    """``ts`` with each variable nothing reads (:func:`unread`) frozen: no step assigns
+    it, and a wide one that init leaves free starts at 0.  Every run of ``ts`` has one
+    here of the same steps, with the same values in every other location and so the
+    same goal values (nothing reads the difference), and conversely: the verdicts and
+    steps are those of ``ts``, and a run found here is taken again on ``ts`` by the
+    interpreter (:func:`lift`).  fuse_connseq declares the base's per-fud
+    ``write_seq`` free in ``w64_free`` but counts with ``conn_seq`` alone: pinned, it
+    has one free start, which :func:`check` can narrow."""
     nothing_reads = unread(ts)
-    dead = {
+    if not nothing_reads:
+        return ts
+    wide = {
         v.name: v.type
         for v in ts.vars
         if v.name in nothing_reads and isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
     }
 
-    def body(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+    def body(stmts: tuple[Stmt, ...], start: bool) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
         for st in stmts:
             match st:
-                case Assign(name=name, value=None) if name in dead:
-                    out.append(dataclasses.replace(st, value=Lit(0, dead[name], st.span)))
+                case Assign(name=name, value=None) if start and name in wide:
+                    out.append(dataclasses.replace(st, value=Lit(0, wide[name], st.span)))
+                case Assign(name=name) if not start and name in nothing_reads:
+                    pass
                 case If(then=t, else_=f):
-                    out.append(dataclasses.replace(st, then=body(t), else_=body(f)))
+                    out.append(dataclasses.replace(st, then=body(t, start), else_=body(f, start)))
                 case ForAll(body=b):
-                    out.append(dataclasses.replace(st, body=body(b)))
+                    out.append(dataclasses.replace(st, body=body(b, start)))
                 case _:
                     out.append(st)
         return tuple(out)
 
-    init = body(ts.init) if dead else ts.init
-    return ts if init == ts.init else dataclasses.replace(ts, init=init)
+    actions = tuple(dataclasses.replace(a, body=body(a.body, False)) for a in ts.actions)
+    out = dataclasses.replace(ts, init=body(ts.init, True), actions=actions)
+    return ts if out == ts else out
 
 
 def wide_free(ts: TransitionSystem) -> tuple[int, Slot] | None:

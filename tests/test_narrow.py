@@ -421,12 +421,14 @@ def _connseq_initial() -> State:
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32), x=st.integers(0, (1 << 64) - 1))
 def test_unread_values_decide_nothing(seed: int, x: int) -> None:
-    """fuse_connseq ``w64_free``: runs from the same start, one with every unread
-    location at random values, the other at 0 (pinned), enable the same steps and
-    give every goal the same value, step by step."""
+    """fuse_connseq ``w64_free``: a run of the spec from a start with every unread
+    location at random values, and the same steps in the pinned system (unread
+    locations at 0, never assigned), enable the same steps, give every goal the same
+    value and hold the same values everywhere else, step by step."""
     ts, rng = _CONNSEQ, random.Random(seed)
+    pts = narrow.pinned(ts)
     unread = narrow.unread(ts)
-    assert "write_seq" in unread and "conn_seq" not in unread
+    assert "write_seq" in unread and "conn_seq" not in unread and pts != ts
     base = {k: dict(v) for k, v in _connseq_initial().items()} | {"conn_seq": {(): x}}
     other = {k: dict(v) for k, v in base.items()}
     for name in unread:
@@ -437,20 +439,52 @@ def test_unread_values_decide_nothing(seed: int, x: int) -> None:
             other[name] = {k: rng.randrange(-99, 100) for k in other[name]}
         else:
             other[name] = {k: rng.choice(elements(var.type)) for k in other[name]}
-    assert interpret.is_initial(ts, base)
-    one, two = base, other
+    assert interpret.is_initial(pts, base) and interpret.is_initial(ts, base)
+    pinned, spec = base, other
+
+    def kept(state: State) -> dict[str, object]:
+        return {k: v for k, v in state.items() if k not in unread}
+
     for _ in range(30):
-        s1 = sorted((a, args) for a, args, _ in interpret.successors(ts, one))
-        s2 = sorted((a, args) for a, args, _ in interpret.successors(ts, two))
+        s1 = sorted((a, args) for a, args, _ in interpret.successors(pts, pinned))
+        s2 = sorted((a, args) for a, args, _ in interpret.successors(ts, spec))
         assert s1 == s2
-        assert _goals(ts, one, None) == _goals(ts, two, None)
+        assert _goals(pts, pinned, None) == _goals(ts, spec, None)
         if not s1:
             return
         action, args = rng.choice(s1)
-        n1 = interpret.step(ts, one, action, dict(args))
-        n2 = interpret.step(ts, two, action, dict(args))
-        assert _goals(ts, one, n1) == _goals(ts, two, n2)
-        assert {k: v for k, v in n1.items() if k not in unread} == {
-            k: v for k, v in n2.items() if k not in unread
-        }
-        one, two = n1, n2
+        n1 = interpret.step(pts, pinned, action, dict(args))
+        n2 = interpret.step(ts, spec, action, dict(args))
+        assert _goals(pts, pinned, n1) == _goals(ts, spec, n2)
+        assert kept(n1) == kept(n2)
+        assert {k: n1[k] for k in unread} == {k: base[k] for k in unread}  # frozen
+        pinned, spec = n1, n2
+
+
+def test_an_unread_free_start_is_pinned_and_the_engines_agree(tmp_path: Path) -> None:
+    """narrow_wrap.fv with a second free 64-bit counter that only its own steps read:
+    pinned, the spec has one free start and is narrowed; k-induction and the explicit
+    engine on it agree with BMC at 64 bits (verdicts and steps), their traces replay
+    on the spec as written, and a proof's certificate re-checks the narrowing."""
+    text = (FIXTURES / "narrow_wrap.fv").read_text()
+    text = text.replace("var noted: bool\n", "var noted: bool\nvar junk: u64  // never read\n")
+    text = text.replace("init {\n  seq := any", "init {\n  junk := any  seq := any")
+    text = text.replace("  noted := true\n", "  noted := true\n  junk := junk + seq\n")
+    spec = tmp_path / "junk.fv"
+    spec.write_text(text)
+    (ts,) = load.load_specs([spec])
+    assert narrow.unread(ts) == {"junk"}
+    found = narrow.wide_free(ts)
+    assert found is not None and found[1] == ("seq", ())
+    n = _longest(ts)
+    wide = bmc.run(_job(ts, Engine.BMC, n)).results
+    got = engines.prove_certified(ts, Options(engine=Engine.KIND, depth=ts.depth))
+    searched = narrow.explicit_search(_job(ts, Engine.EXPLICIT, ts.depth))
+    for k, e, b in zip(got.results, searched, wide, strict=True):
+        assert (k.verdict, k.step) == (e.verdict, e.step) == (b.verdict, b.step), k.property
+        for r in (k, e):
+            if r.trace is not None:
+                assert r.trace.steps[0].state["junk"] == {(): 0}
+                interpret.replay(ts, r.trace, ts.property(r.property))
+    assert got.certificates and all(c.narrowed for c in got.certificates)
+    assert all(certificate.recheck(ts, c) for c in got.certificates)
