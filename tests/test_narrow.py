@@ -24,7 +24,19 @@ from hypothesis import strategies as st
 
 from fusever import bmc, certificate, engines, explicit, interpret, kind, load, narrow, ranking
 from fusever.job import Job
-from fusever.ts import BitVecType, IntType, State, TransitionSystem, elements, walk
+from fusever.ts import (
+    Assume,
+    Binary,
+    BinOp,
+    BitVecType,
+    Expr,
+    IntType,
+    Lit,
+    State,
+    TransitionSystem,
+    elements,
+    walk,
+)
 from fusever.verdict import Engine, Options, Verdict
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -286,6 +298,27 @@ def test_the_narrow_starts_are_where_wide_ones_lie() -> None:
     bad = narrow.starting(plain, free, found.width, m - 1)
     assert not narrow._proved(
         narrow._Pair(ts, wide, found.width, bad), free, found.bound, found.budget, None
+    )
+    # the same starts without the quarter points (16 and 48): an upper-half start far
+    # from both wraps has no narrow start lying alike
+    good = narrow.starting(plain, free, found.width, m)
+    *rest, assume = good.init
+    assert isinstance(assume, Assume)
+
+    def without_quarters(e: Expr) -> Expr | None:
+        if isinstance(e, Binary) and e.op is BinOp.OR:
+            lhs, rhs = without_quarters(e.lhs), without_quarters(e.rhs)
+            if lhs is None or rhs is None:
+                return lhs or rhs
+            return replace(e, lhs=lhs, rhs=rhs)
+        assert isinstance(e, Binary) and isinstance(e.rhs, Lit)
+        return None if e.rhs.value in (16, 48) else e
+
+    cond = without_quarters(assume.cond)
+    assert cond is not None and cond != assume.cond
+    quarterless = replace(good, init=(*rest, replace(assume, cond=cond)))
+    assert not narrow._proved(
+        narrow._Pair(ts, wide, found.width, quarterless), free, found.bound, found.budget, None
     )
 
 
