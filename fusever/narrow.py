@@ -303,7 +303,11 @@ def wide_free(ts: TransitionSystem) -> tuple[int, Slot] | None:
     free, once those of variables nothing reads are pinned (:func:`pinned`).  None
     when there is none, or more than one such location (two counters starting
     anywhere: their distance matters too), or more than one width."""
-    ts = pinned(ts)
+    return _wide_free(pinned(ts))
+
+
+def _wide_free(ts: TransitionSystem) -> tuple[int, Slot] | None:
+    """:func:`wide_free` of a system already pinned."""
     widths = {
         v.type.width for v in ts.vars if isinstance(v.type, BitVecType) and v.type.width >= MIN_WIDE
     }
@@ -473,7 +477,7 @@ def check(
     False when one fails or ``ts`` has no single free wide start; None when a query
     ran out of time."""
     ts = pinned(ts)
-    found = wide_free(ts)
+    found = _wide_free(ts)
     if found is None:
         return False
     wide, free = found
@@ -720,12 +724,19 @@ class _Solver:
 class Generalized:
     """Two terms made general: the originals are ``x`` and ``y`` with each of
     ``sigma``'s variables put back by its term.  ``pairs``: per wide location, in
-    order, its two constants (wide, narrow), each with the variable put for it."""
+    order, its two constants (wide, narrow), each with the variable put for it;
+    ``shared``: (variable, term) for what the two sides share."""
 
     x: Z
     y: Z
     pairs: tuple[tuple[Slot, tuple[tuple[Z, Z], tuple[Z, Z]]], ...]
-    sigma: tuple[tuple[Z, Z], ...]
+    shared: tuple[tuple[Z, Z], ...]
+
+    @property
+    def sigma(self) -> tuple[tuple[Z, Z], ...]:
+        """(variable, term) for every variable put."""
+        located = ((v, t) for _, wn in self.pairs for t, v in wn)
+        return (*located, *self.shared)
 
 
 def generalized(x: Z, y: Z, owner: dict[int, Slot], ctx: z3.Context) -> Generalized | None:
@@ -774,8 +785,7 @@ def generalized(x: Z, y: Z, owner: dict[int, Slot], ctx: z3.Context) -> Generali
         for slot, p in pairs.items()
         for w, n in [sorted(p, reverse=True)]
     }
-    sigma = [(v, t) for wn in wide_narrow.values() for t, v in wn]
-    return Generalized(gx, gy, tuple(wide_narrow.items()), (*sigma, *same.values()))
+    return Generalized(gx, gy, tuple(wide_narrow.items()), tuple(same.values()))
 
 
 def _based(ctx: z3.Context, name: str) -> Z:
