@@ -53,12 +53,16 @@ from fusever.ts import (
     elements,
 )
 
-__all__ = ["Code", "Generator", "Step", "Successors"]
+__all__ = ["Canon", "CanonSuccessors", "Code", "Generator", "Step", "Successors"]
 
 Code = int | str  # a folded constant, or a Python expression over the state names
 Step = Callable[[S], list[int] | None]  # an instance: the successor, or None (not enabled)
 # a state's successors: (instance, successor) for each enabled instance, in order
 Successors = Callable[[S], list[tuple[int, list[int]]]]
+# a successor made canonical in place, given the state it came from (or None)
+Canon = Callable[[list[int], S | None], tuple[int, ...]]
+# the successors, each made canonical by its instance's Canon
+CanonSuccessors = Callable[[S], list[tuple[int, tuple[int, ...]]]]
 
 _COMPARE = {BinOp.EQ: "==", BinOp.NE: "!=", BinOp.LT: "<", BinOp.LE: "<=", BinOp.GT: ">",
             BinOp.GE: ">="}  # fmt: skip
@@ -89,6 +93,10 @@ class Generator:
             name = self._named[key] = f"_h{len(self._named)}"
             self.helpers[name] = make()
         return name
+
+    def bind(self, key: object, value: object) -> str:
+        """The name the generated code knows ``value`` by (bound once per ``key``)."""
+        return self.helper(key, lambda: value)
 
     # ---- expressions ---------------------------------------------------------------
 
@@ -305,10 +313,15 @@ class Generator:
         source = "\n\n".join(
             f"def {n}(s, t):\n    return {c}" for n, c in zip(names, codes, strict=True)
         )
-        return self._compiled(source, names)  # type: ignore[return-value]
+        return self.compiled(source, names)  # type: ignore[return-value]
 
-    def _compiled(self, source: str, names: Sequence[str]) -> list[object]:
-        space: dict[str, object] = {"__builtins__": {"list": list, "max": max}, **self.helpers}
+    def compiled(self, source: str, names: Sequence[str]) -> list[object]:
+        """The functions ``names`` of ``source`` (generated here, never spec text),
+        compiled once with this generator's helpers as their globals."""
+        space: dict[str, object] = {
+            "__builtins__": {"list": list, "max": max, "tuple": tuple},
+            **self.helpers,
+        }
         exec(compile(source, "<fusever.codegen>", "exec"), space)
         return [space[n] for n in names]
 
@@ -317,28 +330,37 @@ class Generator:
         instances: Sequence[tuple[Expr, Sequence[Stmt], Mapping[str, int]]],
         lookup: Sequence[tuple[int, Mapping[int, Sequence[int]]]] = (),
         always: Sequence[int] = (),
-    ) -> tuple[list[Step], Successors]:
+        canons: Sequence[Canon] = (),
+    ) -> tuple[list[Step], Successors, CanonSuccessors | None]:
         """Each (guard, body, environment) as a compiled function, in order, and the
         successor function of them all: the (instance, successor) pairs of a state, for
         the instances ``lookup`` names under their first `location == value` test that
-        holds (by slot, then value), then those ``always``, in that order.  One
-        compilation for them all."""
+        holds (by slot, then value), then those ``always``, in that order.  With
+        ``canons`` (one per instance: a successor made canonical, given the state it
+        came from), also the same successors each passed through its instance's
+        canon, in the same order.  One compilation for them all."""
         names = [f"_step{i}" for i in range(len(instances))]
         parts = [
             self.step_source(n, g, b, env) for n, (g, b, env) in zip(names, instances, strict=True)
         ]
-        lines = ["def _successors(s):", "    out = []"]
-        for slot, table in lookup:
-            lines.append(f"    x = s[{slot}]")
-            for k, (value, ix) in enumerate(table.items()):
-                lines.append(f"    {'el' if k else ''}if x == {value}:")
-                for i in ix:
-                    self._inline(i, instances[i], lines, "        ")
-        for i in always:
-            self._inline(i, instances[i], lines, "    ")
-        lines.append("    return out")
-        fns = self._compiled("\n\n".join([*parts, "\n".join(lines)]), [*names, "_successors"])
-        return fns[:-1], fns[-1]  # type: ignore[return-value]
+        bodies: list[tuple[str, list[str] | None]] = [("_successors", None)]
+        if canons:
+            bodies.append(("_canonical", [self.bind(("canon", id(c)), c) for c in canons]))
+        for fname, wrap in bodies:
+            lines = [f"def {fname}(s):", "    out = []"]
+            for slot, table in lookup:
+                lines.append(f"    x = s[{slot}]")
+                for k, (value, ix) in enumerate(table.items()):
+                    lines.append(f"    {'el' if k else ''}if x == {value}:")
+                    for i in ix:
+                        self._inline(i, instances[i], lines, "        ", wrap)
+            for i in always:
+                self._inline(i, instances[i], lines, "    ", wrap)
+            lines.append("    return out")
+            parts.append("\n".join(lines))
+        fns = self.compiled("\n\n".join(parts), [*names, *(n for n, _ in bodies)])
+        canonical = fns.pop() if canons else None
+        return fns[:-1], fns[-1], canonical  # type: ignore[return-value]
 
     def _inline(
         self,
@@ -346,19 +368,22 @@ class Generator:
         instance: tuple[Expr, Sequence[Stmt], Mapping[str, int]],
         out: list[str],
         ind: str,
+        canons: Sequence[str] | None = None,
     ) -> None:
         """Instance ``i`` inside the successor function: its guard and body in line,
-        or a call of its step function where an ``assume`` may stop it midway."""
+        or a call of its step function where an ``assume`` may stop it midway; with
+        ``canons`` (the helpers' names, by instance), the successor made canonical."""
         guard, body, env = instance
         g = self.expr(guard, env, "s", "s")
         if isinstance(g, int) and not g:
             return
+        got = "m" if canons is None else f"{canons[i]}(m, s)"
         inner: list[str] = []
         self.stmts(body, env, inner, ind + "    ")
         if any(line.strip() == "return None" for line in inner):
             out.append(f"{ind}m = _step{i}(s)")
             out.append(f"{ind}if m is not None:")
-            out.append(f"{ind}    out.append(({i}, m))")
+            out.append(f"{ind}    out.append(({i}, {got}))")
             return
         if isinstance(g, int):
             out.append(f"{ind}if True:")
@@ -366,7 +391,7 @@ class Generator:
             out.append(f"{ind}if {g}:")
         out.append(f"{ind}    m = list(s)")
         out.extend(inner)
-        out.append(f"{ind}    out.append(({i}, m))")
+        out.append(f"{ind}    out.append(({i}, {got}))")
 
 
 def _const(n: object) -> int:

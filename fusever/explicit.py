@@ -11,17 +11,19 @@ state count is the certificate.
 
 The successor function is built once from the transition system
 (:mod:`fusever.explicit_system`): each action instance (enumerated parameters fixed)
-is compiled into closures over a state held as a flat tuple of small integers, one
-slot per location (:mod:`fusever.closures` on :mod:`fusever.layout`), with the
+is generated as Python code over a state held as a flat tuple of small integers, one
+slot per location (:mod:`fusever.codegen` on :mod:`fusever.layout`), with the
 constants folded, the quantifiers and ``for all`` loops unrolled and the instances
-whose guard folds to false dropped.  No spec text is evaluated.  Two reductions map
+whose guard folds to false dropped; each successor is made canonical in line, by
+code generated the same way.  No spec text is evaluated.  Two reductions map
 each state to a canonical one, so the reduced search reaches the same verdicts at the
 same depths: the locations outside the goals' cone of influence are reset
 (:mod:`fusever.liveness`), and ghost integers are kept as their relative order
 (:mod:`fusever.ghosts`).  When that order is broken (an increment of a value that is
 not its group's largest), the search starts again without normalising that group;
-when goals are settled and the goals left have a smaller cone of influence, it starts
-again without them.
+when goals are settled and the goals left have a smaller cone of influence, it goes on
+without them: every state found so far is mapped onto the smaller quotient (its
+canonical form there), and the search continues from the last level's.
 
 What the engine refuses (an ``unknown`` result that says why): a free initial value
 of a wide type (a 64-bit counter's free start, a free ghost integer), a ``choose`` of
@@ -40,9 +42,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from fusever import interpret
-from fusever.closures import OrderBroken, Unsupported
+from fusever.closures import Fn, OrderBroken, Unsupported
 from fusever.explicit_system import CHECK_EVERY, System
 from fusever.job import Job
+from fusever.layout import S
 from fusever.ts import Property, PropKind, Step, Trace, TransitionSystem
 from fusever.verdict import Progress, Result, Verdict
 
@@ -65,12 +68,13 @@ class ExplicitBug(Exception):
 
 
 class _Restart(Exception):
-    """Goals settled, and without them more locations are dead: search again."""
+    """Goals settled, and without them more locations are dead: go on without them,
+    from ``search``'s states mapped onto the smaller quotient."""
 
-    def __init__(self, results: dict[str, Result], states: int) -> None:
+    def __init__(self, results: dict[str, Result], search: _Search) -> None:
         super().__init__(len(results))
         self.results = results
-        self.states = states
+        self.search = search
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ def run(
     bound: int | None = None,
     restart: bool = True,
     by_control: bool = True,
+    project: bool = True,
 ) -> ExplicitOutcome:
     """Search the reachable states of the job's system breadth-first; one Result per
     property of the job, in spec order.  The job's bound is not a bound here: the
@@ -108,8 +113,11 @@ def run(
 
     With ``restart``, when goals are settled at a level and the goals left have a
     smaller cone of influence (what only the settled ones read is dead), the search
-    starts again without them: their results stand (shortest, replayed), and the rest
-    are decided on the smaller quotient, with the same verdicts and steps.  Without
+    goes on without them: their results stand (shortest, replayed), and the rest are
+    decided on the smaller quotient, with the same verdicts and steps.  The states
+    found so far are mapped onto that quotient (each one's canonical form there) and
+    the search continues from the last level's; without ``project`` it starts again
+    from the initial states instead (for tests that compare the two).  Without
     ``by_control``, locations are not reset where their control locations make them
     dead (:mod:`fusever.deadness`): for tests that compare the two."""
     start = time.monotonic()
@@ -120,6 +128,7 @@ def run(
     left = tuple(props)
     visited = 0
     deadness = None
+    before: _Search | None = None  # the search the goals were settled in
     while True:
         try:
             system = System(ts, left, unordered, by_control, deadness)
@@ -128,31 +137,42 @@ def run(
             def smaller(rest: tuple[Property, ...], now: System = system) -> bool:
                 return len(now.cone(rest)) + len(now.dead) < now.layout.size
 
-            out = _Search(
+            search = _Search(
                 system, start, job.deadline, limit, progress, bound, smaller if restart else None
-            ).run()
-            return _merged(out, props, settled, visited)
+            )
+            out = search.run(before if project else None)
+            return _merged(out, props, settled, visited - search.projected, project)
         except _Restart as r:
             settled.update(r.results)
             left = tuple(p for p in props if p.name not in settled)
-            visited += r.states
+            visited += len(r.search.states) - r.search.projected
+            before = r.search
         except Unsupported as e:
             return _refused(ts, props, start, e)
         except OrderBroken as b:
             unordered = unordered | {b.group}
+            before = None  # the values the order stood for are gone: from the start
 
 
 def _merged(
-    out: ExplicitOutcome, props: Sequence[Property], settled: dict[str, Result], visited: int
+    out: ExplicitOutcome,
+    props: Sequence[Property],
+    settled: dict[str, Result],
+    visited: int,
+    projected: bool,
 ) -> ExplicitOutcome:
     """The last search's outcome, with the results of the goals settled before it
-    started again (``visited`` states before)."""
+    went on (``visited`` states found before, not mapped into it)."""
     if not settled:
         return replace(out, visited=out.states)
     by_name = {**settled, **{r.property: r for r in out.results}}
+    how = (
+        "each state found so far mapped onto the smaller quotient" if projected
+        else "searched again from the initial states"
+    )  # fmt: skip
     note = (
-        f"searched again without the goals settled first ({visited} states before): "
-        "what only they read is outside the cone of influence"
+        f"went on without the goals settled first ({visited + out.states} states visited "
+        f"in all; {how}): what only those goals read is outside the cone of influence"
     )
     return ExplicitOutcome(
         tuple(by_name[p.name] for p in props), out.states, out.transitions, out.levels,
@@ -198,22 +218,30 @@ class _Search:
         self.index: dict[tuple[int, ...], int] = {}
         self.found: dict[str, tuple[int, int, int]] = {}  # goal -> (state, instance or -1, step)
         self.transitions = 0
+        self.projected = 0  # states mapped from the search before (see _project)
+        self.initial = 0  # the states before this index are initial
+        self.frontier = 0  # the search stopped (or was stopped) with this level to expand
+        self.level = 0  # that level's number
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
-    def run(self) -> ExplicitOutcome:
+    def run(self, before: _Search | None = None) -> ExplicitOutcome:
+        """Breadth-first from the initial states, or on from ``before``'s states."""
         sysm = self.sys
         self.one = [g for g in sysm.goals if not g.prop.two_state]
         self.edge = [g for g in sysm.goals if g.prop.two_state and g.check is not None]
         self.post = [g for g in sysm.goals if g.post is not None]
-        self._initial_states()
+        self.edges = self._edges()
+        if before is None or not self._project(before):
+            self._initial_states()
+            self.initial, self.frontier, self.level = len(self.states), 0, 0
         if sysm.timed_out:
             return self._outcome("timeout", False, 0)
         if not self.states:
             raise Unsupported("no initial state satisfies init")
-        initial = len(self.states)
-        level_start, level_end, level = 0, initial, 0
+        initial = self.initial
+        level_start, level_end, level = self.frontier, len(self.states), self.level
         stop = ""
         settled_before = len(self.found)
         while level_start < level_end and (self.one or self.edge or self.post):
@@ -227,6 +255,7 @@ class _Search:
             if stop:
                 break
             level_start, level_end, level = level_end, len(self.states), level + 1
+            self.frontier, self.level = level_start, level
             if len(self.found) > settled_before and self.smaller is not None:
                 self._restart_if_smaller(self.smaller, level_start, level_end)
             settled_before = len(self.found)
@@ -246,44 +275,100 @@ class _Search:
             self.via.append(-1)
             self.concrete_init[n] = concrete
             if self.one:
-                self._check_one(n, 0, -1)
+                self._check_initial(n)
+
+    def _project(self, before: _Search) -> bool:
+        """The states of ``before`` (a search of the same system, with goals since
+        settled: this quotient is coarser), each as its canonical form here, in
+        ``before``'s order; each form kept once, where it first comes, with its first
+        representative's parent and step.  That is the set, and the levels, a search
+        from the initial states would reach here up to ``before``'s last level (a
+        state's forms agree: ``tests/test_explicit.py`` compares the two).  The
+        search goes on from the forms first met on that level.  False (nothing
+        mapped) where the two systems' instances differ."""
+        keys = [(inst.action, inst.args) for inst in self.sys.insts]
+        if keys != [(inst.action, inst.args) for inst in before.sys.insts]:
+            return False
+        canon = self.sys.canonical
+        states, index, parent, via = self.states, self.index, self.parent, self.via
+        where: list[int] = []  # before's state -> its form's index here
+        for o, s in enumerate(before.states):
+            if o == before.initial:
+                self.initial = len(states)
+            if o == before.frontier:
+                self.frontier = len(states)
+            if (
+                o % CHECK_EVERY == 0
+                and self.deadline is not None
+                and time.monotonic() >= self.deadline
+            ):
+                self.sys.timed_out = True
+                break
+            t = canon(s)
+            k = index.get(t)
+            if k is None:
+                k = len(states)
+                index[t] = k
+                states.append(t)
+                p = before.parent[o]
+                parent.append(-1 if p < 0 else where[p])
+                via.append(before.via[o])
+                if p < 0:
+                    self.concrete_init[k] = before.concrete_init[o]
+            where.append(k)
+        self.level, self.projected = before.level, len(states)
+        self.transitions = before.transitions
+        return True
 
     def _expand(self, level_start: int, level_end: int, step: int, initial: int) -> str:
         """Every step from the states ``level_start`` to ``level_end`` (one level; the
         states before ``initial`` are the initial ones), the goals checked on each step
         and each new state; why it stopped early ("timeout", "state limit") or ""."""
-        states, index = self.states, self.index
-        insts = self.sys.insts
-        successors = self.sys.successors
+        states, index, found = self.states, self.index, self.found
+        insts, affected = self.sys.insts, self.sys.affected
+        successors, canonical = self.sys.successors, self.sys.canonical_successors
+        add, get = states.append, index.get
+        parent, via = self.parent.append, self.via.append
+        transitions = 0
         for n in range(level_start, level_end):
             if (
                 n % CHECK_EVERY == 0
                 and self.deadline is not None
                 and time.monotonic() >= self.deadline
             ):
+                self.transitions += transitions
                 return "timeout"
             s = states[n]
-            for i, m in successors(s):
-                inst = insts[i]
-                self.transitions += 1
-                if self.edge:
-                    self._check_edge(n, i, m, step)
-                t = inst.canon(m, s)
-                k = index.get(t)
+            if self.edge or canonical is None:  # a step's goals see the post-state as made
+                nexts = []
+                for i, m in successors(s):
+                    for name, check, cover in self.edges:  # (settling replaces the list)
+                        if bool(check(s, m)) == cover:
+                            self._settle(name, (n, i, step))
+                    nexts.append((i, insts[i].canon(m, s)))
+            else:
+                nexts = canonical(s)
+            transitions += len(nexts)
+            for i, t in nexts:
+                k = get(t)
                 if k is None:
                     k = len(states)
                     index[t] = k
-                    states.append(t)
-                    self.parent.append(n)
-                    self.via.append(i)
-                    if self.one:
-                        self._check_one(k, step, i)
+                    add(t)
+                    parent(n)
+                    via(i)
+                    if self.one:  # the one-state goals' parts the step can have changed
+                        for name, f, cover in affected[i]:
+                            if name not in found and bool(f(t, t)) == cover:
+                                self._settle(name, (k, -1, step))
                     if self.post:
-                        self._check_post(n, i, m, step, n < initial)
+                        self._check_post(n, i, t, step, n < initial)
                 elif k < initial and self.post:
-                    self._check_post(n, i, m, step, True)  # first reached by a step here
+                    self._check_post(n, i, t, step, True)  # first reached by a step here
             if len(states) > self.limit:
+                self.transitions += transitions
                 return "state limit"
+        self.transitions += transitions
         return ""
 
     def _restart_if_smaller(
@@ -298,7 +383,7 @@ class _Search:
                 n: self._found(sysm.goals[self._goal_index(n)].prop, *h)
                 for n, h in self.found.items()
             }
-            raise _Restart(done, len(self.states))
+            raise _Restart(done, self)
 
     def _goal_index(self, name: str) -> int:
         for i, g in enumerate(self.sys.goals):
@@ -312,31 +397,24 @@ class _Search:
         self.found[name] = hit
         self.one = [g for g in self.one if g.prop.name != name]
         self.edge = [g for g in self.edge if g.prop.name != name]
+        self.edges = self._edges()
         self.post = [g for g in self.post if g.prop.name != name]
 
-    def _check_one(self, n: int, step: int, via: int) -> None:
-        """The one-state goals on new state ``n``, reached by instance ``via`` from a
-        state where every open goal held (covers: was not reached); -1: initially."""
-        s = self.states[n]
-        if via < 0:
-            for g in list(self.one):
-                assert g.check is not None
-                if bool(g.check(s, s)) == (g.prop.kind is PropKind.COVER):
-                    self._settle(g.prop.name, (n, -1, step))
-            return
-        found = self.found
-        for name, f, cover in self.sys.affected[via]:
-            if name not in found and bool(f(s, s)) == cover:
-                self._settle(name, (n, -1, step))
+    def _edges(self) -> list[tuple[str, Fn, bool]]:
+        """The open two-state goals' checks: (name, check, cover)."""
+        return [(g.prop.name, g.check, g.cover) for g in self.edge if g.check is not None]
 
-    def _check_edge(self, n: int, i: int, post: list[int], step: int) -> None:
+    def _check_initial(self, n: int) -> None:
+        """The one-state goals on initial state ``n``, whole.  (On a state reached by a
+        step, :meth:`_expand` checks only the parts the step can have changed: the
+        state it came from held every open goal, or had not reached it.)"""
         s = self.states[n]
-        for g in list(self.edge):
+        for g in list(self.one):
             assert g.check is not None
-            if bool(g.check(s, post)) == (g.prop.kind is PropKind.COVER):
-                self._settle(g.prop.name, (n, i, step))
+            if bool(g.check(s, s)) == (g.prop.kind is PropKind.COVER):
+                self._settle(g.prop.name, (n, -1, 0))
 
-    def _check_post(self, n: int, i: int, post: list[int], step: int, full: bool) -> None:
+    def _check_post(self, n: int, i: int, post: S, step: int, full: bool) -> None:
         """Transition properties' post-state parts after step ``i`` from ``n``: all of
         them when ``full`` (``n`` is initial: they were never checked on it), else the
         parts that read what the step wrote."""

@@ -1,9 +1,11 @@
 """The explicit engine's compiled system: its successor function and goals, built once.
 
 :class:`System` compiles each action instance of a transition system (enumerated
-parameters fixed; those whose guard folds to false dropped) into closures over a
-state held as a flat tuple of small integers (:mod:`fusever.closures`), each goal into
-checks, and enumerates the initial states.  It also indexes the instances by the first
+parameters fixed; those whose guard folds to false dropped) into generated Python
+functions over a state held as a flat tuple of small integers (:mod:`fusever.codegen`;
+guards also into closures, :mod:`fusever.closures`, for the folding and the lookup),
+each goal into checks, each instance's canonical form of its successors into a
+function of the same kind, and enumerates the initial states.  It also indexes the instances by the first
 ``location == value`` test of their guard, and knows, per instance, which goals' parts
 read what it writes.
 
@@ -41,7 +43,7 @@ from fusever.closures import (
     first_eq,
     seq,
 )
-from fusever.codegen import Code, Generator, Step, Successors, junction
+from fusever.codegen import Canon, Code, Generator, Step, Successors, junction
 from fusever.deadness import Analysis, Dead, after
 from fusever.ghosts import Order, getter, int_groups, layer, layer_step
 from fusever.layout import Layout, S, dec, domain, enc
@@ -83,7 +85,7 @@ class _Inst:
     guard: Node  # as closures: only for the lookup by its first `location == value` test
     step: Step  # the successor of a state, or None where the instance is not enabled
     # the post-state made canonical, given the (canonical) pre-state, or None
-    canon: Callable[[list[int], S | None], tuple[int, ...]]
+    canon: Canon
 
 
 _Part = tuple[Code, frozenset[int]]  # a goal's part as code, and the locations it reads
@@ -103,6 +105,11 @@ class _Goal:
     # quantifiers unrolled, each with the locations it reads: after a step only those
     # reading a location the step wrote can change (the rest had the same value before)
     parts: tuple[_Part, ...] = ()
+
+    @property
+    def cover(self) -> bool:
+        """A cover goal: settled where ``check`` is true (the others where false)."""
+        return self.prop.kind is PropKind.COVER
 
 
 def _split(e: Expr, env: Mapping[str, int], conj: bool) -> list[tuple[Expr, dict[str, int]]]:
@@ -199,9 +206,6 @@ class System:
         self.goals = self._goals(props)
         self.affected, self.affected_post = self._affected()
         self._init_code = seq(plain.stmts(ts.init, {}, init=True))
-        self._canon_all = self._canon(
-            self.dead, tuple(sorted(self.order.cmax)), None, self.by_control
-        )
 
     def _by_control(
         self, props: Sequence[Property], live: set[int], deadness: Analysis
@@ -258,7 +262,8 @@ class System:
         self, envs: Sequence[tuple[Action, dict[str, int]]]
     ) -> tuple[list[_Inst], list[frozenset[int]], Successors]:
         """The action instances whose guard does not fold to false, compiled, the
-        locations each may write, and the successor function of them all."""
+        locations each may write, and the successor function of them all (and, as
+        ``canonical``, the same with each successor made canonical)."""
         lay, normal = self.layout, self.order.group_of
         comp = Compiler(lay, self.order, self.fixed)
         kept: list[tuple[Action, dict[str, int], Node]] = []
@@ -266,24 +271,33 @@ class System:
             guard = comp.expr(a.guard, env)
             if not (isinstance(guard, int) and not guard):
                 kept.append((a, env, guard))
-        self.lookup, self.always = _lookup([guard for _, _, guard in kept])
-        steps, successors = Generator(lay, self.order, self.fixed).steps(
-            [(a.guard, a.body, env) for a, env, _ in kept], self.lookup, self.always
-        )
-        insts: list[_Inst] = []
         all_writes: list[frozenset[int]] = []
+        sources: list[str] = []
         dead = set(self.dead)
-        for (a, env, guard), step in zip(kept, steps, strict=True):
-            writes = stmt_writes(comp, a.body, env)
+        for k, (a, env, _) in enumerate(kept):
+            writes = frozenset(stmt_writes(comp, a.body, env))
             resets = tuple(sorted(j for j in writes if j in dead))
             touched = tuple(
                 sorted({normal[lay.slot_var[j]] for j in writes if lay.slot_var[j] in normal})
             )
-            args = tuple((p.name, dec(p.type, env[p.name])) for p in a.params)
-            conds = after(self.by_control, frozenset(writes))
-            canon = self._canon(resets, touched, frozenset(writes), conds)
-            insts.append(_Inst(a.name, args, guard, step, canon))
-            all_writes.append(frozenset(writes))
+            conds = after(self.by_control, writes)
+            sources.append(self._canon_source(f"_canon{k}", resets, touched, writes, conds))
+            all_writes.append(writes)
+        groups = tuple(sorted(self.order.cmax))
+        sources.append(self._canon_source("_canon_all", self.dead, groups, None, self.by_control))
+        names = [f"_canon{k}" for k in range(len(kept))] + ["_canon_all"]
+        canons: list[Canon] = self._gen.compiled("\n\n".join(sources), names)  # type: ignore[assignment]
+        self._canon_all = canons.pop()
+        self.lookup, self.always = _lookup([guard for _, _, guard in kept])
+        steps, successors, canonical = Generator(lay, self.order, self.fixed).steps(
+            [(a.guard, a.body, env) for a, env, _ in kept], self.lookup, self.always, canons
+        )
+        self.canonical_successors = canonical
+        insts = [
+            _Inst(a.name, tuple((p.name, dec(p.type, env[p.name])) for p in a.params), guard,
+                  step, canon)
+            for (a, env, guard), step, canon in zip(kept, steps, canons, strict=True)
+        ]  # fmt: skip
         return insts, all_writes, successors
 
     def _goals(self, props: Sequence[Property]) -> list[_Goal]:
@@ -368,52 +382,76 @@ class System:
                     changed = True
         return live
 
-    def _canon(
+    def _canon_source(
         self,
+        name: str,
         resets: tuple[int, ...],
         groups: tuple[int, ...],
         writes: frozenset[int] | None = None,
         conds: tuple[Dead, ...] = (),
-    ) -> Callable[[list[int], S | None], tuple[int, ...]]:
+    ) -> str:
+        """The source of ``def name(m, pre)``: the post-state ``m`` made canonical in
+        place and returned as a tuple.  ``resets`` are set to 0, then each of ``conds``'
+        slots where its controls hold one of its tuples, then each ghost group of
+        ``groups`` is layered (:mod:`fusever.ghosts`; ``pre``, the canonical pre-state
+        or None, lets a step's layering start from it).  The layering is a function of
+        the group's values alone, so it is computed once per tuple of them: the
+        generated code looks the locations it moves up in the group's memo."""
+        o, gen = self.order, self._gen
+        lines = [f"def {name}(m, pre):"]
+        if resets:
+            lines.append("    " + " = ".join(f"m[{j}]" for j in resets) + " = 0")
+        # those under one control first, as they always were (a control may itself be
+        # reset under another)
+        for d in sorted(conds, key=lambda d: len(d.controls) > 1):
+            if len(d.controls) == 1:
+                vals = frozenset(t[0] for t in d.tuples)
+                test = f"m[{d.controls[0]}] in {gen.bind(vals, vals)}"
+            else:
+                key = ", ".join(f"m[{c}]" for c in d.controls)
+                test = f"({key}) in {gen.bind(d.tuples, d.tuples)}"
+            lines.append(f"    if {test}:")
+            lines.append("        " + " = ".join(f"m[{j}]" for j in d.slots) + " = 0")
+        for g in groups:
+            slots = o.slots[g]
+            if not slots:
+                continue
+            written = tuple(x for x, j in enumerate(slots) if writes is None or j in writes)
+            memo = self._memo.setdefault(g, {})
+            get = gen.bind(("getter", slots), getter(slots))
+            cache = gen.bind(("memo", g), memo)
+            miss = gen.bind(("layer", g, written), self._layering(g, written))
+            lines.append(f"    key = {get}(m)")
+            lines.append(f"    moves = {cache}.get(key)")
+            lines.append("    if moves is None:")
+            lines.append(f"        {miss}(m, pre, key)")
+            lines.append("    else:")
+            lines.append("        for j, v in moves:")
+            lines.append("            m[j] = v")
+        lines.append("    return tuple(m)")
+        return "\n".join(lines)
+
+    def _layering(
+        self, g: int, written: tuple[int, ...]
+    ) -> Callable[[list[int], S | None, tuple[int, ...]], None]:
+        """Group ``g``'s layering of ``m`` (its values ``key``), from the canonical
+        pre-state when there is one and a step's layering applies, else in full; the
+        locations it moved are kept in the group's memo under ``key``."""
         o = self.order
-        # the locations dead under one control value, and under a tuple of them
-        one = [(d.controls[0], frozenset(t[0] for t in d.tuples), d.slots)
-               for d in conds if len(d.controls) == 1]  # fmt: skip
-        more = [(d.controls, d.tuples, d.slots) for d in conds if len(d.controls) > 1]
-        order = [
-            (o.cmax[g], o.slots[g], o.near[g],
-             tuple(tuple(o.slots[g][k] for k in ks) for ks in o.near[g]),
-             tuple(x for x, j in enumerate(o.slots[g]) if writes is None or j in writes),
-             getter(o.slots[g]), self._memo.setdefault(g, {}))
-            for g in groups if o.slots[g]
-        ]  # fmt: skip
+        c, slots, near = o.cmax[g], o.slots[g], o.near[g]
+        nslots = tuple(tuple(slots[k] for k in ks) for ks in near)
+        cache = self._memo.setdefault(g, {})
 
-        def canon(m: list[int], pre: S | None) -> tuple[int, ...]:
-            for j in resets:
-                m[j] = 0
-            for c, vals, js in one:
-                if m[c] in vals:
-                    for j in js:
-                        m[j] = 0
-            for cs, tuples, js in more:
-                if tuple([m[c] for c in cs]) in tuples:
-                    for j in js:
-                        m[j] = 0
-            for c, slots, near, nslots, written, get, cache in order:
-                key = get(m)
-                moves = cache.get(key)
-                if moves is None:
-                    if pre is None or not layer_step(m, pre, c, slots, near, nslots, written):
-                        layer(m, c, slots, near)
-                    cache[key] = tuple(
-                        (j, m[j]) for j, v in zip(slots, key, strict=True) if m[j] != v
-                    )
-                else:
-                    for j, v in moves:
-                        m[j] = v
-            return tuple(m)
+        def miss(m: list[int], pre: S | None, key: tuple[int, ...]) -> None:
+            if pre is None or not layer_step(m, pre, c, slots, near, nslots, written):
+                layer(m, c, slots, near)
+            cache[key] = tuple((j, m[j]) for j, v in zip(slots, key, strict=True) if m[j] != v)
 
-        return canon
+        return miss
+
+    def canonical(self, state: S) -> tuple[int, ...]:
+        """``state``'s canonical form in this system (every reduction applied)."""
+        return self._canon_all(list(state), None)
 
     def initial(
         self, deadline: float | None = None

@@ -168,10 +168,16 @@ def test_the_incremental_order_normalisation_is_the_full_one() -> None:
                 ghosts.layer(full, o.cmax[grp], o.slots[grp], o.near[grp])
             t = inst.canon(list(m), s)
             assert t == tuple(full), (inst.action, inst.args)
+            assert system.canonical(m) == t  # the whole normalisation, with no pre-state
             checked += 1
             if t not in seen:
                 seen.add(t)
                 todo.append(t)
+        # the generated successor function with the canonical forms made in line
+        assert system.canonical_successors is not None
+        assert system.canonical_successors(s) == [
+            (i, system.insts[i].canon(m, s)) for i, m in system.successors(s)
+        ]
     assert checked >= 3000
     computed = sum(len(memo) for memo in system._memo.values())
     assert 0 < computed < checked // 2, (computed, checked)  # most steps were served by the memo
@@ -191,6 +197,29 @@ def test_searching_again_without_settled_goals_changes_no_verdict(
         (r.verdict, r.step, r.complete) for r in once.results
     ]
     assert again.states < once.states
+
+
+@pytest.mark.parametrize(
+    ("name", "config"), [("fuse_v2", "three_writers"), ("fuse_pre", "w4")], ids=str
+)
+def test_going_on_from_the_states_mapped_is_searching_again(
+    name: str, config: str | None
+) -> None:
+    """When goals are settled the search goes on from its states mapped onto the
+    smaller quotient, not from the initial states: the same verdicts, steps and
+    complete flags, and the same number of states in the last quotient (each state's
+    form there does not depend on the finer form it was found in), with fewer
+    states visited in all."""
+    ts = _load(name, config)
+    mapped = explicit.run(Job.resolve(ts, Options()))
+    again = explicit.run(Job.resolve(ts, Options()), project=False)
+    assert mapped.exhausted and again.exhausted
+    assert any("went on without the goals settled first" in r for r in mapped.reductions)
+    assert [(r.verdict, r.step, r.complete) for r in mapped.results] == [
+        (r.verdict, r.step, r.complete) for r in again.results
+    ]
+    assert mapped.states == again.states
+    assert mapped.visited < again.visited
 
 
 def test_a_ghost_int_with_arithmetic_is_kept_as_values_and_the_limit_says_why(
