@@ -318,7 +318,14 @@ class _Search:
             where.append(k)
         self.level, self.projected = before.level, len(states)
         self.transitions = before.transitions
+        before.release()
         return True
+
+    def release(self) -> None:
+        """Drop the states (another search has mapped them): the memory is the next
+        search's.  The results settled here were made before."""
+        self.states, self.index, self.parent, self.via = [], {}, [], []
+        self.concrete_init = {}
 
     def _expand(self, level_start: int, level_end: int, step: int, initial: int) -> str:
         """Every step from the states ``level_start`` to ``level_end`` (one level; the
