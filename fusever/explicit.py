@@ -127,12 +127,12 @@ def run(
     settled: dict[str, Result] = {}
     left = tuple(props)
     visited = 0
-    deadness = None
+    deadness, base = None, None  # what every search's system has alike: built once
     before: _Search | None = None  # the search the goals were settled in
     while True:
         try:
-            system = System(ts, left, unordered, by_control, deadness)
-            deadness = system.deadness
+            system = System(ts, left, unordered, by_control, deadness, base)
+            deadness, base = system.deadness, system.base
 
             def smaller(rest: tuple[Property, ...], now: System = system) -> bool:
                 return len(now.cone(rest)) + len(now.dead) < now.layout.size
@@ -237,7 +237,7 @@ class _Search:
             self._initial_states()
             self.initial, self.frontier, self.level = len(self.states), 0, 0
         if sysm.timed_out:
-            return self._outcome("timeout", False, 0)
+            return self._outcome("timeout", False, self.level)  # levels mapped: searched
         if not self.states:
             raise Unsupported("no initial state satisfies init")
         initial = self.initial

@@ -153,6 +153,37 @@ def _lookup(
     return lookup, rest
 
 
+@dataclass(frozen=True, slots=True)
+class Base:
+    """What every system of one transition system has alike, whatever its goals: built
+    once per run and shared by the searches that follow when goals settle."""
+
+    layout: Layout
+    envs: tuple[tuple[Action, dict[str, int]], ...]  # every action instance
+    fixed: dict[int, int]  # the locations no step changes, and their values
+    plain: Compiler  # expressions as closures, with those constants folded
+    # the cone of influence's goal-free part: what the guards (those not folded to
+    # false) and the assumptions read, and what flows where (targets, what they read)
+    reads: frozenset[int]
+    flows: tuple[tuple[frozenset[int], frozenset[int]], ...]
+
+    @staticmethod
+    def of(ts: TransitionSystem) -> Base:
+        lay = Layout(ts)
+        envs = tuple((a, env) for a in ts.actions for env in instance_envs(a))
+        fixed = fixed_slots(ts, lay, envs)
+        plain = Compiler(lay, fixed=fixed)
+        reads: set[int] = set()
+        flows: list[tuple[frozenset[int], frozenset[int]]] = []
+        for a, env in envs:
+            g = plain.expr(a.guard, env)
+            if isinstance(g, int) and not g:
+                continue
+            expr_reads(plain, a.guard, env, reads)
+            stmt_flows(plain, a.body, env, frozenset(), reads, flows)
+        return Base(lay, envs, fixed, plain, frozenset(reads), tuple(flows))
+
+
 class System:
     """The successor function and goals of one transition system, built once."""
 
@@ -163,12 +194,14 @@ class System:
         unordered: frozenset[int] = frozenset(),
         by_control: bool = True,
         deadness: Analysis | None = None,
+        base: Base | None = None,
     ) -> None:
         self.ts = ts
-        lay = self.layout = Layout(ts)
-        envs = [(a, env) for a in ts.actions for env in instance_envs(a)]
-        self.fixed = fixed_slots(ts, lay, envs)
-        plain = Compiler(lay, fixed=self.fixed)
+        self.base = base = Base.of(ts) if base is None else base
+        lay = self.layout = base.layout
+        envs = base.envs
+        self.fixed = base.fixed
+        plain = base.plain
         # liveness, as a cone of influence: what a guard, an `assume` or a goal reads,
         # and what flows into that (an assignment's right-hand side, index and the
         # conditions it is under, when it may write a location in the cone)
@@ -362,15 +395,8 @@ class System:
 
     def cone(self, props: Sequence[Property]) -> set[int]:
         """The locations in the cone of influence of the guards, assumptions and ``props``."""
-        plain = self._plain
-        live: set[int] = set()
-        flows: list[tuple[frozenset[int], frozenset[int]]] = []
-        for a, env in self._envs:
-            g = plain.expr(a.guard, env)
-            if isinstance(g, int) and not g:
-                continue
-            expr_reads(plain, a.guard, env, live)
-            stmt_flows(plain, a.body, env, frozenset(), live, flows)
+        plain, flows = self._plain, self.base.flows
+        live = set(self.base.reads)
         for p in props:
             expr_reads(plain, p.expr, {}, live)
         changed = True
