@@ -226,13 +226,20 @@ class _Search:
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
+    def _late(self) -> bool:
+        """Past the deadline (asked every :data:`CHECK_EVERY` states)."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
     def run(self, before: _Search | None = None) -> ExplicitOutcome:
         """Breadth-first from the initial states, or on from ``before``'s states."""
         sysm = self.sys
         self.one = [g for g in sysm.goals if not g.prop.two_state]
-        self.edge = [g for g in sysm.goals if g.prop.two_state and g.check is not None]
+        # the two-state goals' checks, as (name, check, cover): on every step
+        self.edges: list[tuple[str, Fn, bool]] = [
+            (g.prop.name, g.check, g.cover) for g in sysm.goals
+            if g.prop.two_state and g.check is not None
+        ]  # fmt: skip
         self.post = [g for g in sysm.goals if g.post is not None]
-        self.edges = self._edges()
         if before is None or not self._project(before):
             self._initial_states()
             self.initial, self.frontier, self.level = len(self.states), 0, 0
@@ -244,12 +251,14 @@ class _Search:
         level_start, level_end, level = self.frontier, len(self.states), self.level
         stop = ""
         settled_before = len(self.found)
-        while level_start < level_end and (self.one or self.edge or self.post):
+        while level_start < level_end and (self.one or self.edges or self.post):
             if self.bound is not None and level >= self.bound:
                 stop = "bound"
                 break
             if self.progress is not None:
-                open_ = len({g.prop.name for g in (*self.one, *self.edge, *self.post)})
+                open_ = len(
+                    {*(g.prop.name for g in (*self.one, *self.post)), *(e[0] for e in self.edges)}
+                )
                 self.progress(Progress(self.ts.name, level, self.elapsed(), open_))
             stop = self._expand(level_start, level_end, level + 1, initial)
             if stop:
@@ -297,11 +306,7 @@ class _Search:
                 self.initial = len(states)
             if o == before.frontier:
                 self.frontier = len(states)
-            if (
-                o % CHECK_EVERY == 0
-                and self.deadline is not None
-                and time.monotonic() >= self.deadline
-            ):
+            if o % CHECK_EVERY == 0 and self._late():
                 self.sys.timed_out = True
                 break
             t = canon(s)
@@ -336,17 +341,11 @@ class _Search:
         successors, canonical = self.sys.successors, self.sys.canonical_successors
         add, get = states.append, index.get
         parent, via = self.parent.append, self.via.append
-        transitions = 0
         for n in range(level_start, level_end):
-            if (
-                n % CHECK_EVERY == 0
-                and self.deadline is not None
-                and time.monotonic() >= self.deadline
-            ):
-                self.transitions += transitions
+            if n % CHECK_EVERY == 0 and self._late():
                 return "timeout"
             s = states[n]
-            if self.edge or canonical is None:  # a step's goals see the post-state as made
+            if self.edges or canonical is None:  # a step's goals see the post-state as made
                 nexts = []
                 for i, m in successors(s):
                     for name, check, cover in self.edges:  # (settling replaces the list)
@@ -355,7 +354,7 @@ class _Search:
                     nexts.append((i, insts[i].canon(m, s)))
             else:
                 nexts = canonical(s)
-            transitions += len(nexts)
+            self.transitions += len(nexts)
             for i, t in nexts:
                 k = get(t)
                 if k is None:
@@ -373,9 +372,7 @@ class _Search:
                 elif k < initial and self.post:
                     self._check_post(n, i, t, step, True)  # first reached by a step here
             if len(states) > self.limit:
-                self.transitions += transitions
                 return "state limit"
-        self.transitions += transitions
         return ""
 
     def _restart_if_smaller(
@@ -403,13 +400,8 @@ class _Search:
             return
         self.found[name] = hit
         self.one = [g for g in self.one if g.prop.name != name]
-        self.edge = [g for g in self.edge if g.prop.name != name]
-        self.edges = self._edges()
+        self.edges = [e for e in self.edges if e[0] != name]
         self.post = [g for g in self.post if g.prop.name != name]
-
-    def _edges(self) -> list[tuple[str, Fn, bool]]:
-        """The open two-state goals' checks: (name, check, cover)."""
-        return [(g.prop.name, g.check, g.cover) for g in self.edge if g.check is not None]
 
     def _check_initial(self, n: int) -> None:
         """The one-state goals on initial state ``n``, whole.  (On a state reached by a
@@ -418,7 +410,7 @@ class _Search:
         s = self.states[n]
         for g in list(self.one):
             assert g.check is not None
-            if bool(g.check(s, s)) == (g.prop.kind is PropKind.COVER):
+            if bool(g.check(s, s)) == g.cover:
                 self._settle(g.prop.name, (n, -1, 0))
 
     def _check_post(self, n: int, i: int, post: S, step: int, full: bool) -> None:

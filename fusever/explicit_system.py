@@ -33,6 +33,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from fusever.closures import (
     Blocked,
@@ -205,7 +206,7 @@ class System:
         # liveness, as a cone of influence: what a guard, an `assume` or a goal reads,
         # and what flows into that (an assignment's right-hand side, index and the
         # conditions it is under, when it may write a location in the cone)
-        self._plain, self._envs = plain, envs
+        self._plain = plain
         self._gen = Generator(lay, fixed=self.fixed)  # the goals' checks
         live = self.cone(props)
         self.dead = tuple(j for j in range(lay.size) if j not in live)
@@ -383,7 +384,7 @@ class System:
             for goal in self.goals:
                 codes = [c for c, reads in goal.parts if reads & inst_writes]
                 if codes:
-                    cover = goal.prop.kind is PropKind.COVER
+                    cover = goal.cover
                     code = junction(not cover, codes)
                     rows.append((i, goal.post is not None, goal.prop.name, code, cover))
         fns = self._gen.functions([code for _, _, _, code, _ in rows])
@@ -444,9 +445,9 @@ class System:
                 continue
             written = tuple(x for x, j in enumerate(slots) if writes is None or j in writes)
             memo = self._memo.setdefault(g, {})
-            get = gen.bind(("getter", slots), getter(slots))
+            get = gen.helper(("getter", slots), partial(getter, slots))
             cache = gen.bind(("memo", g), memo)
-            miss = gen.bind(("layer", g, written), self._layering(g, written))
+            miss = gen.helper(("layer", g, written), partial(self._layering, g, written))
             lines.append(f"    key = {get}(m)")
             lines.append(f"    moves = {cache}.get(key)")
             lines.append("    if moves is None:")
