@@ -202,9 +202,7 @@ def test_searching_again_without_settled_goals_changes_no_verdict(
 @pytest.mark.parametrize(
     ("name", "config"), [("fuse_v2", "three_writers"), ("fuse_pre", "w4")], ids=str
 )
-def test_going_on_from_the_states_mapped_is_searching_again(
-    name: str, config: str | None
-) -> None:
+def test_going_on_from_the_states_mapped_is_searching_again(name: str, config: str | None) -> None:
     """When goals are settled the search goes on from its states mapped onto the
     smaller quotient, not from the initial states: the same verdicts, steps and
     complete flags, and the same number of states in the last quotient (each state's
