@@ -297,7 +297,9 @@ def _cmd_merges(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--merge: no spec declares a merge `{name}`{did_you_mean(name, known)}"
             )
-    options = Options(depth=args.depth, engine=Engine.named(args.engine))
+    engine = Engine.named(args.engine)
+    limit = regression.MERGE_STATE_LIMIT if engine is Engine.EXPLICIT else None
+    options = Options(depth=args.depth, engine=engine, state_limit=limit)
     work = [
         (ts, (name, options, tuple(args.sets)))
         for ts in systems

@@ -44,6 +44,36 @@ def test_the_same_merge_agrees_under_the_lock() -> None:
     assert sum(r.name.startswith(merges.OBSERVATION) for r in c.rows) == 4
 
 
+ORDER = ROOT / "tests" / "fixtures" / "index_order.fv"
+
+
+def test_an_index_order_over_actors_that_differ_disagrees() -> None:
+    """A symmetry reduction is a merge like any other: the ordered form against the
+    unordered one.  Where the actors are not interchangeable (the last job is the
+    urgent one), starting them in index order hides the run that breaks the property."""
+    c = merges.check(ORDER, None, "index_order", Options(engine="explicit"))
+    assert c.changes == (("ORDERED", True, False),)
+    assert c.verdict == "disagree" and c.complete
+    (row,) = c.disagreements
+    assert row.name == "urgent_not_first"
+    assert (row.merged, row.unmerged) == (Verdict.PROVED, Verdict.VIOLATED)
+
+
+def test_an_index_order_over_interchangeable_actors_agrees_for_all_depths() -> None:
+    c = merges.check(ORDER, "alike", "index_order", Options(engine="explicit"))
+    assert c.verdict == "agree" and c.complete
+    assert {r.name for r in c.rows} >= {"urgent_not_first", "all_started"}
+
+
+def test_the_fuse_specs_index_order_is_checked_and_agrees() -> None:
+    """fuse_v2's writers, openers and notifications act in index order (ORDERED); the
+    merge index_order gives the unordered form, and the check exhausts both."""
+    c = merges.check(SPEC / "fuse_v2.fv", None, "index_order", Options(engine="explicit"))
+    assert c.changes == (("ORDERED", True, False),)
+    assert c.verdict == "agree" and c.complete and c.engine == "explicit"
+    assert len(c.rows) >= 12
+
+
 def test_a_merge_that_changes_nothing_is_unused() -> None:
     c = merges.check(COUNTER, "split", "atomic_inc", Options(engine="bmc"))
     assert not c.used and c.verdict == "unused" and c.rows == ()
