@@ -3,6 +3,7 @@ regress's rule that a "holds" never rests on a merge that does not agree)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -16,8 +17,9 @@ from hypothesis import strategies as st
 from fusever import cli, interpret, merges, regress, regress_merges
 from fusever.layout import Layout, domain
 from fusever.load import load_specs
-from fusever.ts import PropKind, TransitionSystem, walk
+from fusever.ts import Binary, PropKind, SortType, TransitionSystem, walk
 from fusever.verdict import Options, Verdict
+from fusever.vocabulary import BinOp
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTER = ROOT / "tests" / "fixtures" / "merge_counter.fv"
@@ -72,6 +74,55 @@ def test_the_fuse_specs_index_order_is_checked_and_agrees() -> None:
     assert c.changes == (("ORDERED", True, False),)
     assert c.verdict == "agree" and c.complete and c.engine == "explicit"
     assert len(c.rows) >= 12
+
+
+def _sort_orders(ts: TransitionSystem) -> set[tuple[str, int]]:
+    """Where ``ts`` compares sort elements by their order (``<``, ``<=``, ``>``,
+    ``>=``), after its constants are folded: each comparison's sort and line."""
+    found: set[tuple[str, int]] = set()
+
+    def visit(x: object) -> None:
+        if isinstance(x, Binary) and x.op in _ORDERS and isinstance(x.lhs.type, SortType):
+            found.add((x.lhs.type.name, x.span.line))
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            for f in dataclasses.fields(x):
+                visit(getattr(x, f.name))
+        elif isinstance(x, tuple):
+            for y in x:
+                visit(y)
+
+    visit(merges.folded_stmts(ts.init))
+    for a in ts.actions:
+        visit(merges.folded(a.guard))
+        visit(merges.folded_stmts(a.body))
+    visit(tuple(merges.folded(p.expr) for p in ts.properties))
+    return found
+
+
+_ORDERS = (BinOp.LT, BinOp.LE, BinOp.GT, BinOp.GE)
+
+
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [(p.stem, None) for p in sorted(SPEC.glob("*.fv"))]
+    + [("fuse_v2", "restart"), ("fuse_v2", "four_writers")],
+)
+def test_every_order_over_actors_in_the_specs_is_one_index_order_removes(
+    name: str, config: str | None
+) -> None:
+    """The specs break their actors' symmetry only where the merge index_order can
+    check it: its unordered form compares no sort elements by their order, so no
+    verdict rests on an order the tool does not check.  (Not vacuous: the ordered
+    form has the openers' and notifications' orders, four_writers the writers' and
+    restart the first fud's.)"""
+    (ordered,) = load_specs([SPEC / f"{name}.fv"], (), config)
+    (unordered,) = load_specs([SPEC / f"{name}.fv"], (), config, unmerge="index_order")
+    sorts = {s for s, _ in _sort_orders(ordered)}
+    expected = {"File", "Note"} | {"four_writers": {"Writer"}, "restart": {"Fud"}}.get(
+        config or "", set()
+    )
+    assert sorts >= expected
+    assert _sort_orders(unordered) == set()
 
 
 def test_a_merge_that_changes_nothing_is_unused() -> None:
