@@ -31,6 +31,7 @@ EXIT_UNKNOWN = 3  # undecided: a timeout or the solver gave up, and no finding
 EXIT_INTERNAL = 4  # a bug in fusever (the traceback is printed)
 
 SPEC_DIR = Path("spec")
+PROOFS_DIR = Path("proofs")  # where prove looks for the recorded checks of the merges
 
 
 # ---- the stages the CLI drives (indirections keep z3 out of `fusever check`) ------------
@@ -188,9 +189,15 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         case _:
             tty = sys.stdout.isatty() and args.output is None
             width = shutil.get_terminal_size().columns
+            holding = {r.key for r in results if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)}
+            relies = [
+                regress_merges.reliance(ts, PROOFS_DIR, args.sets)
+                for ts in systems
+                if ts.merges and ts.key in holding
+            ]
             text = report.render_text(
                 results, by_name, witnesses=args.witnesses, tty=tty, width=width,
-                full=args.full, ghosts=args.ghosts,
+                full=args.full, ghosts=args.ghosts, relies=relies,
             )  # fmt: skip
     cli_traces.emit(text, args.output)
     if tail is sys.stdout:

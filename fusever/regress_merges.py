@@ -24,7 +24,7 @@ import tomli_w
 from fusever import files, report
 from fusever.diagnostics import Diagnostic, SpecError
 from fusever.regress import HEADER, SUFFIX, Change, Malformed, Recording, field
-from fusever.ts import config_key
+from fusever.ts import TransitionSystem, config_key
 from fusever.verdict import Verdict
 
 if TYPE_CHECKING:  # merges runs engines: loaded only by those who check merges
@@ -265,3 +265,46 @@ def _resting(
             f"{len(names)} recorded verdict(s) {held} ({listed}) rest on merge(s) {why}: {which}",
         )
     ]
+
+
+# ---- what a run's verdicts rest on ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reliance:
+    """The merges a configuration declares, each with the check proofs/merges/ records
+    for this very system (both forms and the engine's code as when it was checked), or
+    None where it records none that applies: an edited spec, a ``--set``, a proofs/
+    elsewhere.  A prove run takes its merges as given; this is what says whether
+    anything checked them."""
+
+    key: str
+    merges: tuple[tuple[str, RecordedMerge | None], ...]
+
+
+def reliance(ts: TransitionSystem, proofs: Path, sets: Sequence[str] = ()) -> Reliance:
+    """``ts``'s merges and their recorded checks (``sets``: the ``--set``s ``ts`` was
+    loaded with, which its unmerged forms get too)."""
+    from fusever import merges  # loads the engines (the fingerprint names the decider)
+
+    stored = _read_one(proofs, ts.key)
+    by_name = {m.name: m for m in stored.merges} if stored is not None else {}
+    out: list[tuple[str, RecordedMerge | None]] = []
+    for name, _ in ts.merges:
+        prior = by_name.get(name)
+        if prior is not None and prior.fingerprint:
+            unmerged = merges.unmerged_form(ts.path, ts.config, name, sets)
+            if prior.fingerprint != merges.fingerprint(ts, unmerged, prior.engine):
+                prior = None
+        out.append((name, prior if prior is not None and prior.fingerprint else None))
+    return Reliance(ts.key, tuple(out))
+
+
+def _read_one(proofs: Path, key: str) -> MergeRecording | None:
+    """proofs/merges/<key>.toml, or None when it is missing or unreadable (a prove run
+    reports what it rests on; a bad proofs/ file is regress's to refuse)."""
+    path = proofs / MERGES_DIR / f"{key}{SUFFIX}"
+    try:
+        return loads_merges(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, RuntimeError, SpecError):
+        return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from fusever.report_diagnostics import (
     ELLIPSIS,
@@ -85,6 +85,9 @@ from fusever.report_words import (
 from fusever.ts import TransitionSystem
 from fusever.verdict import Progress, Result, Verdict
 
+if TYPE_CHECKING:  # regress_merges imports this module
+    from fusever.regress_merges import Reliance
+
 __all__ = [
     "COMPACT_CHANGES",
     "ELLIPSIS",
@@ -120,6 +123,7 @@ __all__ = [
     "outcome",
     "progress_text",
     "read_text",
+    "reliance_lines",
     "render_checked",
     "render_description",
     "render_diagnostic",
@@ -185,18 +189,21 @@ def render_text(
     width: int = 100,
     full: bool = False,
     ghosts: bool = False,
+    relies: Sequence[Reliance] = (),
 ) -> str:
     """The result table, then a step table for each violation (and each cover witness
-    with ``witnesses``).  ``specs`` (by name) supplies actor labels and variable order.
+    with ``witnesses``); ``relies``, what the verdicts that hold rest on
+    (:func:`reliance_lines`).  ``specs`` (by name) supplies actor labels and variable order.
     A trace is compact (:func:`compact_rows`) when its spec is known, unless ``full``
     (every location of the initial state, every change, ghost state included).
     ``tty`` renders with rich (colour, box tables); otherwise plain aligned text, the
     same bytes run after run."""
     specs = specs or {}
     if tty:
-        return _render_rich(results, specs, witnesses, width, full, ghosts)
+        return _render_rich(results, specs, witnesses, width, full, ghosts, relies)
     out = result_table(results)
     out += _proof_lines(results)
+    out += reliance_lines(relies, results)
     for r in results:
         if not _shows_trace(r, witnesses):
             continue
@@ -230,6 +237,32 @@ def _proof_lines(results: Sequence[Result]) -> list[str]:
     return lines + (["", "to a bound only, because:", *bounded] if bounded else [])
 
 
+def reliance_lines(relies: Sequence[Reliance], results: Sequence[Result]) -> list[str]:
+    """What the verdicts that hold rest on beside the solver: each configuration's
+    merges (steps made one, actors ordered) and whether proofs/merges/ records a check
+    of them for this very system.  Empty when nothing holds or nothing is merged."""
+    holding = {r.key for r in results if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)}
+    out: list[str] = []
+    unchecked = False
+    for rel in relies:
+        if rel.key not in holding:
+            continue
+        parts = []
+        for name, rec in rel.merges:
+            if rec is None:
+                unchecked = True
+                parts.append(f"{name} no check recorded for this system")
+            elif rec.verdict != "unused":
+                parts.append(f"{name} {rec.phrase}")
+        if parts:
+            out.append(f"  {rel.key}: " + ", ".join(parts))
+    if not out:
+        return []
+    head = "what holds rests on the spec's merges, as proofs/merges/ records their checks:"
+    tail = ["  `fusever merges` with the same --config and --set checks them"]
+    return ["", head, *out, *(tail if unchecked else [])]
+
+
 def _render_rich(
     results: Sequence[Result],
     specs: Mapping[str, TransitionSystem],
@@ -237,6 +270,7 @@ def _render_rich(
     width: int,
     full: bool = False,
     ghosts: bool = False,
+    relies: Sequence[Reliance] = (),
 ) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -252,7 +286,7 @@ def _render_rich(
         style = "bold red" if is_finding(r) else _STYLE[r.verdict]
         table.add_row(spec, prop, Text(verdict, style=style), depth, seconds)
     console.print(table)
-    for line in _proof_lines(results)[1:]:
+    for line in [*_proof_lines(results), *reliance_lines(relies, results)][1:]:
         console.print(Text(line))
     for r in results:
         if not _shows_trace(r, witnesses):

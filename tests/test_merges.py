@@ -260,6 +260,41 @@ def test_cli_merges(capsys: pytest.CaptureFixture[str]) -> None:
     assert "did you mean `atomic_inc`" in capsys.readouterr().err
 
 
+def test_prove_says_what_holds_rests_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "holds" from prove takes the spec's merges as given; the report says which,
+    and whether proofs/merges/ records a check of each for this very system (a --set
+    makes another system: nothing recorded applies to it)."""
+    monkeypatch.chdir(ROOT)
+    assert cli.main(["prove", "spec/fuse_v2.fv"]) == cli.EXIT_FINDING  # no_early_return
+    out = capsys.readouterr().out
+    assert "what holds rests on the spec's merges" in out
+    assert (
+        "  fuse_v2: serial_write agree (for all depths), index_order agree (for all depths)\n"
+        in out
+    )
+    assert "lookup_lock" not in out  # recorded unused in this configuration
+    assert cli.main(["prove", "spec/fuse_v2.fv", "--set", "NOTES=1"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "index_order no check recorded for this system" in out
+    assert "`fusever merges` with the same --config and --set checks them" in out
+
+
+def test_reliance_is_the_record_only_for_the_system_it_checked(tmp_path: Path) -> None:
+    (ts,) = load_specs([SPEC / "fuse_v2.fv"], (), "restart")
+    rel = regress_merges.reliance(ts, ROOT / "proofs")
+    recorded = dict(rel.merges)
+    assert recorded.keys() == {"serial_write", "lookup_lock", "index_order"}
+    order = recorded["index_order"]
+    assert order is not None and order.verdict == "agree" and order.complete
+    # no proofs/ there, or a system with another constant: nothing applies
+    assert all(r is None for _, r in regress_merges.reliance(ts, tmp_path).merges)
+    (other,) = load_specs([SPEC / "fuse_v2.fv"], ("NOTES=1",), "restart")
+    again = regress_merges.reliance(other, ROOT / "proofs", ("NOTES=1",))
+    assert all(r is None for _, r in again.merges)
+
+
 def test_unmerge_unknown_is_a_located_usage_error() -> None:
     from fusever.diagnostics import SpecError
 
