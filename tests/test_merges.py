@@ -271,8 +271,8 @@ def test_prove_says_what_holds_rests_on(
     out = capsys.readouterr().out
     assert "what holds rests on the spec's merges" in out
     assert (
-        "  fuse_v2: serial_write agree (for all depths), index_order agree (for all depths)\n"
-        in out
+        "  fuse_v2: serial_write agree (for all depths), presend_wait agree (for all depths),"
+        " return_step agree (for all depths), index_order agree (for all depths)\n" in out
     )
     assert "lookup_lock" not in out  # recorded unused in this configuration
     assert cli.main(["prove", "spec/fuse_v2.fv", "--set", "NOTES=1"]) == cli.EXIT_OK
@@ -285,7 +285,13 @@ def test_reliance_is_the_record_only_for_the_system_it_checked(tmp_path: Path) -
     (ts,) = load_specs([SPEC / "fuse_v2.fv"], (), "restart")
     rel = regress_merges.reliance(ts, ROOT / "proofs")
     recorded = dict(rel.merges)
-    assert recorded.keys() == {"serial_write", "lookup_lock", "index_order"}
+    assert recorded.keys() == {
+        "serial_write",
+        "lookup_lock",
+        "presend_wait",
+        "return_step",
+        "index_order",
+    }
     order = recorded["index_order"]
     assert order is not None and order.verdict == "agree" and order.complete
     # no proofs/ there, or a system with another constant: nothing applies
