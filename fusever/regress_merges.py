@@ -25,6 +25,7 @@ from fusever import files, report
 from fusever.diagnostics import Diagnostic, SpecError
 from fusever.regress import HEADER, SUFFIX, Change, Malformed, Recording, field
 from fusever.ts import TransitionSystem, config_key
+from fusever.ts import fingerprint as ts_fingerprint
 from fusever.verdict import Verdict
 
 if TYPE_CHECKING:  # merges runs engines: loaded only by those who check merges
@@ -273,9 +274,8 @@ def _resting(
 @dataclass(frozen=True, slots=True)
 class Reliance:
     """The merges a configuration declares, each with the check proofs/merges/ records
-    for this very system (both forms and the engine's code as when it was checked), or
-    None where it records none that applies: an edited spec, a ``--set``, a proofs/
-    elsewhere.  A prove run takes its merges as given; this is what says whether
+    for this very system (its merged form as when it was checked), or None where it
+    records none that applies: an edited spec, a ``--set``, a proofs/ elsewhere.  A prove run takes its merges as given; this is what says whether
     anything checked them."""
 
     key: str
@@ -285,18 +285,18 @@ class Reliance:
 def reliance(ts: TransitionSystem, proofs: Path, sets: Sequence[str] = ()) -> Reliance:
     """``ts``'s merges and their recorded checks (``sets``: the ``--set``s ``ts`` was
     loaded with, which its unmerged forms get too)."""
-    from fusever import merges  # loads the engines (the fingerprint names the decider)
-
+    # A recorded check applies while its merged form is this system: the first half of
+    # its fingerprint (fusever.merges.fingerprint) is the merged form's.  The unmerged
+    # forms are not built here (a load each, about 0.1 s, for every merge of every
+    # configuration prove runs); `fusever regress` compares them whole.
     stored = _read_one(proofs, ts.key)
     by_name = {m.name: m for m in stored.merges} if stored is not None else {}
+    merged = ts_fingerprint(ts)[:16]
     out: list[tuple[str, RecordedMerge | None]] = []
     for name, _ in ts.merges:
         prior = by_name.get(name)
-        if prior is not None and prior.fingerprint:
-            unmerged = merges.unmerged_form(ts.path, ts.config, name, sets)
-            if prior.fingerprint != merges.fingerprint(ts, unmerged, prior.engine):
-                prior = None
-        out.append((name, prior if prior is not None and prior.fingerprint else None))
+        ok = prior is not None and prior.fingerprint[:16] == merged
+        out.append((name, prior if ok else None))
     return Reliance(ts.key, tuple(out))
 
 
