@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import Protocol, TextIO
 
 from fusever.report_diagnostics import (
     ELLIPSIS,
@@ -85,8 +85,24 @@ from fusever.report_words import (
 from fusever.ts import TransitionSystem
 from fusever.verdict import Progress, Result, Verdict
 
-if TYPE_CHECKING:  # regress_merges imports this module
-    from fusever.regress_merges import Reliance
+
+class _Checked(Protocol):
+    """A recorded merge check (fusever.regress_merges.RecordedMerge)."""
+
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def phrase(self) -> str: ...
+
+
+class Reliance(Protocol):
+    """What a configuration's verdicts rest on (fusever.regress_merges.Reliance)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def merges(self) -> Sequence[tuple[str, _Checked | None]]: ...
+
 
 __all__ = [
     "COMPACT_CHANGES",
