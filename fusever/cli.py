@@ -189,12 +189,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         case _:
             tty = sys.stdout.isatty() and args.output is None
             width = shutil.get_terminal_size().columns
-            holding = {r.key for r in results if r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE)}
-            relies = [
-                regress_merges.reliance(ts, PROOFS_DIR, args.sets)
-                for ts in systems
-                if ts.merges and ts.key in holding
-            ]
+            relies = [regress_merges.reliance(ts, PROOFS_DIR) for ts in systems if ts.merges]
             text = report.render_text(
                 results, by_name, witnesses=args.witnesses, tty=tty, width=width,
                 full=args.full, ghosts=args.ghosts, relies=relies,

@@ -275,16 +275,15 @@ def _resting(
 class Reliance:
     """The merges a configuration declares, each with the check proofs/merges/ records
     for this very system (its merged form as when it was checked), or None where it
-    records none that applies: an edited spec, a ``--set``, a proofs/ elsewhere.  A prove run takes its merges as given; this is what says whether
-    anything checked them."""
+    records none that applies: an edited spec, a ``--set``, a proofs/ elsewhere.  A
+    prove run takes its merges as given; this says whether anything checked them."""
 
     key: str
     merges: tuple[tuple[str, RecordedMerge | None], ...]
 
 
-def reliance(ts: TransitionSystem, proofs: Path, sets: Sequence[str] = ()) -> Reliance:
-    """``ts``'s merges and their recorded checks (``sets``: the ``--set``s ``ts`` was
-    loaded with, which its unmerged forms get too)."""
+def reliance(ts: TransitionSystem, proofs: Path) -> Reliance:
+    """``ts``'s merges and their recorded checks in ``proofs``."""
     # A recorded check applies while its merged form is this system: the first half of
     # its fingerprint (fusever.merges.fingerprint) is the merged form's.  The unmerged
     # forms are not built here (a load each, about 0.1 s, for every merge of every

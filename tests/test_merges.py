@@ -297,7 +297,7 @@ def test_reliance_is_the_record_only_for_the_system_it_checked(tmp_path: Path) -
     # no proofs/ there, or a system with another constant: nothing applies
     assert all(r is None for _, r in regress_merges.reliance(ts, tmp_path).merges)
     (other,) = load_specs([SPEC / "fuse_v2.fv"], ("NOTES=1",), "restart")
-    again = regress_merges.reliance(other, ROOT / "proofs", ("NOTES=1",))
+    again = regress_merges.reliance(other, ROOT / "proofs")
     assert all(r is None for _, r in again.merges)
 
 
