@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from fusever import __version__, engines, files, load
+from fusever import __version__, engines, files, load, provenance
 from fusever.diagnostics import SpecError
 from fusever.parse import header
 from fusever.ts import PropKind, Step, Trace, TransitionSystem, Value
@@ -106,15 +106,9 @@ def cache_key(
     depth: int | None,
     engine: str,
 ) -> str:
-    doc = {
-        "lineage": list(lineage_texts),
-        "config": ts.config,
-        "sets": list(sets),
-        "depth": depth,
-        "engine": engine,
-        "fusever": __version__,
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    """A cache row's key: :func:`fusever.provenance.explore_key` (the texts, the
+    options and the engines' code)."""
+    return provenance.explore_key(lineage_texts, ts.config, sets, depth, engine, __version__)
 
 
 def _path_of(name_or_path: str, directory: Path) -> Path:
