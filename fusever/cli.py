@@ -16,10 +16,20 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from fusever import cli_traces, files, findings, jobs, regress, regress_merges, regression, report
+from fusever import (
+    claims,
+    cli_traces,
+    files,
+    findings,
+    jobs,
+    regress,
+    regress_merges,
+    regression,
+    report,
+)
 from fusever.cli_args import UsageError as UsageError  # re-exported: cli.UsageError
 from fusever.cli_args import build_parser as build_parser  # re-exported: cli.build_parser
-from fusever.diagnostics import SpecError, did_you_mean
+from fusever.diagnostics import Diagnostic, SpecError, did_you_mean
 from fusever.ts import TransitionSystem
 from fusever.verdict import Engine, Options, Result, Verdict
 
@@ -138,17 +148,6 @@ def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSyst
             raise UsageError(f"no spec has a property `{name}`{did_you_mean(name, known)}")
 
 
-def _run(work: Sequence[tuple[TransitionSystem, Options]], workers: int) -> jobs.Proved:
-    """:func:`fusever.jobs.prove_all`, an engine that does not exist a usage error."""
-    try:
-        return jobs.prove_all(work, workers)
-    except ValueError as e:
-        # an engine that does not exist (yet): the user's choice, not a crash
-        if {options.engine for _, options in work} - {"bmc", "auto", "explicit"}:
-            raise UsageError(str(e)) from e
-        raise
-
-
 def exit_code(results: Sequence[Result]) -> int:
     """1 for a finding (a violation, an unreachable cover goal), else 3 when anything is
     undecided, else 0: a definite finding outranks an open question."""
@@ -168,7 +167,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable(args.output.parent, "--output")
     work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
-    proved = _run(work, args.jobs)
+    proved = jobs.prove_all(work, args.jobs)
     results, interrupted = list(proved.results), proved.interrupted
     by_name = {ts.key: ts for ts in systems}
     written: list[Path] = []
@@ -337,6 +336,15 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     paths = _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     specs = {ts.key: ts for ts in systems}
+    # publish nothing that no engine wrote for the spec as it is (fusever.claims)
+    wrong = [
+        Diagnostic(None, f"{args.proofs}/{key}.toml: {w.property or key}: {w.message}")
+        for key, rec in sorted(recorded.items())
+        if key in specs
+        for w in claims.problems(rec, specs[key])
+    ]
+    if wrong:
+        raise SpecError(wrong)
     if not args.write:
         if args.summary:
             sys.stdout.write(findings.render_summary(list(recorded.values())))

@@ -30,7 +30,9 @@ sequence, one action per line so that a change is a one-line diff::
 A property proved (or unreachable) for all depths also carries its certificate
 (``[properties.NAME.certificate]``: what :mod:`fusever.certificate` re-checks), and the
 file carries the configuration's ``fingerprint``: a hash of the checked transition
-system (what the spec means, not how its text is laid out) and of fusever's version.
+system (what the spec means, not how its text is laid out) and of fusever's version,
+and ``claims``: a hash of everything else the file says, so that a claim edited after
+``--record`` wrote it is known (:mod:`fusever.claims`).
 While the fingerprint is unchanged, ``fusever regress`` re-checks each certificate by
 its fresh queries instead of searching again, and searches only the rest.
 
@@ -46,6 +48,9 @@ This module is plain data and files; what runs again, and running it, is
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -106,6 +111,9 @@ class Recording:
     fingerprint: str = ""  # of the transition system checked (see fingerprint())
     # of the engine's code and the solvers (fusever.provenance.engine_fingerprint)
     engine_fingerprint: str = ""
+    # the file's claims match their digest (claims_digest): what an engine wrote, not
+    # edited since (always true of a recording made from results)
+    attested: bool = dataclasses.field(default=True, compare=False)
 
     @property
     def key(self) -> str:
@@ -225,7 +233,16 @@ def dumps(rec: Recording) -> str:
             # spec and property are the file's and the table's own: not repeated
             entry["certificate"] = {k: v for k, v in cert.items() if k not in ("spec", "property")}
         doc["properties"][p.name] = entry
-    return HEADER + "\n" + tomli_w.dumps(doc)
+    return HEADER + "\n" + tomli_w.dumps({"claims": claims_digest(doc), **doc})
+
+
+def claims_digest(doc: Mapping[str, Any]) -> str:
+    """A hash of everything a proofs document claims (all of it but its ``claims``
+    line): written beside the claims by :func:`dumps`, compared by :func:`loads`, so
+    that a claim changed after an engine wrote it is known (:mod:`fusever.claims`)."""
+    body = {k: v for k, v in doc.items() if k != "claims"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Malformed(Exception):
@@ -270,6 +287,7 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
         efp = doc.get("engine_fingerprint", "")
         if not isinstance(efp, str):
             raise Malformed("`engine_fingerprint` is not a string")
+        attested = doc.get("claims") == claims_digest(doc)
         return Recording(
             spec=field(doc, "spec", str),
             file=field(doc, "file", str),
@@ -280,6 +298,7 @@ def loads(text: str, path: str = "<proofs>") -> Recording:
             config=config,
             fingerprint=fp,
             engine_fingerprint=efp,
+            attested=attested,
         )
     except RecursionError as e:  # tomllib recurses into nested arrays and tables
         raise SpecError(

@@ -13,6 +13,7 @@ agreeing only to a bound.  Plain data and files, as :mod:`fusever.regress`.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,16 @@ import tomli_w
 
 from fusever import files, report
 from fusever.diagnostics import Diagnostic, SpecError
-from fusever.regress import HEADER, SUFFIX, Change, Malformed, Recording, field
+from fusever.regress import (
+    HEADER,
+    MAX_DEPTH,
+    SUFFIX,
+    Change,
+    Malformed,
+    Recording,
+    claims_digest,
+    field,
+)
 from fusever.ts import TransitionSystem, config_key
 from fusever.ts import fingerprint as ts_fingerprint
 from fusever.verdict import Verdict
@@ -67,6 +77,9 @@ class MergeRecording:
     spec: str
     config: str | None
     merges: tuple[RecordedMerge, ...]
+    # the claims match their digest (fusever.regress.claims_digest): what a merge check
+    # wrote, not edited since; an edited file's checks are run again, and fail the run
+    attested: bool = dataclasses.field(default=True, compare=False)
 
     @property
     def key(self) -> str:
@@ -120,7 +133,7 @@ def dumps_merges(rec: MergeRecording) -> str:
         if m.disagreements:
             entry["disagreements"] = list(m.disagreements)
         doc["merges"][m.name] = entry
-    return HEADER + "\n" + tomli_w.dumps(doc)
+    return HEADER + "\n" + tomli_w.dumps({"claims": claims_digest(doc), **doc})
 
 
 def loads_merges(text: str, path: str = "<proofs>") -> MergeRecording:
@@ -145,14 +158,23 @@ def loads_merges(text: str, path: str = "<proofs>") -> MergeRecording:
                 if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
                     raise Malformed(f"`merges.{name}.{key}` is not a list of strings")
                 lists[key] = tuple(value)
+            bounds = {
+                key: field(entry, key, int) if used else 0
+                for key in ("merged_bound", "unmerged_bound")
+            }
+            for key, bound in bounds.items():
+                if not 0 <= bound <= MAX_DEPTH:
+                    raise Malformed(
+                        f"`merges.{name}.{key}` {bound} is not between 0 and {MAX_DEPTH}"
+                    )
             out.append(
                 RecordedMerge(
                     name=name,
                     verdict=verdict,
                     engine=field(entry, "engine", str) if used else "",
                     complete=field(entry, "complete", bool) if used else False,
-                    merged_bound=field(entry, "merged_bound", int) if used else 0,
-                    unmerged_bound=field(entry, "unmerged_bound", int) if used else 0,
+                    merged_bound=bounds["merged_bound"],
+                    unmerged_bound=bounds["unmerged_bound"],
                     changes=lists["changes"],
                     disagreements=lists["disagreements"],
                     fingerprint=fp,
@@ -161,7 +183,8 @@ def loads_merges(text: str, path: str = "<proofs>") -> MergeRecording:
         config = doc.get("config")
         if config is not None and not isinstance(config, str):
             raise Malformed("`config` is not a string")
-        return MergeRecording(field(doc, "spec", str), config, tuple(out))
+        attested = doc.get("claims") == claims_digest(doc)
+        return MergeRecording(field(doc, "spec", str), config, tuple(out), attested)
     except RecursionError as e:
         raise SpecError(
             [Diagnostic(None, f"{path}: malformed merges file: nested too deeply")]

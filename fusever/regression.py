@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fusever import jobs, regress, regress_merges
+from fusever import claims, jobs, regress, regress_merges
 from fusever.ts import TransitionSystem
 from fusever.verdict import Engine, Options, Result, Verdict
 
@@ -240,9 +240,14 @@ def check(
     ts: TransitionSystem, rec: regress.Recording, timeout: float | None = None, rerun: bool = False
 ) -> Check:
     """What ``fusever regress`` does for one recorded configuration (the pytest
-    plugin's and bench/regress.py's call): see :func:`_check_again`."""
-    now, rechecked, searched = _check_again(ts, rec, timeout, rerun)
-    return Check(now, tuple(regress.compare(rec, now)), rechecked, searched)
+    plugin's and bench/regress.py's call): see :func:`_check_again`.  A recording
+    that claims what no engine wrote for this spec (:func:`fusever.claims.problems`:
+    edited since recorded, another property set, a step out of range, a trace that
+    does not replay) fails with those problems, and is decided again, never kept."""
+    wrong = claims.problems(rec, ts)
+    now, rechecked, searched = _check_again(ts, rec, timeout, rerun or bool(wrong))
+    changes = [regress.Change(rec.key, w.property, w.message) for w in wrong]
+    return Check(now, (*changes, *regress.compare(rec, now)), rechecked, searched)
 
 
 def _check_job(ts: TransitionSystem, job: tuple[regress.Recording, float | None, bool]) -> Check:
@@ -393,7 +398,16 @@ def check_merges(
         fresh.append(replace(rec, merges=tuple(order)))
     if record:
         regress_merges.write_merges(proofs, fresh)
-    changes: list[regress.Change] = []
+    changes: list[regress.Change] = [
+        regress.Change(
+            f"merges/{key}",
+            None,
+            "the recorded claims do not match their digest (`claims`): the file was changed "
+            "after `fusever regress --record` wrote it, so its checks ran again",
+        )
+        for key, old in sorted(stored.items())
+        if not old.attested and not record and key in {ts.key for ts in systems}
+    ]
     for rec in fresh:
         old = None if record else stored.get(rec.key)
         changes += regress_merges.compare_merges(
@@ -420,7 +434,8 @@ def _merge_work(
     kept: dict[tuple[str, str], regress_merges.RecordedMerge] = {}
     for ts in systems:
         old = stored.get(ts.key)
-        by_name = {m.name: m for m in old.merges} if old is not None else {}
+        # an edited file's checks stand for nothing: they run again
+        by_name = {m.name: m for m in old.merges} if old is not None and old.attested else {}
         for name, _ in ts.merges:
             prior = by_name.get(name)
             # the check stands while neither form nor the engine's code has changed (the

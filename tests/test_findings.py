@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from fusever import findings, regress
+from fusever import claims, findings, regress
 from fusever.check import check
 from fusever.load import discover, load_specs
 from fusever.parse import parse_text
@@ -121,7 +121,7 @@ def test_readme_findings_match_proofs() -> None:
 def test_a_recorded_counterexample_replays_into_a_diagram() -> None:
     ts = check([parse_text(SPEC, "lost.fv")])
     rec = _rec()
-    result = findings.replayed(rec, rec.properties[0], ts)
+    result = claims.replayed(rec, rec.properties[0], ts)
     assert result is not None and result.step == 4 and result.trace is not None
     assert [s.action for s in result.trace.steps] == [None, "load", "store", "load", "store"]
     ((name, body, step),) = findings.diagrams([rec], {"lost": ts}).values()
@@ -130,7 +130,7 @@ def test_a_recorded_counterexample_replays_into_a_diagram() -> None:
     assert "thread 1 stores its value plus one" in body
     # actions that do not run from any initial state: no diagram, never a made-up one
     broken = replace(rec.properties[0], actions=("store(t=0)", "store(t=0)", "load(t=9)"))
-    assert findings.replayed(rec, broken, ts) is None
+    assert claims.replayed(rec, broken, ts) is None
     summary = findings.render_summary(
         [rec], traces={("lost", "small"): ("docs/traces/lost.small.md", 4)}
     )

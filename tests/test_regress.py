@@ -292,6 +292,11 @@ def test_real_record_regress_and_a_changed_spec(
     assert (cert.engine, cert.k) == ("kind", 1)  # the counter never stops: k-induction
     path.write_text(re.sub(r"(?m)^k = 1$", "k = 0", path.read_text()))
     assert regress.loads(path.read_text()).properties[1].certificate == replace(cert, k=0)
+    # edited by hand: the claims no longer match their digest, which fails the run
+    code, out, _ = run("regress")
+    assert code == 1 and out.startswith("counter: the recorded claims do not match"), out
+    # forged (the digest made anew, as anyone can): the certificate is still re-checked
+    path.write_text(regress.dumps(regress.loads(path.read_text())))
     code, out, _ = run("regress")
     assert code == 0 and out.startswith("ok: 2 spec configuration(s) match proofs/\n")
     assert "re-checked from their certificates" not in out  # counter's was searched
@@ -349,7 +354,9 @@ def test_an_unchanged_ranked_proof_rechecks_its_ranking_and_keeps_its_bounded_ha
     assert bounded == []
 
     # a bound the ranking does not give is refused, and everything is searched again
-    path.write_text(re.sub(r"(?m)^longest = 2$", "longest = 1", path.read_text()))
+    # (forged: the claims digest made anew, or the edit alone would fail the run)
+    forged = re.sub(r"(?m)^longest = 2$", "longest = 1", path.read_text())
+    path.write_text(regress.dumps(regress.loads(forged)))
     code, out, _ = run("regress")
     assert code == 0, out
     assert "re-checked from their certificates" not in out
