@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fusever import __version__, explore, regression
+from fusever.verdict import Engine
 
 EPILOG = """\
 exit codes:
@@ -27,7 +28,7 @@ exit codes:
 
 TRACE_FORMATS = ("text", "mermaid", "html", "svg")  # report_trace.FORMATS
 # every command that runs an engine offers all of them (engines.ENGINES)
-PROVE_ENGINES = ("bmc", "kind", "chc", "explicit", "auto")
+PROVE_ENGINES = tuple(e.value for e in Engine)  # argparse refuses any other name (exit 2)
 
 
 class UsageError(Exception):

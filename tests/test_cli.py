@@ -593,3 +593,22 @@ def test_check_json_gives_editors_located_diagnostics(run: Run, tmp_path: Path) 
     assert doc["checked"] == [
         {"spec": "bad", "config": None, "file": str(bad), "actions": 1, "properties": 0}
     ]
+
+
+def test_an_engine_s_unexpected_error_is_an_internal_error_not_the_users(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ValueError from inside kind or chc is a bug (exit 4, a bug-report hint), never
+    a usage error: argparse already refuses an engine that does not exist (exit 2)."""
+    from fusever import jobs
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("an engine's own bug")
+
+    monkeypatch.setattr(jobs, "prove_all", broken)
+    spec = str(Path(__file__).resolve().parent.parent / "docs" / "examples" / "counter.fv")
+    for engine in ("kind", "chc", "bmc"):
+        assert cli.main(["prove", spec, "--engine", engine]) == cli.EXIT_INTERNAL
+        err = capsys.readouterr().err
+        assert "internal error: ValueError: an engine's own bug" in err and "bug in fusever" in err
+    assert cli.main(["prove", spec, "--engine", "nosuch"]) == cli.EXIT_USAGE
