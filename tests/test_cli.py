@@ -186,12 +186,6 @@ def test_bad_flags_exit_2_without_a_traceback(
     assert "Traceback" not in err
 
 
-def test_engine_not_available_is_a_usage_error(engine: FakeEngine, run: Run) -> None:
-    code, out, err = run("prove", "a.fv", "--engine", "kind")
-    assert (code, out) == (2, "")
-    assert err == "fusever: error: unknown engine `kind`\n"
-
-
 def test_spec_error_is_located_and_exits_2(
     engine: FakeEngine, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
