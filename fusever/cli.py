@@ -387,6 +387,54 @@ def _cmd_findings(args: argparse.Namespace) -> int:
 # ---- exploring: diff, mutate, explore (logic in their modules, output in report_explore) --
 
 
+def _cmd_conform(args: argparse.Namespace) -> int:
+    from fusever import conform_build, conform_data, conform_extract, conform_run, report_conform
+
+    paths = _resolve([args.spec])
+    systems = [ts for ts in _load_configs(paths, (), [ALL_CONFIGS]) if ts.path == str(paths[0])]
+    if not systems:
+        raise UsageError(f"{paths[0]}: no spec loaded")
+    known = ["default", *(n for n, _ in systems[0].configs)]
+    for name in args.configs:
+        if name not in known:
+            raise UsageError(
+                f"spec `{systems[0].name}` has no configuration `{name}`{did_you_mean(name, known)}"
+                f" (it has: {', '.join(known)})"
+            )
+    systems = conform_run.only(systems, args.configs)
+    if not args.kernel_tree.is_dir():
+        raise UsageError(f"--kernel-tree {args.kernel_tree}: not a directory")
+    try:
+        mapping = conform_data.load_mapping(conform_data.mapping_path(paths[0]))
+        checker = conform_run.Conformance(mapping, args.kernel_tree)
+        recorded = regress.read_dir(args.proofs, [systems[0].name])
+        result = checker.run(systems, recorded, args.traces, args.seed)
+    except (
+        conform_data.MappingError, conform_extract.ExtractError, conform_build.BuildError
+    ) as e:  # fmt: skip
+        raise UsageError(str(e)) from None
+    sys.stdout.write(report_conform.render_conform(result, args.tables))
+    return EXIT_FINDING if result.divergent else EXIT_OK
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from fusever import report_conform, simulate
+
+    ts = _load(_resolve([args.spec]), args.sets, args.config)[0]
+    try:
+        sim = simulate.simulate(ts, args.runs, args.seed, args.length)
+    except simulate.NoInitialState as e:
+        raise UsageError(str(e)) from None
+    runs = [
+        [simulate.call_text(s.action, s.args) for s in t.steps if s.action is not None]
+        for t in sim.traces
+    ]
+    sys.stdout.write(
+        report_conform.render_simulation(ts.name, sim.config, sim.seed, runs, sim.taken, sim.instances)
+    )
+    return EXIT_OK
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from fusever import diff, report_explore
 
@@ -511,6 +559,8 @@ COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
     "explore": _cmd_explore,
     "show": cli_traces.cmd_show,
     "findings": _cmd_findings,
+    "conform": _cmd_conform,
+    "simulate": _cmd_simulate,
 }
 
 

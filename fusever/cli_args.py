@@ -59,6 +59,7 @@ def _whole(least: int, too_small: str) -> Callable[[str], int]:
 
 
 _positive_int = _whole(1, "must be at least 1")
+_natural = _whole(0, "must be at least 0")
 _depth = _whole(0, "must not be negative")
 
 
@@ -108,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         _explore_parser,
         _show_parser,
         _findings_parser,
+        _conform_parser,
+        _simulate_parser,
     ):
         add(sub)
     return parser
@@ -366,6 +369,57 @@ def _show_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="FILE",
         help="write to FILE (one trace) instead of stdout",
     )
+
+
+def _conform_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    con = _command(
+        sub,
+        "conform",
+        "replay the model's traces on the kernel's own C functions",
+        "Take the functions the patch touches from a kernel tree (its mapping, "
+        "spec/<spec>.conform.toml, names them), compile them in userspace against "
+        "fusever's shims with the system cc, and drive them with the model's traces: "
+        "every counterexample and cover witness proofs/ records, and N random walks "
+        "per configuration.  After every step the C state is compared with the "
+        "model's; exit 1 on the first divergence of any trace, 2 when the tree lacks "
+        "a function or field (or no C parser is installed: the `conform` extra).  "
+        "docs/conformance.md says more.",
+    )
+    con.add_argument("spec", metavar="SPEC", help="a .fv file or a spec name")
+    con.add_argument(
+        "--kernel-tree", type=Path, required=True, metavar="DIR",
+        help="the root of a kernel source tree (fs/fuse/*.c beneath it)",
+    )  # fmt: skip
+    _add_configs(con, "only this configuration (repeatable; `default` is the spec's own; "
+                 "default: every configuration)")  # fmt: skip
+    con.add_argument(
+        "--traces", type=_natural, default=5, metavar="N",
+        help="random walks per configuration, besides proofs/'s traces (default 5)",
+    )  # fmt: skip
+    con.add_argument("--seed", type=int, default=1, metavar="S", help="the walks' seed (default 1)")
+    con.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
+    con.add_argument("--tables", action="store_true", help="every trace's step table, not only the diverging ones'")
+
+
+def _simulate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    sim = _command(
+        sub,
+        "simulate",
+        "random walks through a spec (interpreted, no solver)",
+        "Take N random walks through the spec's transition system with the "
+        "interpreter, each from an initial state and through enabled action "
+        "instances chosen at random, deterministic per seed; print each walk's "
+        "actions and which action instances were taken at least once.",
+    )
+    sim.add_argument("spec", metavar="SPEC", help="a .fv file or a spec name")
+    sim.add_argument("--config", default=None, metavar="NAME", help="a configuration of the spec")
+    _add_sets(sim)
+    sim.add_argument("--runs", type=_positive_int, default=10, metavar="N", help="walks (default 10)")
+    sim.add_argument("--seed", type=int, default=1, metavar="S", help="the seed (default 1)")
+    sim.add_argument(
+        "--length", type=_positive_int, default=None, metavar="K",
+        help="steps per walk at most (default: the spec's depth)",
+    )  # fmt: skip
 
 
 def _findings_parser(sub: argparse._SubParsersAction[_Parser]) -> None:

@@ -16,11 +16,12 @@ elsewhere than the model's step ends) is a divergence of the control.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from fusever import conform_build, findings, simulate
+from fusever import conform_build, findings, interpret, simulate
 from fusever.conform_build import H_BLOCKED, H_EXITED, H_STOPPED, Harness, Where
 from fusever.conform_data import (
     ActionStep,
@@ -34,7 +35,21 @@ from fusever.conform_data import (
 )
 from fusever.conform_extract import Extracted, extract
 from fusever.regress import Recording
-from fusever.ts import State, Step, Trace, TransitionSystem, Value
+from fusever.ts import (
+    Assign,
+    BitVecType,
+    ForAll,
+    If,
+    Key,
+    State,
+    Step,
+    Stmt,
+    Trace,
+    TransitionSystem,
+    Value,
+    is_finite,
+    keys,
+)
 
 __all__ = ["Conformance", "replay_trace", "traces_of"]
 
@@ -57,6 +72,46 @@ def _sort_size(ts: TransitionSystem, name: str) -> int:
     raise MappingError(f"the mapping names sort {name}, which {ts.name} does not declare")
 
 
+NEAR_WRAP = 4  # a free wide start is tried at 0 and at each of the top NEAR_WRAP values
+
+
+def _free_wide(ts: TransitionSystem) -> list[tuple[str, Key, int]]:
+    """The locations init leaves free (``any``) whose type is too wide to enumerate."""
+    names: list[str] = []
+
+    def walk(body: Sequence[Stmt]) -> None:
+        for st in body:
+            if isinstance(st, Assign) and st.value is None and st.name not in names:
+                names.append(st.name)
+            elif isinstance(st, If):
+                walk(st.then)
+                walk(st.else_)
+            elif isinstance(st, ForAll):
+                walk(st.body)
+
+    walk(ts.init)
+    out: list[tuple[str, Key, int]] = []
+    for v in ts.vars:
+        if v.name in names and isinstance(v.type, BitVecType) and not is_finite(v.type):
+            out.extend((v.name, k, v.type.width) for k in keys(v.index))
+    return out
+
+
+def _wide_starts(ts: TransitionSystem) -> Iterator[State]:
+    """Initial states with every free wide location at 0 or near its wrap."""
+    slots = _free_wide(ts)
+    if not slots:
+        return
+    for base in itertools.islice(findings.initial_states(ts), 64):
+        choices = [[0, *((1 << w) - 1 - k for k in range(NEAR_WRAP))] for _, _, w in slots]
+        for combo in itertools.product(*choices):
+            state = {name: dict(cells) for name, cells in base.items()}
+            for (name, key, _), v in zip(slots, combo, strict=True):
+                state[name][key] = v
+            if interpret.is_initial(ts, state):
+                yield state
+
+
 def traces_of(
     ts: TransitionSystem, rec: Recording | None, runs: int, seed: int
 ) -> list[tuple[str, Trace]]:
@@ -66,7 +121,9 @@ def traces_of(
         for p in rec.properties:
             if not p.actions:
                 continue
-            result = findings.replayed(rec, p, ts)
+            result = findings.replayed(rec, p, ts) or findings.replayed_from(
+                rec, p, ts, _wide_starts(ts)
+            )
             if result is not None and result.trace is not None:
                 out.append((f"proofs: {p.name}", result.trace))
     if runs > 0:
