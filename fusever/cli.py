@@ -430,7 +430,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         for t in sim.traces
     ]
     sys.stdout.write(
-        report_conform.render_simulation(ts.name, sim.config, sim.seed, runs, sim.taken, sim.instances)
+        report_conform.render_simulation(
+            ts.name, sim.config, sim.seed, runs, sim.taken, sim.instances
+        )
     )
     return EXIT_OK
 

@@ -398,7 +398,11 @@ def _conform_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     con.add_argument("--seed", type=int, default=1, metavar="S", help="the walks' seed (default 1)")
     con.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
-    con.add_argument("--tables", action="store_true", help="every trace's step table, not only the diverging ones'")
+    con.add_argument(
+        "--tables",
+        action="store_true",
+        help="every trace's step table, not only the diverging ones'",
+    )
 
 
 def _simulate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -414,7 +418,9 @@ def _simulate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     sim.add_argument("spec", metavar="SPEC", help="a .fv file or a spec name")
     sim.add_argument("--config", default=None, metavar="NAME", help="a configuration of the spec")
     _add_sets(sim)
-    sim.add_argument("--runs", type=_positive_int, default=10, metavar="N", help="walks (default 10)")
+    sim.add_argument(
+        "--runs", type=_positive_int, default=10, metavar="N", help="walks (default 10)"
+    )
     sim.add_argument("--seed", type=int, default=1, metavar="S", help="the seed (default 1)")
     sim.add_argument(
         "--length", type=_positive_int, default=None, metavar="K",

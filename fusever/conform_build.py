@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -69,7 +70,9 @@ def _observer(k: int, c: Compare) -> str:
 
 def generate(extracted: Extracted, mapping: ModelMapping, width: int) -> str:
     protos = "".join(p + "\n" for _, _, p in extracted.functions)
-    funcs = "".join(_line(piece.text, piece.file, piece.line) for _, piece, _ in extracted.functions)
+    funcs = "".join(
+        _line(piece.text, piece.file, piece.line) for _, piece, _ in extracted.functions
+    )
     fill = {"prototypes": protos, "functions": funcs}
     for key, pieces in extracted.fragments:
         fill[f"fragment {key}"] = "".join(_line(p.text, p.file, p.line) for p in pieces)
@@ -175,9 +178,9 @@ class Harness:
     def observe(self, k: int, x: int) -> int:
         return int(self.observers[k](x))
 
-    def entry(self, name: str) -> ctypes._CFuncPtr:  # the named controller call
+    def entry(self, name: str) -> Callable[..., int]:  # the named controller call
         try:
-            fn: ctypes._CFuncPtr = getattr(self.lib, name)
+            fn: Callable[..., int] = getattr(self.lib, name)
         except AttributeError:
             raise BuildError(f"the harness has no entry {name} (named by the mapping)") from None
         return fn

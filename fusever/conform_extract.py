@@ -86,7 +86,10 @@ def _name_of(declarator: Any) -> str | None:
     while node is not None:
         if node.type == "function_declarator":
             inner = node.child_by_field_name("declarator")
-            while inner is not None and inner.type in ("pointer_declarator", "parenthesized_declarator"):
+            while inner is not None and inner.type in (
+                "pointer_declarator",
+                "parenthesized_declarator",
+            ):
                 inner = inner.child_by_field_name("declarator") or (
                     inner.named_children[0] if inner.named_children else None
                 )
@@ -121,7 +124,8 @@ def _squash(text: str) -> str:
 
 
 def _is_statement(n: Any) -> bool:
-    return n.type.endswith("_statement") or n.type == "declaration"
+    kind: str = n.type
+    return kind.endswith("_statement") or kind == "declaration"
 
 
 def _matching(body: Any, patterns: tuple[str, ...]) -> list[Any]:
@@ -178,7 +182,9 @@ def _check_field(parser: Any, tree: Path, req: FieldReq, cache: dict[str, Any]) 
         try:
             cache[req.header] = parser.parse(path.read_bytes()).root_node
         except OSError:
-            raise ExtractError(f"{path}: cannot read the header (needed for struct {req.struct})") from None
+            raise ExtractError(
+                f"{path}: cannot read the header (needed for struct {req.struct})"
+            ) from None
     for n in _walk(cache[req.header]):
         if n.type != "struct_specifier":
             continue
@@ -222,7 +228,9 @@ def extract(tree: str | Path, mapping: ModelMapping) -> Extracted:
     return Extracted(tuple(functions), tuple(fragments))
 
 
-def _whole(spec: FunctionSpec, node: Any, src: bytes, incs: tuple[str, ...]) -> tuple[str, Piece, str]:
+def _whole(
+    spec: FunctionSpec, node: Any, src: bytes, incs: tuple[str, ...]
+) -> tuple[str, Piece, str]:
     body = node.child_by_field_name("body")
     proto = src[node.start_byte : body.start_byte].decode().strip() + ";"
     text = _instrument(node, src, incs)

@@ -169,14 +169,16 @@ class _Replay:
         self.h.lib.h_setup()
         for const, switch in self.m.switches:
             if const not in self.settings:
-                raise MappingError(f"{self.m.path}: switch {const} is no constant of {self.ts.name}")
+                raise MappingError(
+                    f"{self.m.path}: switch {const} is no constant of {self.ts.name}"
+                )
             self.h.entry(f"h_switch_{switch}")(int(bool(self.settings[const])))
         for d in range(_sort_size(self.ts, "Fud")):
             if s0["fud_used"][(d,)]:
-                self.h.lib.h_add_fud(d, int(s0["write_seq"][(d,)]), 1)  # type: ignore[arg-type]
+                self.h.lib.h_add_fud(d, int(s0["write_seq"][(d,)]), 1)
         for i in range(_sort_size(self.ts, "Inst")):
             if s0["cached"][(i,)]:
-                self.h.lib.h_add_inode(i, int(s0["i_node"][(i,)]))  # type: ignore[arg-type]
+                self.h.lib.h_add_inode(i, int(s0["i_node"][(i,)]))
 
     def observe(self, state: State) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -188,7 +190,8 @@ class _Replay:
                 name = f"{c.name}[{x}]"
                 if c.cased:
                     model = next(
-                        (lab for e, lab in c.model_cases if evaluate(e, state, env)), c.default_model
+                        (lab for e, lab in c.model_cases if evaluate(e, state, env)),
+                        c.default_model,
                     )
                     j = self.h.observe(k, x)
                     cval = c.c_cases[j][1] if 0 <= j < len(c.c_cases) else c.default_c
@@ -220,7 +223,9 @@ class _Replay:
                 break
         self.where = f"{w.place} ({w.label})" if w.state != H_EXITED else "exit"
         if w.label not in until:
-            how = {H_EXITED: "returns", H_BLOCKED: "blocks at", H_STOPPED: "stops at"}.get(w.state, "is at")
+            how = {H_EXITED: "returns", H_BLOCKED: "blocks at", H_STOPPED: "stops at"}.get(
+                w.state, "is at"
+            )
             what = "" if w.state == H_EXITED else f" {w.label}"
             raise _Diverged(
                 Divergence(
@@ -253,7 +258,9 @@ class _Replay:
             self.where = "-"
             if h.entry(f"h_call_{a.call}")(*args) != 0:
                 raise _Diverged(
-                    Divergence(n, action, "control", "takes the step", f"h_call_{a.call} refuses", "-")
+                    Divergence(
+                        n, action, "control", "takes the step", f"h_call_{a.call} refuses", "-"
+                    )
                 )
             return f"controller: {a.call}"
         until = self.until(a)

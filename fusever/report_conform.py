@@ -53,7 +53,9 @@ def render_conform(rep: ConformReport, tables: bool = False) -> str:
         [t.config, t.source, str(len(t.actions)), _status(t)]
         for t in rep.traces
     ]  # fmt: skip
-    table = plain_table(["configuration", "trace", "steps", "result"], rows, [False, False, True, False])
+    table = plain_table(
+        ["configuration", "trace", "steps", "result"], rows, [False, False, True, False]
+    )
     per = iter(rep.traces)
     lines.extend(table[:2])
     for row_text, t in zip(table[2:], per, strict=True):

@@ -11,14 +11,22 @@ from pathlib import Path
 EDITS: dict[str, tuple[tuple[str, str, str], ...]] = {
     # fuse_link_rw_file compares with <=: an open with the notification's own number is stale
     "link_le": (
-        ("fs/fuse/file.c", "ff->open_seq < fi->inval_files_seq", "ff->open_seq <= fi->inval_files_seq"),
+        (
+            "fs/fuse/file.c",
+            "ff->open_seq < fi->inval_files_seq",
+            "ff->open_seq <= fi->inval_files_seq",
+        ),
     ),
     # v1's create path: fuse_create_open leaves ff->open_seq at 0
     "create_no_seq": (("fs/fuse/dir.c", "\tff->open_seq = args.reply_seq;\n", ""),),
     # fuse_alloc_inode and fuse_init_inode do not initialise fi->inval_files_seq
     "no_init": (
         ("fs/fuse/inode.c", "\tfi->inval_files_seq = 0;\n\tINIT_LIST_HEAD", "\tINIT_LIST_HEAD"),
-        ("fs/fuse/inode.c", "\tfi->num_openers = 0;\n\tfi->inval_files_seq = 0;\n", "\tfi->num_openers = 0;\n"),
+        (
+            "fs/fuse/inode.c",
+            "\tfi->num_openers = 0;\n\tfi->inval_files_seq = 0;\n",
+            "\tfi->num_openers = 0;\n",
+        ),
     ),
     # fuse_dev_do_write bumps write_seq after the reply recorded it
     "bump_late": (

@@ -107,7 +107,13 @@ def test_the_comparison_sees_what_the_traces_do() -> None:
         assert wanted in seen, wanted
     # a free 64-bit start reaches the wrap in C as in the model
     free = [t for t in rep.traces if t.config == "w64_free"]
-    assert any(v == "0" for t in free for r in t.rows[1:] for k, v in r.changed if k.startswith("write_seq"))
+    assert any(
+        v == "0"
+        for t in free
+        for r in t.rows[1:]
+        for k, v in r.changed
+        if k.startswith("write_seq")
+    )
 
 
 def test_the_coverage_is_reported_per_configuration() -> None:
@@ -148,9 +154,24 @@ def test_a_killed_wait_returns_eintr_and_stays_linked_until_release() -> None:
 # mutant: (configuration, the trace, the action of the step that must be named, the value)
 CAUGHT = {
     "link_le": ("no_open", "proofs: stale_open_failed", "link(f=0)", "FAIL_IMMEDIATELY[0]"),
-    "create_no_seq": ("create", "proofs: stale_open_failed", "create_iget(f=0, i=0)", "open_seq[0]"),
-    "no_init": ("create", "proofs: stale_open_failed", "create_iget(f=0, i=0)", "inval_files_seq[0]"),
-    "bump_late": ("default", "proofs: monotonic_cover", "reply_write(f=0, err=false)", "reply_seq[0]"),
+    "create_no_seq": (
+        "create",
+        "proofs: stale_open_failed",
+        "create_iget(f=0, i=0)",
+        "open_seq[0]",
+    ),
+    "no_init": (
+        "create",
+        "proofs: stale_open_failed",
+        "create_iget(f=0, i=0)",
+        "inval_files_seq[0]",
+    ),
+    "bump_late": (
+        "default",
+        "proofs: monotonic_cover",
+        "reply_write(f=0, err=false)",
+        "reply_seq[0]",
+    ),
     "no_wait": ("default", "proofs: valid_open_waits", "link(f=0)", "open(2) returns[0]"),
 }
 
@@ -212,14 +233,19 @@ def test_extraction_takes_functions_and_fragments_with_their_lines() -> None:
     assert "fud->write_seq++" not in dev.text
     (block,) = ex.fragment("fuse_finish_open.close_wait")
     assert block.text.startswith("if (fc->close_wait)")
-    assert "fc->close_wait" in src[0] or "close_wait" in (FIXTURE / "fs/fuse/file.c").read_text().splitlines()[block.line - 1]
+    assert (
+        "fc->close_wait" in src[0]
+        or "close_wait" in (FIXTURE / "fs/fuse/file.c").read_text().splitlines()[block.line - 1]
+    )
 
 
 def test_a_missing_function_or_field_is_named(tmp_path: Path) -> None:
     tree = tmp_path / "t"
     shutil.copytree(FIXTURE, tree)
     file_c = tree / "fs" / "fuse" / "file.c"
-    file_c.write_text(file_c.read_text().replace("fuse_link_rw_file(struct file", "fuse_link_other(struct file"))
+    file_c.write_text(
+        file_c.read_text().replace("fuse_link_rw_file(struct file", "fuse_link_other(struct file")
+    )
     with pytest.raises(ExtractError, match=r"fs/fuse/file.c: no function fuse_link_rw_file"):
         extract(tree, mapping())
     shutil.rmtree(tree)
@@ -252,7 +278,16 @@ def test_model_expressions() -> None:
 
 
 def test_cli_conform_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["conform", str(SPEC), "--kernel-tree", str(FIXTURE), "--config", "create", "--traces", "1"]
+    args = [
+        "conform",
+        str(SPEC),
+        "--kernel-tree",
+        str(FIXTURE),
+        "--config",
+        "create",
+        "--traces",
+        "1",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "0 diverging" in out and "coverage create:" in out
@@ -266,7 +301,9 @@ def test_cli_conform_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main([*args[:-4], "--config", "nosuch"]) == 2
 
 
-def test_cli_conform_without_a_parser(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_conform_without_a_parser(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "tree_sitter", None)
     args = ["conform", str(SPEC), "--kernel-tree", str(FIXTURE), "--config", "default"]
     assert main(args) == 2
