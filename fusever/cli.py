@@ -431,7 +431,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     ]
     sys.stdout.write(
         report_conform.render_simulation(
-            ts.name, sim.config, sim.seed, runs, sim.taken, sim.instances
+            ts.name, sim.config, sim.seed, runs, sim.taken, sim.instances, sim.enabled
         )
     )
     return EXIT_OK

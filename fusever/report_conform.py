@@ -89,15 +89,24 @@ def render_simulation(
     runs: Sequence[Sequence[str]],
     taken: Sequence[str],
     instances: Sequence[str],
+    enabled: Sequence[str] = (),
     show_untaken: bool = True,
 ) -> str:
-    """``fusever simulate``: each walk's actions, then the coverage of action instances."""
+    """``fusever simulate``: each walk's actions, then the coverage of action instances
+    (of all, and of those enabled somewhere on the walks: the others may be unreachable
+    or switched off in this configuration)."""
     lines = [f"simulate {spec} ({config}), seed {seed}: {len(runs)} runs"]
     for k, calls in enumerate(runs):
         lines.append(f"run {k} ({len(calls)} steps): " + "; ".join(calls))
     done = set(taken)
     untaken = [i for i in instances if i not in done]
-    lines.append(f"coverage: {len(taken)} of {len(instances)} action instances taken")
+    lines.append(
+        f"coverage: {len(taken)} of {len(instances)} action instances taken "
+        f"({len(taken)} of the {len(enabled)} enabled somewhere on the walks)"
+    )
+    missed = [i for i in enabled if i not in done]
+    if missed:
+        lines.append("enabled but never taken: " + ", ".join(missed))
     if show_untaken and untaken:
         lines.append("never taken: " + ", ".join(untaken))
     return "\n".join(lines) + "\n"

@@ -34,6 +34,7 @@ class Simulation:
     traces: tuple[Trace, ...]
     instances: tuple[str, ...]  # every action instance of the system, in canonical order
     taken: tuple[str, ...]  # those taken at least once, in canonical order
+    enabled: tuple[str, ...] = ()  # those enabled in some state the walks passed through
 
     @property
     def untaken(self) -> tuple[str, ...]:
@@ -57,12 +58,21 @@ class NoInitialState(Exception):
     """The configuration has no initial state among those enumerated."""
 
 
-def walk(ts: TransitionSystem, start: State, length: int, rng: random.Random) -> Trace:
-    """One random walk from ``start``: at each step one enabled instance, uniformly."""
+def walk(
+    ts: TransitionSystem,
+    start: State,
+    length: int,
+    rng: random.Random,
+    enabled: set[str] | None = None,
+) -> Trace:
+    """One random walk from ``start``: at each step one enabled instance, uniformly
+    (every instance enabled on the way is added to ``enabled``)."""
     state = start
     steps = [Step(None, (), state)]
     for _ in range(length):
         succ = list(interpret.successors(ts, state))
+        if enabled is not None:
+            enabled.update(call_text(name, args) for name, args, _ in succ)
         if not succ:
             break
         name, args, state = rng.choice(succ)
@@ -79,7 +89,8 @@ def simulate(ts: TransitionSystem, runs: int, seed: int, length: int | None = No
     starts = list(itertools.islice(findings.initial_states(ts), STARTS))
     if not starts:
         raise NoInitialState(f"{ts.key}: no initial state found")
-    traces = tuple(walk(ts, rng.choice(starts), steps, rng) for _ in range(runs))
+    seen: set[str] = set()
+    traces = tuple(walk(ts, rng.choice(starts), steps, rng, seen) for _ in range(runs))
     return Simulation(
         spec=ts.name,
         config=ts.config or "default",
@@ -87,4 +98,5 @@ def simulate(ts: TransitionSystem, runs: int, seed: int, length: int | None = No
         traces=traces,
         instances=all_instances(ts),
         taken=taken_instances(ts, traces),
+        enabled=tuple(i for i in all_instances(ts) if i in seen),
     )
