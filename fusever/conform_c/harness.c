@@ -90,6 +90,10 @@ struct inode *igrab(struct inode *inode) { inode->i_count++; return inode; }
 void fuse_request_end(struct fuse_req *req) { req->done = 1; }
 
 static long h_self_file(void) { return h_self->a[0]; }
+
+/* a request's unique: even, as the kernel's (FUSE_REQ_ID_STEP 2; the low bit marks an
+ * interrupt reply) */
+static u64 h_unique(int n) { return 2 * ((u64)n + 1); }
 static int h_slot_of(struct inode *inode)
 {
 	int i;
@@ -110,7 +114,7 @@ int fuse_simple_request(struct fuse_mount *fm, struct fuse_args *args)
 
 	(void)fm;
 	memset(req, 0, sizeof *req);
-	req->in.h.unique = (u64)f + 1;
+	req->in.h.unique = h_unique(f);
 	req->in.h.opcode = args->opcode;
 	req->args = args;
 	req->h_file = f;
@@ -229,11 +233,13 @@ static void h_body_write_reply(struct h_thread *t)
 	size_t nbytes = sizeof(m.oh);
 
 	memset(&m, 0, sizeof m);
-	m.oh.unique = (u64)t->a[1] + 1;
+	m.oh.unique = h_unique((int)t->a[1]);
 	m.oh.error = t->a[2] ? -EIO : 0;
 	if (!t->a[2])
 		nbytes += sizeof(struct fuse_open_out);
 	t->result = h_write(h_fud[t->a[0]], &m, nbytes);
+	if (t->result < 0)
+		h_note_error("the reply's write() failed (no request with its unique on the fud?)", __FILE__, __LINE__);
 }
 
 /* FUSE_NOTIFY_INVAL_FILES for nodeid a[1] + 1 */
@@ -256,7 +262,7 @@ static void h_body_write_other(struct h_thread *t)
 	struct h_message m;
 
 	memset(req, 0, sizeof *req);
-	req->in.h.unique = 1000 + (u64)t->id;
+	req->in.h.unique = h_unique(H_MAX + t->id);
 	req->args = &h_other_args[t->id];
 	req->h_file = -1;
 	list_add_tail(&req->list, &fud->pq.processing[fuse_req_hash(req->in.h.unique)]);

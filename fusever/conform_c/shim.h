@@ -249,6 +249,8 @@ enum fuse_notify_code {
 /* request flags (struct fuse_req.flags) */
 enum { FR_ISREPLY, FR_FORCE, FR_BACKGROUND, FR_WAITING, FR_ABORTED, FR_INTERRUPTED, FR_LOCKED,
        FR_PENDING, FR_SENT, FR_FINISHED, FR_PRIVATE, FR_ASYNC };
+/* the bit of a reply's unique that marks an INTERRUPT reply */
+#define FUSE_INT_REQ_BIT (1ULL << 0)
 #define FUSE_PQ_HASH_BITS 8
 #define FUSE_PQ_HASH_SIZE (1 << FUSE_PQ_HASH_BITS)
 static inline unsigned int fuse_req_hash(u64 unique) { return (unsigned int)(unique % FUSE_PQ_HASH_SIZE); }
@@ -289,10 +291,12 @@ struct fuse_out_header {
 	s32 error;
 	u64 unique;
 };
+struct fuse_iqueue { int connected; };
 struct fuse_args {
 	u64 nodeid;
 	u32 opcode;
 	struct fuse_file *ff;
+	struct fuse_iqueue *fiq;
 	bool page_replace;
 	CONFORM_SEQ(reply_seq);
 };
@@ -329,6 +333,8 @@ struct fuse_conn {
 	struct rw_semaphore killsb;
 	unsigned int close_wait : 1;
 	unsigned int no_open : 1;
+	unsigned int no_interrupt : 1;
+	unsigned int compat_inval_files : 1;
 	unsigned int writeback_cache : 1;
 	unsigned int direct_enable : 1;
 	struct list_head inval_files_list;
@@ -380,6 +386,14 @@ static inline int fuse_copy_out_args(struct fuse_copy_state *cs, struct fuse_arg
 	cs->pos = nbytes;
 	return 0;
 }
+static inline int copy_out_args(struct fuse_copy_state *cs, struct fuse_args *args, unsigned nbytes)
+{
+	return fuse_copy_out_args(cs, args, nbytes);
+}
+/* the request's reference count and interrupts: not in the model */
+#define __fuse_get_request(req) ((void)(req))
+#define fuse_put_request(req) ((void)(req))
+#define queue_interrupt(fiq, req) ((void)(fiq), (void)(req), 0)
 /* the other notifications of fuse_notify(): not in the model, refused */
 #define fuse_notify_poll(fc, size, cs) (-EINVAL)
 #define fuse_notify_inval_inode(fc, size, cs) (-EINVAL)
