@@ -63,10 +63,25 @@ def recordings() -> dict[str, regress.Recording]:
     return regress.read_dir(PROOFS, ["fuse_v2"])
 
 
+def _walks(ts: TransitionSystem) -> int:
+    """Random walks per configuration: none where the model has two instances, whose
+    worker passes may interleave or run out of queue order as the kernel's one work
+    item cannot (the difference test_the_model_interleaves_... pins): a walk there may
+    diverge for that reason alone, whatever the seed."""
+    return 3 if dict(ts.settings)["INSTS"] == 1 else 0
+
+
 @cache
 def fixture_report() -> ConformReport:
     checker = Conformance(mapping(), FIXTURE)
-    return checker.run(list(systems().values()), recordings(), runs=3, seed=1)
+    reports = [checker.run([ts], recordings(), _walks(ts), seed=1) for ts in systems().values()]
+    return ConformReport(
+        "fuse_v2",
+        str(FIXTURE),
+        tuple(t for r in reports for t in r.traces),
+        tuple(c for r in reports for c in r.coverage),
+        tuple(u for r in reports for u in r.untaken),
+    )
 
 
 # ---- the fixture tree conforms ---------------------------------------------------------
@@ -83,7 +98,7 @@ def test_every_trace_of_every_configuration_replays_without_divergence() -> None
         # every recorded counterexample and witness of the configuration replays
         rec = recordings()[systems()[name].key]
         assert len(proofs) == sum(1 for p in rec.properties if p.actions), name
-        assert len(walks) == 3
+        assert len(walks) == _walks(systems()[name])
     for t in rep.traces:
         assert len(t.rows) == len(t.actions) + 1  # every step compared, init included
 
