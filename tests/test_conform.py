@@ -174,6 +174,30 @@ def _by_hand(ts: TransitionSystem, calls: list[tuple[str, dict[str, int | bool]]
     raise AssertionError("no initial state runs these calls")
 
 
+def test_a_kill_after_the_clear_still_ends_the_wait_with_eintr() -> None:
+    # the kernel's bit_wait checks for a fatal signal after every wake-up, before the
+    # bit is tested again: killed after the worker cleared the bit, the opener that has
+    # not yet run returns -EINTR, as the model's wait_killed says (random walks found the
+    # shim testing the bit first)
+    ts = systems()["default"]
+    calls: list[tuple[str, dict[str, int | bool]]] = [
+        ("open_send", {"f": 0, "i": 0, "d": 0}),
+        ("note_write", {"n": 0, "d": 0, "i": 0}),
+        ("reply_write", {"f": 0, "err": False}),
+        ("wake", {"f": 0}),
+        ("link", {"f": 0}),
+        ("finish_open", {"f": 0}),
+        ("worker_walk", {"i": 0}),
+        ("worker_truncate", {"i": 0}),
+        ("worker_clear", {"i": 0}),
+        ("wait_killed", {"f": 0}),
+    ]
+    harness = Conformance(mapping(), FIXTURE).harness(64)
+    res = replay_trace(harness, mapping(), ts, "by hand", _by_hand(ts, calls))
+    assert res.divergence is None
+    assert dict(res.rows[-1].changed)["open(2) returns[0]"] == "-EINTR"
+
+
 def test_the_model_interleaves_two_worker_passes_the_code_does_not() -> None:
     # A finding, pinned: spec/fuse_v2.fv gives each instance its own worker phase, so
     # a pass on instance 1 may begin while instance 0's is under way; the kernel's

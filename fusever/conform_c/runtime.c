@@ -103,13 +103,18 @@ void h_unlock(int *held)
 	*held = 0;
 }
 
+/* as the kernel's wait_on_bit: the bit tested once; then sleep, and on every wake-up a
+ * fatal signal ends the wait with -EINTR (bit_wait's check after schedule()), even if
+ * the bit was cleared meanwhile; else the bit is tested again */
 int h_wait_on_bit(unsigned long *word, int bit, int mode, const char *name, const char *file, int line)
 {
-	while ((*word >> bit) & 1) {
+	if (!((*word >> bit) & 1))
+		return 0;
+	do {
+		h_block("wait", name, file, line);
 		if (mode == TASK_KILLABLE && h_killed())
 			return -EINTR;
-		h_block("wait", name, file, line);
-	}
+	} while ((*word >> bit) & 1);
 	return 0;
 }
 
