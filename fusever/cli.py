@@ -405,7 +405,7 @@ def _cmd_conform(args: argparse.Namespace) -> int:
     if not args.kernel_tree.is_dir():
         raise UsageError(f"--kernel-tree {args.kernel_tree}: not a directory")
     try:
-        mapping = conform_data.load_mapping(conform_data.mapping_path(paths[0]))
+        mapping = conform_data.load_mapping(conform_data.find_mapping(paths[0], systems[0].lineage))
         checker = conform_run.Conformance(mapping, args.kernel_tree)
         recorded = regress.read_dir(args.proofs, [systems[0].name])
         result = checker.run(systems, recorded, args.traces, args.seed)

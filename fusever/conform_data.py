@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "Then",
     "TraceResult",
     "evaluate",
+    "find_mapping",
     "load_mapping",
     "mapping_path",
 ]
@@ -135,6 +136,17 @@ def mapping_path(spec_path: str | Path) -> Path:
     """Where a spec's mapping lives: beside it, ``<stem>.conform.toml``."""
     p = Path(spec_path)
     return p.with_name(p.stem + ".conform.toml")
+
+
+def find_mapping(spec_path: str | Path, lineage: Sequence[str]) -> Path:
+    """The mapping a spec is checked with: its own, else the nearest base's (a variant
+    that changes a comparison runs against the same functions), beside the spec."""
+    here = Path(spec_path).parent
+    for name in lineage:
+        candidate = here / f"{name}.conform.toml"
+        if candidate.exists():
+            return candidate
+    return mapping_path(spec_path)
 
 
 def _strs(v: Any, where: str) -> tuple[str, ...]:

@@ -380,9 +380,8 @@ class Conformance:
             coverage.append((ts.config or "default", len(taken), len(every)))
             done = set(taken)
             untaken.append((ts.config or "default", tuple(i for i in every if i not in done)))
-        return ConformReport(
-            self.mapping.spec, self.tree, tuple(results), tuple(coverage), tuple(untaken)
-        )
+        spec = systems[0].name if systems else self.mapping.spec
+        return ConformReport(spec, self.tree, tuple(results), tuple(coverage), tuple(untaken))
 
 
 def only(systems: Iterable[TransitionSystem], names: Sequence[str]) -> list[TransitionSystem]:

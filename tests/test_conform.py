@@ -24,6 +24,7 @@ from fusever.conform_data import (
     ModelMapping,
     TraceResult,
     evaluate,
+    find_mapping,
     load_mapping,
     mapping_path,
 )
@@ -272,6 +273,24 @@ def test_a_mutated_tree_is_caught_at_the_step_where_it_parts(name: str, tmp_path
     # the step named is the first that differs: every step before it compared equal
     assert d.step == len(hit[0].rows)
     assert hit[0].actions[d.step - 1] == action
+
+
+def test_the_le_mutant_conforms_to_the_variant_that_describes_it(tmp_path: Path) -> None:
+    # the same harness both ways: the `<=` tree parts from fuse_v2 (above) and replays
+    # fuse_le, the variant with that comparison, without divergence; the fixture (`<`)
+    # parts from fuse_le
+    le_spec = ROOT / "spec" / "fuse_le.fv"
+    le = [load.load_specs([le_spec], [], c)[0] for c in ("two_fuds", "no_open")]
+    m = load_mapping(find_mapping(le_spec, le[0].lineage))
+    assert m.spec == "fuse_v2"  # the base's mapping
+    recs = regress.read_dir(PROOFS, ["fuse_le"])
+    tree = mutate(FIXTURE, tmp_path / "le", "link_le")
+    rep = Conformance(m, tree).run(le, recs, runs=2, seed=1)
+    assert len(rep.traces) > 20 and rep.divergent == ()
+    back = Conformance(m, FIXTURE).run(le, recs, runs=0, seed=1)
+    assert back.divergent
+    d = back.divergent[0].divergence
+    assert d is not None and d.action.startswith("link(") and d.what.startswith("FAIL_IMMEDIATELY")
 
 
 def test_a_missing_initialization_shows_at_the_start_when_the_instance_is_cached(
