@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from fusever import interpret
@@ -195,6 +195,22 @@ def replayed(rec: Recording, p: RecordedProperty, ts: TransitionSystem) -> Resul
     return None
 
 
+def replayed_from(
+    rec: Recording, p: RecordedProperty, ts: TransitionSystem, states: Iterable[State]
+) -> Result | None:
+    """As :func:`replayed`, from the given initial states (a caller that knows which
+    wide free values a recorded run needs, say, near a wrap: ``fusever conform``)."""
+    try:
+        prop = ts.property(p.name)
+    except KeyError:
+        return None
+    for state in states:
+        result = _replay_from(rec, p, ts, prop, state)
+        if result is not None:
+            return result
+    return None
+
+
 MAX_STARTS = 4096  # initial states tried for a replay (the free initial choices' product)
 
 
@@ -238,6 +254,12 @@ def replayable(ts: TransitionSystem) -> bool:
     if math.prod(len(vals) for _, _, vals in slots) > MAX_STARTS:
         return False
     return every
+
+
+def initial_states(ts: TransitionSystem) -> Iterator[State]:
+    """The initial states a recorded action sequence is replayed from (also the starts
+    of ``fusever simulate``'s walks and ``fusever conform``'s): :func:`_initial_states`."""
+    return _initial_states(ts)
 
 
 def _initial_states(ts: TransitionSystem) -> Iterator[State]:

@@ -2,7 +2,7 @@
 
 For each configuration of a spec: every counterexample and cover witness proofs/
 records (their action sequences replayed by the interpreter from an initial state
-where they all run, as ``fusever findings`` does) and N random walks
+where they all run, as regress checks them, :mod:`fusever.claims`) and N random walks
 (:mod:`fusever.simulate`).  Each trace is driven through the harness built from the
 kernel tree (:mod:`fusever.conform_extract`, :mod:`fusever.conform_build`): the
 initial state is set up from the model's step 0, then each model step is the harness
@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from fusever import conform_build, findings, interpret, simulate
+from fusever import claims, conform_build, interpret, simulate
 from fusever.conform_build import H_BLOCKED, H_EXITED, H_STOPPED, Harness, Where
 from fusever.conform_data import (
     ActionStep,
@@ -102,7 +102,7 @@ def _wide_starts(ts: TransitionSystem) -> Iterator[State]:
     slots = _free_wide(ts)
     if not slots:
         return
-    for base in itertools.islice(findings.initial_states(ts), 64):
+    for base in itertools.islice(claims.initial_states(ts), 64):
         choices = [[0, *((1 << w) - 1 - k for k in range(NEAR_WRAP))] for _, _, w in slots]
         for combo in itertools.product(*choices):
             state = {name: dict(cells) for name, cells in base.items()}
@@ -121,7 +121,7 @@ def traces_of(
         for p in rec.properties:
             if not p.actions:
                 continue
-            result = findings.replayed(rec, p, ts) or findings.replayed_from(
+            result = claims.replayed(rec, p, ts) or claims.replayed_from(
                 rec, p, ts, _wide_starts(ts)
             )
             if result is not None and result.trace is not None:

@@ -14,7 +14,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from fusever import findings, interpret
+from fusever import claims, interpret
 from fusever.ts import State, Step, Trace, TransitionSystem, instances
 
 __all__ = ["NoInitialState", "Simulation", "call_text", "simulate", "walk"]
@@ -83,10 +83,10 @@ def walk(
 def simulate(ts: TransitionSystem, runs: int, seed: int, length: int | None = None) -> Simulation:
     """``runs`` random walks of at most ``length`` steps (default: the spec's depth),
     each from an initial state chosen at random among the first :data:`STARTS`
-    (free finite choices enumerated as proofs/ replays them; a free wide value keeps 0)."""
+    (free finite choices enumerated as proofs/ is replayed, :mod:`fusever.claims`; a free wide value keeps 0)."""
     rng = random.Random(seed)
     steps = ts.depth if length is None else length
-    starts = list(itertools.islice(findings.initial_states(ts), STARTS))
+    starts = list(itertools.islice(claims.initial_states(ts), STARTS))
     if not starts:
         raise NoInitialState(f"{ts.key}: no initial state found")
     seen: set[str] = set()

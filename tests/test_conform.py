@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conform_mutants import MUTANTS, mutate
 
-from fusever import findings, interpret, load, regress
+from fusever import claims, interpret, load, regress
 from fusever.cli import main
 from fusever.conform_build import build, generate
 from fusever.conform_data import (
@@ -165,7 +165,7 @@ def test_a_killed_wait_returns_eintr_and_stays_linked_until_release() -> None:
 
 def _by_hand(ts: TransitionSystem, calls: list[tuple[str, dict[str, int | bool]]]) -> Trace:
     """The run of ``calls`` from the first initial state where every one is enabled."""
-    for state in findings.initial_states(ts):
+    for state in claims.initial_states(ts):
         steps = [Step(None, (), state)]
         try:
             for name, args in calls:
