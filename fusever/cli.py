@@ -391,17 +391,24 @@ def _cmd_conform(args: argparse.Namespace) -> int:
     from fusever import conform_build, conform_data, conform_extract, conform_run, report_conform
 
     paths = _resolve([args.spec])
-    systems = [ts for ts in _load_configs(paths, (), [ALL_CONFIGS]) if ts.path == str(paths[0])]
-    if not systems:
+    base = [ts for ts in _load(paths, ()) if ts.path == str(paths[0])]
+    if not base:
         raise UsageError(f"{paths[0]}: no spec loaded")
-    known = ["default", *(n for n, _ in systems[0].configs)]
+    known = ["default", *(n for n, _ in base[0].configs)]
     for name in args.configs:
         if name not in known:
             raise UsageError(
-                f"spec `{systems[0].name}` has no configuration `{name}`{did_you_mean(name, known)}"
+                f"spec `{base[0].name}` has no configuration `{name}`{did_you_mean(name, known)}"
                 f" (it has: {', '.join(known)})"
             )
-    systems = conform_run.only(systems, args.configs)
+    wanted = list(dict.fromkeys(args.configs)) or known
+    systems = [
+        base[0]
+        if n == "default"
+        else next(t for t in _load(paths, (), n) if t.path == base[0].path)
+        for n in known
+        if n in wanted
+    ]
     if not args.kernel_tree.is_dir():
         raise UsageError(f"--kernel-tree {args.kernel_tree}: not a directory")
     try:

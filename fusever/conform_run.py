@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from fusever import claims, conform_build, interpret, simulate
@@ -382,8 +382,3 @@ class Conformance:
             untaken.append((ts.config or "default", tuple(i for i in every if i not in done)))
         spec = systems[0].name if systems else self.mapping.spec
         return ConformReport(spec, self.tree, tuple(results), tuple(coverage), tuple(untaken))
-
-
-def only(systems: Iterable[TransitionSystem], names: Sequence[str]) -> list[TransitionSystem]:
-    want = set(names)
-    return [ts for ts in systems if not want or (ts.config or "default") in want]
