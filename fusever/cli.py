@@ -103,8 +103,44 @@ def _spec_paths(named: Sequence[str]) -> list[Path]:
     return paths
 
 
+def _pins(paths: Sequence[Path], update: bool) -> list[str]:
+    """Each variant's pins compared with its base (``update``: written afresh first);
+    the warnings to show, one per stale or orphan pin."""
+    from fusever import load, pins
+
+    out: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for pool in load.pools(paths, SPEC_DIR):
+        if update and pool[0].base is not None:
+            found = pins.status(pool, history=False)
+            new = pins.rewrite(pool[0], found)
+            if new != pool[0].text:
+                files.write_atomic(Path(pool[0].path), new)
+                sys.stderr.write(f"fusever: pinned {pool[0].path}\n")
+            pool = load.pools([Path(pool[0].path)], SPEC_DIR)[0]
+        for p in pins.status(pool):
+            if (p.spec, p.kind, p.name) not in seen and p.state in ("stale", "orphan"):
+                seen.add((p.spec, p.kind, p.name))
+                out.append(report.render_pin(p, {f.path: f.text for f in pool}))
+    return out
+
+
+def _cmd_pin(args: argparse.Namespace) -> int:
+    paths = _spec_paths(args.specs)
+    for warning in _pins(paths, update=True):
+        sys.stderr.write(warning + "\n")
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     start = time.monotonic()
+    if args.update_pins or args.format != "json":
+        try:
+            warnings = _pins(_spec_paths(args.specs), args.update_pins)
+        except SpecError:
+            warnings = []  # the check below reports why
+        for warning in warnings:
+            sys.stderr.write(warning + "\n")
     try:
         if args.configs:
             systems = _load_configs(_spec_paths(args.specs), args.sets, args.configs)
@@ -561,6 +597,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
     "prove": _cmd_prove,
     "check": _cmd_check,
+    "pin": _cmd_pin,
     "regress": _cmd_regress,
     "merges": _cmd_merges,
     "diff": _cmd_diff,

@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (
         _prove_parser,
         _check_parser,
+        _pin_parser,
         _regress_parser,
         _merges_parser,
         _diff_parser,
@@ -255,6 +256,23 @@ def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="json: the diagnostics (file, line, column, end, message, notes) or what was "
         "checked, on stdout, for editors and scripts",
     )  # fmt: skip
+    check.add_argument(
+        "--update-pins", action="store_true",
+        help="first write each variant's pins afresh (as `fusever pin`): the base's definitions "
+        "it replaces or extends, as they are now",
+    )  # fmt: skip
+
+
+def _pin_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    pin = _command(
+        sub,
+        "pin",
+        "record in each variant what its base's replaced definitions say now",
+        'Write into each variant file one `pin KIND NAME "hash"` line for every base '
+        "definition it replaces or extends: the hash of that definition as the base has it "
+        "now.  `fusever check` warns, with the base's diff, when the base changes since.",
+    )
+    _add_specs(pin, ".fv files or spec names of variants (default: every spec under spec/)")
 
 
 REGRESS_DESCRIPTION = (

@@ -63,6 +63,7 @@ DECLARATIONS = frozenset(
         "config",
         "merge",
         "replace",
+        "pin",
     ]
 )
 CONSTANTS = frozenset({"true", "false"})

@@ -25,6 +25,7 @@ from fusever.expand import Expander
 __all__ = [
     "SIZED_NAME",
     "SUFFIX",
+    "Change",
     "Entry",
     "Merged",
     "apply_config",
@@ -49,6 +50,27 @@ class Entry(Generic[T]):
     span: s.Span  # the declared name
 
 
+# the word a pin and `remove` use for each table a variant changes
+PIN_KINDS = {"action": "action", "property": "property", "observable": "observe",
+             "def": "def", "proc": "proc"}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A base definition a variant replaced or extended, as the base had it: what a
+    pin (:mod:`fusever.pins`) records.  ``sources`` are the spans of the declarations
+    the base's definition was made of (one, or an action and the variants' extensions
+    of it), ``at`` the variant's declaration that changed it."""
+
+    spec: str  # the variant
+    kind: str  # "action" | "property" | "observe" | "def" | "proc"
+    name: str
+    base: str  # the spec the base's definition was last declared or changed in
+    sources: tuple[s.Span, ...]
+    at: s.Span
+    how: str = "replaces"  # or "extends the guard of", "replaces the body of"
+
+
 @dataclass(slots=True)
 class Merged:
     """A spec with its variants applied: what the resolution pass works from."""
@@ -70,6 +92,11 @@ class Merged:
     observables: dict[str, Entry[s.ObserveDecl]] = dataclasses.field(default_factory=dict)
     defs: dict[str, Entry[s.DefDecl]] = dataclasses.field(default_factory=dict)
     procs: dict[str, Entry[s.ProcDecl]] = dataclasses.field(default_factory=dict)
+    # what each variant of the chain replaced or extended, and the pins it wrote
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    pins: list[tuple[str, s.PinDecl]] = dataclasses.field(default_factory=list)
+    # (kind, name) -> the spans of the declarations a definition is made of
+    sources: dict[tuple[str, str], tuple[s.Span, ...]] = dataclasses.field(default_factory=dict)
 
 
 def base_chain(files: Sequence[s.SpecFile], d: Diags) -> list[s.SpecFile]:
@@ -192,6 +219,8 @@ def _claim(name: str, kind: str, span: s.Span, f: s.SpecFile, m: Merged, d: Diag
 def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
     """``f``'s declarations entered into ``m`` over its base's, in the order written."""
     depth_here: s.DepthDecl | None = None
+    # this file's `extend action` and `replace action NAME { }`, by (form, action)
+    touched: dict[tuple[str, str], s.Span] = {}
     for decl in f.decls:
         match decl:
             case s.ConstDecl(name=name, value=value):
@@ -216,15 +245,21 @@ def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
                 m.inits.append(decl)
             case s.ActionDecl(name=name, replace=replace):
                 at = name_at(decl.name_span, decl.span)
-                _merge_named(m.actions, "action", "action", decl, name, replace, at, f, d)
+                _merge_named(m.actions, "action", "action", decl, name, replace, at, f, d, m)
+            case s.ExtendAction() | s.ReplaceBody():
+                _change_action(decl, f, m, d, touched)
+            case s.PinDecl():
+                _pin(decl, f, m, d)
             case s.DefDecl() | s.ProcDecl():
                 _add_definition(decl, f, m, d)
             case s.PropertyDecl(name=name, replace=replace, kind=kind):
                 at = name_at(decl.name_span, decl.span)
-                _merge_named(m.properties, "property", kind.value, decl, name, replace, at, f, d)
+                _merge_named(m.properties, "property", kind.value, decl, name, replace, at, f, d, m)
             case s.ObserveDecl(name=name, replace=replace):
                 at = name_at(decl.name_span, decl.span)
-                _merge_named(m.observables, "observable", "observe", decl, name, replace, at, f, d)
+                _merge_named(
+                    m.observables, "observable", "observe", decl, name, replace, at, f, d, m
+                )
             case s.RemoveDecl():
                 _remove(decl, f, m, d)
             case s.ConfigDecl():
@@ -281,11 +316,11 @@ def _add_definition(decl: s.DefDecl | s.ProcDecl, f: s.SpecFile, m: Merged, d: D
     name, replace, at = decl.name, decl.replace, decl.name_span
     if isinstance(decl, s.DefDecl):
         if replace or name in m.defs:
-            _merge_named(m.defs, "def", "def", decl, name, replace, at, f, d)
+            _merge_named(m.defs, "def", "def", decl, name, replace, at, f, d, m)
         elif _claim(name, "definition", at, f, m, d):
             m.defs[name] = Entry(decl, f.name, at)
     elif replace or name in m.procs:
-        _merge_named(m.procs, "proc", "proc", decl, name, replace, at, f, d)
+        _merge_named(m.procs, "proc", "proc", decl, name, replace, at, f, d, m)
     elif _claim(name, "procedure", at, f, m, d):
         m.procs[name] = Entry(decl, f.name, at)
 
@@ -345,8 +380,10 @@ def _merge_named(
     at: s.Span,
     f: s.SpecFile,
     d: Diags,
+    m: Merged,
 ) -> None:
     old = table.get(name)
+    key = (PIN_KINDS[what], name)
     if replace and f.base is None:
         d.error(at, f"`replace` is only allowed in a variant; spec `{f.name}` has no base")
         replace = False  # check it as a new declaration
@@ -360,9 +397,88 @@ def _merge_named(
                 + did_you_mean(name, [k for k, v in table.items() if v.origin != f.name]),
             )
         else:
+            m.changes.append(
+                Change(f.name, key[0], name, old.origin, m.sources.get(key, (old.decl.span,)), at)
+            )
             table[name] = Entry(decl, f.name, at)
+            m.sources[key] = (decl.span,)
         return
+    if name not in table:
+        m.sources[key] = (decl.span,)
     _add_new(table, name, Entry(decl, f.name, at), what, f"write `replace {keyword} {name}`", d)
+
+
+def _change_action(
+    decl: s.ExtendAction | s.ReplaceBody,
+    f: s.SpecFile,
+    m: Merged,
+    d: Diags,
+    touched: dict[tuple[str, str], s.Span],
+) -> None:
+    """``extend action NAME when e`` (the base's guard, and ``e``) or ``replace action
+    NAME { ... }`` (a new body under the base's header): the base's action changed in
+    place, keeping its position in the spec."""
+    name = decl.name
+    at = name_at(decl.name_span, decl.span)
+    extend = isinstance(decl, s.ExtendAction)
+    form = "extend action" if extend else "replace action"
+    old = m.actions.get(name)
+    if f.base is None:
+        d.error(
+            at, f"`{form} {name}` changes a base's action, and spec `{f.name}` is not a variant"
+        )
+        return
+    if old is None:
+        d.error(
+            at,
+            f"base `{f.base}` has no action `{name}` to {'extend' if extend else 'replace'}"
+            + did_you_mean(name, m.actions),
+        )
+        return
+    if (form, name) in touched:
+        what = "guard extension" if extend else "body replacement"
+        d.error(
+            at,
+            f"duplicate {what} of action `{name}`; write one",
+            (d.note(touched[(form, name)], "the first is here"),),
+        )
+        return
+    if old.origin == f.name and not any(k[1] == name for k in touched):
+        d.error(
+            at,
+            f"action `{name}` is declared in this variant; "
+            + ("write the conjunct in its `when`" if extend else "change its body there"),
+            _first_here(d, old.span),
+        )
+        return
+    key = ("action", name)
+    if not any(k[1] == name for k in touched):
+        how = "extends the guard of" if extend else "replaces the body of"
+        sources = m.sources.get(key, (old.decl.span,))
+        m.changes.append(Change(f.name, "action", name, old.origin, sources, at, how))
+    touched[(form, name)] = at
+    a = old.decl
+    if isinstance(decl, s.ExtendAction):
+        guard = (
+            decl.guard
+            if a.guard is None
+            else s.Binary(s.BinOp.AND, a.guard, decl.guard, decl.guard.span)
+        )
+        new = dataclasses.replace(a, guard=guard)
+    else:
+        new = dataclasses.replace(a, body=decl.body)
+    m.actions[name] = Entry(new, f.name, old.span)
+    m.sources[key] = (*m.sources.get(key, (a.span,)), decl.span)
+
+
+def _pin(decl: s.PinDecl, f: s.SpecFile, m: Merged, d: Diags) -> None:
+    """``pin KIND NAME "hash"``: kept for :mod:`fusever.pins`, which compares it with the
+    base's definition; only a variant has a base to pin."""
+    if f.base is None:
+        at = name_at(decl.name_span, decl.span)
+        d.error(at, f"`pin` records a base's definition, and spec `{f.name}` is not a variant")
+        return
+    m.pins.append((f.name, decl))
 
 
 def _add_new(

@@ -28,7 +28,7 @@ from fusever.ts import ForAll, Quant, TransitionSystem, elements
 # located error instead of an encoding that never finishes (2^16 takes seconds a step).
 MAX_INSTANCES = 1 << 16
 
-__all__ = ["SPEC_DIR", "SUFFIX", "discover", "load_specs", "resolve"]
+__all__ = ["SPEC_DIR", "SUFFIX", "discover", "load_specs", "pools", "resolve"]
 
 SPEC_DIR = Path("spec")  # the library of specs, relative to the working directory
 
@@ -221,6 +221,27 @@ def load_specs(
     if errors:
         raise SpecError(sorted_diagnostics(errors))
     return tuple(out)
+
+
+def pools(paths: Sequence[str | Path], library: Path | None = SPEC_DIR) -> list[list[s.SpecFile]]:
+    """For each file in ``paths``, the parsed file followed by the specs its base chain
+    may come from (as :func:`load_specs` finds them), without checking anything:
+    what :mod:`fusever.pins` reads.  Raises :class:`SpecError` when a file does not
+    parse."""
+    lib = _Library()
+    loaded: list[tuple[Path, s.SpecFile]] = []
+    for raw in paths:
+        path = Path(raw)
+        spec = lib.load(path, str(raw))
+        if spec is not None and all(spec is not other for _, other in loaded):
+            loaded.append((path, spec))
+    out = []
+    for path, spec in loaded:
+        others = [(p, f) for p, f in loaded if f is not spec]
+        out.append(_candidates([(path, spec), *others], lib, library))
+    if lib.errors:
+        raise SpecError(sorted_diagnostics(lib.errors))
+    return out
 
 
 def _expansion(ts: TransitionSystem, texts: dict[str, str]) -> Diagnostic | None:

@@ -207,6 +207,23 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
             name_span=name_span,
         )
 
+    def body_decl(self, meta: Meta, _replace: _Replace, name: Token, body: _Block) -> s.ReplaceBody:
+        return s.ReplaceBody(str(name), tuple(body), self._span(meta), self._token_span(name))
+
+    def extend_action_decl(
+        self, meta: Meta, _extend: bool, name: Token, guard: _Guard
+    ) -> s.ExtendAction:
+        return s.ExtendAction(str(name), guard.expr, self._span(meta), self._token_span(name))
+
+    def pin_decl(self, meta: Meta, what: Tree[Token], name: Token, digest: Token) -> s.PinDecl:
+        return s.PinDecl(
+            str(what.children[0]),
+            str(name),
+            _string(digest) or "",
+            self._span(meta),
+            self._token_span(name),
+        )
+
     def _token_span(self, token: Token) -> s.Span:
         line, col = token.line or 0, token.column or 0
         return s.Span(self.path, line, col, token.end_line or line, token.end_column or col)

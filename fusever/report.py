@@ -28,6 +28,7 @@ from fusever.report_diagnostics import (
     diagnostics_json,
     render_diagnostic,
     render_diagnostics,
+    render_pin,
 )
 from fusever.report_machine import (
     ITF_ACTION,
@@ -147,6 +148,7 @@ __all__ = [
     "render_itf",
     "render_json",
     "render_junit",
+    "render_pin",
     "render_text",
     "render_trace_text",
     "result_json",

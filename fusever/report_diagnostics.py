@@ -8,12 +8,14 @@ over-long words, so a 200 KB identifier is not printed whole, twice.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from fusever import __version__
-from fusever.diagnostics import Diagnostic, Note
+from fusever.diagnostics import Diagnostic, Note, line_of
+from fusever.pins import Pin
 from fusever.ts import TransitionSystem
 from fusever.vocabulary import Span
 
@@ -148,4 +150,41 @@ def render_diagnostics(ds: Iterable[Diagnostic]) -> str:
     for file, n in hidden.items():
         where = f"{file}: " if file is not None else "fusever: "
         out.append(f"{where}note: {n} more error(s) not shown (the first {MAX_ERRORS} are above)")
+    return "\n".join(out)
+
+
+def render_pin(pin: Pin, texts: Mapping[str, str]) -> str:
+    """A stale or orphan pin as a warning at the variant's pin line, with the base's
+    declaration as a note and, for a stale pin, the base's change as a unified diff
+    (or its text now, when the pinned text is not in git history)."""
+    line = line_of(texts.get(pin.at.file, ""), pin.at.line)
+    if pin.state == "orphan":
+        msg = (
+            f"variant `{pin.spec}` pins {pin.kind} `{pin.name}`, which it does not replace "
+            f"or extend; `fusever pin {pin.path}` drops the pin"
+        )
+        return "\n".join(_located(pin.at, "warning", msg, line))
+    msg = (
+        f"variant `{pin.spec}` {pin.how} {pin.kind} `{pin.name}` of `{pin.base}`, which "
+        f"changed since the variant was pinned ({pin.pinned} -> {pin.current}): check that the "
+        f"variant still means what it should, then `fusever pin {pin.path}`"
+    )
+    out = _located(pin.at, "warning", msg, line)
+    if pin.base_at is not None:
+        base_line = line_of(texts.get(pin.base_at.file, ""), pin.base_at.line)
+        out += _located(
+            pin.base_at, "note", f"`{pin.base}`'s {pin.kind} `{pin.name}` is here", base_line
+        )
+    now = pin.now.splitlines()
+    if pin.then is None:
+        out.append(
+            f"  (the pinned text is not in the base file's git history; {pin.kind} `{pin.name}` now:)"
+        )
+        out += [f"  | {x}" for x in now]
+    else:
+        diff = difflib.unified_diff(
+            pin.then.splitlines(), now, f"{pin.kind} {pin.name} as pinned",
+            f"{pin.kind} {pin.name} in {pin.base} now", lineterm="",
+        )  # fmt: skip
+        out += [f"  {x}" for x in diff]
     return "\n".join(out)

@@ -308,6 +308,40 @@ class ActionDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtendAction:
+    """``extend action NAME when e`` in a variant: the base action's guard becomes
+    ``(guard) && (e)``; its parameters, words, actor and body are kept."""
+
+    name: str
+    guard: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceBody:
+    """``replace action NAME { ... }`` in a variant (no parameter list): the base
+    action's body is replaced; its parameters, words, actor and guard are kept."""
+
+    name: str
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class PinDecl:
+    """``pin def stale "3f9a0c2b71de"`` in a variant: the hash of the base's definition
+    it replaces or extends, as it was when the variant was written (``fusever pin``)."""
+
+    what: str  # "action" | "property" | "observe" | "def" | "proc"
+    name: str
+    digest: str
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class DefDecl:
     """``def stale(f: File): bool = expr``: a named expression, inlined at every call.
     ``params is None`` for ``def now: int = ...`` (used as a bare name)."""
@@ -396,6 +430,9 @@ Decl = (
     | VarDecl
     | InitDecl
     | ActionDecl
+    | ExtendAction
+    | ReplaceBody
+    | PinDecl
     | DefDecl
     | ProcDecl
     | PropertyDecl

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("flow", "properties"),
     ("validate",),
     ("check", "lexer"),
-    ("load",),
+    ("load", "pins"),
     ("interpret", "solvers", "por"),
     ("ghosts", "layout"),
     ("closures",),
