@@ -48,6 +48,7 @@ from fusever.lineage import (
     inline_definitions,
     merge_chain,
 )
+from fusever.locks import desugar as desugar_locks
 from fusever.properties import resolve_observables, resolve_properties
 from fusever.resolve import MAX_SORT_SIZE, MAX_WIDTH, check_unused_defs, declare
 from fusever.validate import validate
@@ -89,6 +90,7 @@ def check(
     target = chain[0]
     apply_config(m, config, target.name, d)
     apply_merge(m, unmerge, target.name, d)
+    desugar_locks(m, d)  # locks
     unused = inline_definitions(m, d)
     consts = constants(m, overrides, target.name, d)  # consts
     settings = consts.fold_all()

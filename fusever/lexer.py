@@ -64,6 +64,8 @@ DECLARATIONS = frozenset(
         "merge",
         "replace",
         "pin",
+        "spinlock",
+        "mutex",
     ]
 )
 CONSTANTS = frozenset({"true", "false"})

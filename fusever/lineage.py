@@ -95,6 +95,8 @@ class Merged:
     # what each variant of the chain replaced or extended, and the pins it wrote
     changes: list[Change] = dataclasses.field(default_factory=list)
     pins: list[tuple[str, s.PinDecl]] = dataclasses.field(default_factory=list)
+    # kernel locks, desugared by fusever.locks
+    locks: dict[str, Entry[s.LockDecl]] = dataclasses.field(default_factory=dict)
     # (kind, name) -> the spans of the declarations a definition is made of
     sources: dict[tuple[str, str], tuple[s.Span, ...]] = dataclasses.field(default_factory=dict)
 
@@ -241,6 +243,10 @@ def _expand_file(f: s.SpecFile, m: Merged, d: Diags) -> None:
                 at = name_at(decl.name_span, decl.span)
                 if _claim(name, "ghost variable" if ghost else "state variable", at, f, m, d):
                     m.vars[name] = Entry(decl, f.name, at)
+            case s.LockDecl(name=name):
+                at = name_at(decl.name_span, decl.span)
+                if _claim(name, "lock", at, f, m, d):
+                    m.locks[name] = Entry(decl, f.name, at)
             case s.InitDecl():
                 m.inits.append(decl)
             case s.ActionDecl(name=name, replace=replace):

@@ -117,6 +117,22 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
         ghost = str(kind.children[0]) == "ghost"
         return s.VarDecl(str(name), type_, ghost, self._span(meta), self._token_span(name))
 
+    def lock_decl(
+        self, meta: Meta, kind: Tree[Token], name: Token, sort: Token | None, held: bool | None
+    ) -> s.LockDecl:
+        return s.LockDecl(
+            str(kind.children[0]),
+            str(name),
+            None if sort is None else str(sort),
+            held is not None,
+            self._span(meta),
+            self._token_span(name),
+            s.NOWHERE if sort is None else self._token_span(sort),
+        )
+
+    def may_end_held(self, meta: Meta) -> bool:
+        return True
+
     def depth_decl(self, meta: Meta, value: s.Expr) -> s.DepthDecl:
         return s.DepthDecl(value, self._span(meta))
 

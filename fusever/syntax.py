@@ -272,6 +272,21 @@ class VarDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class LockDecl:
+    """``spinlock fi_lock: Inst`` / ``mutex m``: a kernel lock, one or one per element of
+    ``sort``; desugared by :mod:`fusever.locks` into a ``bool`` state variable, guards
+    and generated properties.  ``may_end_held``: a run may end with it held."""
+
+    kind: str  # "spinlock" | "mutex"
+    name: str
+    sort: str | None
+    may_end_held: bool = False
+    span: Span = _span()
+    name_span: Span = _span()
+    sort_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class InitDecl:
     body: tuple[Stmt, ...]
     span: Span = _span()
@@ -428,6 +443,7 @@ Decl = (
     | SortDecl
     | EnumDecl
     | VarDecl
+    | LockDecl
     | InitDecl
     | ActionDecl
     | ExtendAction

@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("parse", "expand"),
     ("diags",),
     ("lineage",),
+    ("locks",),
     ("consts",),
     ("resolve",),
     ("flow", "properties"),
