@@ -489,7 +489,14 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     try:
         mapping = diff.parse_map(args.maps)
         result = diff.diff(
-            a, b, args.depth, mapping, args.enabled, engine=args.engine, timeout=args.timeout
+            a,
+            b,
+            args.depth,
+            mapping,
+            args.enabled,
+            engine=args.engine,
+            timeout=args.timeout,
+            pairing=args.pairing,
         )
     except diff.DiffError as e:
         raise UsageError(str(e)) from e

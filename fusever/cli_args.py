@@ -511,6 +511,11 @@ def _diff_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="differ (default): a step enabled on one side only is a difference; both: steps need both guards",
     )
     d.add_argument(
+        "--pair-by", dest="pairing", choices=("name", "effect"), default="name",
+        help="name (default): actions of the same name (and --map) only; effect: also pair the "
+        "rest by the observables they change, and run those that change none alone",
+    )  # fmt: skip
+    d.add_argument(
         "--wide", action="store_true",
         help="the trace as a table, a column per kind of change (default: a line per step, 80 columns)",
     )  # fmt: skip

@@ -26,9 +26,9 @@ Nothing here formats output: :mod:`fusever.report_explore` renders a :class:`Dif
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal, assert_never
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Literal, TypeVar, assert_never
 
 from fusever import engines, interpret
 from fusever.ts import (
@@ -73,6 +73,7 @@ __all__ = [
     "DiffResult",
     "Lockstep",
     "LockstepStep",
+    "Move",
     "Observation",
     "diff",
     "lockstep",
@@ -81,9 +82,11 @@ __all__ = [
 ]
 
 A, B = "a.", "b."
+_N = TypeVar("_N")
 BLOCKED = "lockstep.blocked"  # a step enabled on one side only (enabled="differ")
 PROPERTY = "observations_agree"
 Enabled = Literal["differ", "both"]
+Pairing = Literal["name", "effect"]
 
 
 class DiffError(ValueError):
@@ -164,6 +167,17 @@ def _rename_stmts(
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """What one product action is: A's action (None: A stays) and B's, each with its
+    arguments as (the product's parameter, the side's parameter)."""
+
+    a: str | None
+    b: str | None
+    a_args: tuple[tuple[str, str], ...]
+    b_args: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Lockstep:
     """The product of A and B, and how its names map back to theirs."""
 
@@ -177,6 +191,14 @@ class Lockstep:
     unobserved_b: tuple[str, ...]
     shared_start: tuple[str, ...]  # variables both leave free, started equal
     enabled: Enabled
+    # every product action: which action each side takes, and with which arguments
+    moves: tuple[tuple[str, Move], ...] = ()
+    pairing: Pairing = "name"
+    silent_a: tuple[
+        str, ...
+    ] = ()  # with pairing="effect": A's unpaired steps that change no observable
+    silent_b: tuple[str, ...] = ()
+    by_effect: tuple[tuple[str, str], ...] = ()  # (A's action, B's action) paired by effect
 
 
 def parse_map(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -203,13 +225,44 @@ def _same_named_types(
         sorts.setdefault(s.name, s)
     enums = {e.name: e for e in a.enums}
     for e in b.enums:
-        if e.name in enums and enums[e.name] != e:
-            raise DiffError(
-                f"enum {e.name} has different members in {a.key} and {b.key}"
-                " (an `extend enum` variant cannot be compared with its base yet)"
-            )
-        enums.setdefault(e.name, e)
+        enums.setdefault(e.name, e)  # an enum that differs is renamed apart (_split_enums)
     return tuple(sorts.values()), tuple(enums.values())
+
+
+def _retype(node: _N, renamed: Mapping[EnumType, EnumType]) -> _N:
+    """``node`` (a transition system or any part of one) with every enum type in
+    ``renamed`` replaced: a rebuilt tree, the rest shared."""
+    if isinstance(node, EnumType):
+        return renamed.get(node, node)  # type: ignore[return-value]
+    if isinstance(node, tuple):
+        return tuple(_retype(x, renamed) for x in node)  # type: ignore[return-value]
+    if not is_dataclass(node) or isinstance(node, type):
+        return node
+    changes = {}
+    for f in fields(node):
+        old = getattr(node, f.name)
+        new = _retype(old, renamed)
+        if new is not old:
+            changes[f.name] = new
+    return replace(node, **changes) if changes else node
+
+
+def _split_enums(
+    a: TransitionSystem, b: TransitionSystem
+) -> tuple[TransitionSystem, TransitionSystem, dict[str, tuple[EnumType, EnumType]]]:
+    """An enum of the same name with different members (an ``extend enum`` variant and
+    its base) becomes two enums of the product, ``a.E`` and ``b.E``: a member B adds is
+    a value A never has, and A's parameters and quantifiers keep ranging over A's
+    members only.  Returns both systems retyped and, by enum name, the two types."""
+    b_enums = {e.name: e for e in b.enums}
+    split = {
+        e.name: (e, b_enums[e.name]) for e in a.enums if e.name in b_enums and b_enums[e.name] != e
+    }
+    if not split:
+        return a, b, {}
+    ra = {ea: EnumType(A + n, ea.members) for n, (ea, _) in split.items()}
+    rb = {eb: EnumType(B + n, eb.members) for n, (_, eb) in split.items()}
+    return _retype(a, ra), _retype(b, rb), {n: (ra[ea], rb[eb]) for n, (ea, eb) in split.items()}
 
 
 def _free_in_init(ts: TransitionSystem) -> set[str]:
@@ -237,14 +290,29 @@ def _and(xs: Sequence[Expr]) -> Expr:
     return out
 
 
+def _any(xs: Iterable[Expr]) -> Expr:
+    out: Expr = Lit(False, BOOL)
+    for i, x in enumerate(xs):
+        out = x if i == 0 else Binary(BinOp.OR, out, x, BOOL)
+    return out
+
+
 def lockstep(
     a: TransitionSystem,
     b: TransitionSystem,
     mapping: Sequence[tuple[str, str]] = (),
     enabled: Enabled = "differ",
+    pairing: Pairing = "name",
 ) -> Lockstep:
-    """The product of ``a`` and ``b``; raises :class:`DiffError` when they cannot be compared."""
+    """The product of ``a`` and ``b``; raises :class:`DiffError` when they cannot be
+    compared.  ``pairing="effect"``: the actions left unpaired by name are paired by
+    their effect on the observables (see :func:`_by_effect`)."""
+    a, b, split = _split_enums(a, b)
     sorts, enums = _same_named_types(a, b)
+    enums = (
+        *(e for e in enums if e.name not in split),
+        *(t for pair in split.values() for t in pair),
+    )
     a_actions = {x.name: x for x in a.actions}
     b_actions = {x.name: x for x in b.actions}
     partner = _partners(a, b, mapping)
@@ -266,6 +334,24 @@ def lockstep(
 
     actions, pairs, mismatched = _paired(a_actions, b_actions, partner, enabled)
     paired_b = {y for _, y in pairs} | {partner[x] for x, _ in mismatched}
+    moves = [
+        (x, Move(x, y, tuple((p.name, p.name) for p in a_actions[x].params),
+                 tuple((p.name, q.name) for p, q in zip(a_actions[x].params, b_actions[y].params, strict=True))))
+        for x, y in pairs
+    ]  # fmt: skip
+    silent_a: tuple[str, ...] = ()
+    silent_b: tuple[str, ...] = ()
+    by_effect: tuple[tuple[str, str], ...] = ()
+    if pairing == "effect":
+        left_a = [x for x in a_actions if x not in partner]
+        left_b = [y for y in b_actions if y not in paired_b]
+        extra, extra_moves, silent_a, silent_b, by_effect = _by_effect(
+            a, b, common, [a_actions[x] for x in left_a], [b_actions[y] for y in left_b]
+        )
+        actions += extra
+        moves += extra_moves
+        partner = {**partner, **dict(by_effect), **{x: "" for x in silent_a}}
+        paired_b |= {y for _, y in by_effect} | set(silent_b)
     prop = Property(PROPERTY, PropKind.INVARIANT, _and(agree), "every common observable is equal")
     product = TransitionSystem(
         name=f"{a.name}_vs_{b.name}",
@@ -292,6 +378,11 @@ def lockstep(
         unobserved_b=tuple(n for n in b_obs if n not in a_obs),
         shared_start=tuple(shared),
         enabled=enabled,
+        moves=tuple(moves),
+        pairing=pairing,
+        silent_a=silent_a,
+        silent_b=silent_b,
+        by_effect=by_effect,
     )
 
 
@@ -331,14 +422,32 @@ def _agreement(a: TransitionSystem, b: TransitionSystem) -> tuple[list[str], lis
     agree: list[Expr] = []
     for n in common:
         oa, ob = a_obs[n], b_obs[n]
-        if [p.type for p in oa.params] != [
-            p.type for p in ob.params
-        ] or oa.expr.type != ob.expr.type:
-            raise DiffError(f"observable {n} has a different shape in {a.key} and {b.key}")
+        pa, pb = [p.type for p in oa.params], [p.type for p in ob.params]
+        if pa != pb:
+            raise DiffError(
+                f"observable {n} is indexed by ({', '.join(map(str, pa))}) in {a.key} and by "
+                f"({', '.join(map(str, pb))}) in {b.key}"
+                + (": an enum a variant extends has more values on one side, so the two"
+                   " specs observe different instances" if any(
+                       isinstance(x, EnumType) and isinstance(y, EnumType) and x.name[2:] == y.name[2:]
+                       for x, y in zip(pa, pb, strict=False)) else "")
+            )  # fmt: skip
         rn = {q.name: p.name for p, q in zip(oa.params, ob.params, strict=True)}
-        body: Expr = Binary(
-            BinOp.EQ, _rename_expr(oa.expr, A, {}), _rename_expr(ob.expr, B, rn), BOOL
-        )
+        ea, eb = _rename_expr(oa.expr, A, {}), _rename_expr(ob.expr, B, rn)
+        ta, tb = oa.expr.type, ob.expr.type
+        body: Expr
+        if ta == tb:
+            body = Binary(BinOp.EQ, ea, eb, BOOL)
+        elif isinstance(ta, EnumType) and isinstance(tb, EnumType) and ta.name[2:] == tb.name[2:]:
+            # the same enum split apart: equal when both are the same member (a member
+            # one side has alone equals nothing on the other)
+            body = _any(
+                Binary(BinOp.AND, Binary(BinOp.EQ, ea, Lit(m, ta), BOOL),
+                       Binary(BinOp.EQ, eb, Lit(m, tb), BOOL), BOOL)
+                for m in ta.members if m in tb.members
+            )  # fmt: skip
+        else:
+            raise DiffError(f"observable {n} is a {ta} in {a.key} and a {tb} in {b.key}")
         for p in reversed(oa.params):
             body = Quant(Quantifier.FORALL, p.name, p.type, body)
         agree.append(body)
@@ -372,13 +481,148 @@ def _paired(
             continue
         act_b = b_actions[partner[name]]
         if [(p.type, p.chosen) for p in act_a.params] != [(p.type, p.chosen) for p in act_b.params]:
-            mismatched.append(
-                (name, "the parameters differ: " + _sig(act_a) + " and " + _sig(act_b))
-            )
+            why = "the parameters differ: " + _sig(act_a) + " and " + _sig(act_b)
+            for p, q in zip(act_a.params, act_b.params, strict=False):
+                if (
+                    isinstance(p.type, EnumType)
+                    and isinstance(q.type, EnumType)
+                    and p.type != q.type
+                ):
+                    extra = [m for m in q.type.members if m not in p.type.members]
+                    if p.type.name[len(A) :] == q.type.name[len(B) :] and extra:
+                        why += (f" (B extends enum {q.type.name[len(B):]} with {', '.join(extra)}: "
+                                f"B's {q.name} can be a value A's {p.name} never is)")  # fmt: skip
+            mismatched.append((name, why))
             continue
         actions.append(_product_action(act_a, act_b, enabled))
         pairs.append((name, act_b.name))
     return actions, pairs, mismatched
+
+
+def _reads(e: object) -> set[str]:
+    """The state variables an expression (or anything holding expressions) reads."""
+    out: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Var):
+            out.add(x.name)
+        if isinstance(x, tuple):
+            todo.extend(x)
+        elif is_dataclass(x) and not isinstance(x, type):
+            todo.extend(getattr(x, f.name) for f in fields(x))
+    return out
+
+
+def _writes(body: Sequence[Stmt]) -> set[str]:
+    out: set[str] = set()
+    for st in body:
+        match st:
+            case Assign(name=name):
+                out.add(name)
+            case If(then=then, else_=else_):
+                out |= _writes(then) | _writes(else_)
+            case ForAll(body=inner):
+                out |= _writes(inner)
+            case Assume():
+                pass
+            case _:
+                assert_never(st)
+    return out
+
+
+def _by_effect(
+    a: TransitionSystem,
+    b: TransitionSystem,
+    common: Sequence[str],
+    left_a: Sequence[Action],
+    left_b: Sequence[Action],
+) -> tuple[
+    list[Action],
+    list[tuple[str, Move]],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[tuple[str, str], ...],
+]:
+    """The actions no name pairs, paired by their effect on the observables.
+
+    An action's *effect* is the set of common observables whose state it writes.  One
+    with no effect is *silent*: it runs alone, the other spec standing still (a step
+    one spec splits in two, a new phase of a writer).  Two with the same effect, one
+    of A's and one of B's, are one product step with both parameter lists (B's
+    renamed ``b.p``), taken when both guards hold; an observable-changing action with
+    no such partner is never taken, and the header says so."""
+    obs_a = {o.name: _reads(o.expr) for o in a.observables if o.name in common}
+    obs_b = {o.name: _reads(o.expr) for o in b.observables if o.name in common}
+
+    def effect(act: Action, obs: Mapping[str, set[str]]) -> frozenset[str]:
+        w = _writes(act.body)
+        return frozenset(n for n, r in obs.items() if r & w)
+
+    actions: list[Action] = []
+    moves: list[tuple[str, Move]] = []
+    silent_a = tuple(x.name for x in left_a if not effect(x, obs_a))
+    silent_b = tuple(y.name for y in left_b if not effect(y, obs_b))
+    for x in left_a:
+        if x.name in silent_a:
+            actions.append(
+                replace(
+                    x,
+                    name=A + x.name,
+                    guard=_rename_expr(x.guard, A, {}),
+                    body=_rename_stmts(x.body, A, {}),
+                )
+            )
+            moves.append(
+                (A + x.name, Move(x.name, None, tuple((p.name, p.name) for p in x.params), ()))
+            )
+    for y in left_b:
+        if y.name in silent_b:
+            rn = {q.name: B + q.name for q in y.params}
+            params = tuple(replace(q, name=rn[q.name]) for q in y.params)
+            actions.append(
+                replace(
+                    y,
+                    name=B + y.name,
+                    params=params,
+                    guard=_rename_expr(y.guard, B, rn),
+                    body=_rename_stmts(y.body, B, rn),
+                    actor_param=None,
+                )
+            )
+            moves.append(
+                (B + y.name, Move(None, y.name, (), tuple((rn[q.name], q.name) for q in y.params)))
+            )
+    pairs: list[tuple[str, str]] = []
+    taken_b: set[str] = set()
+    for x in left_a:
+        ex = effect(x, obs_a)
+        if not ex:
+            continue
+        found = [z for z in left_b if z.name not in taken_b and effect(z, obs_b) == ex]
+        if not found:
+            continue
+        y = found[0]
+        taken_b.add(y.name)
+        rn = {q.name: B + q.name for q in y.params}
+        params = (*x.params, *(replace(q, name=rn[q.name]) for q in y.params))
+        guard = Binary(BinOp.AND, _rename_expr(x.guard, A, {}), _rename_expr(y.guard, B, rn), BOOL)
+        body = (*_rename_stmts(x.body, A, {}), *_rename_stmts(y.body, B, rn))
+        name = f"{x.name}+{y.name}"
+        actions.append(replace(x, name=name, params=params, guard=guard, body=body))
+        moves.append(
+            (
+                name,
+                Move(
+                    x.name,
+                    y.name,
+                    tuple((p.name, p.name) for p in x.params),
+                    tuple((rn[q.name], q.name) for q in y.params),
+                ),
+            )
+        )
+        pairs.append((x.name, y.name))
+    return actions, moves, silent_a, silent_b, tuple(pairs)  # fmt: skip
 
 
 def _product_action(act_a: Action, act_b: Action, enabled: Enabled) -> Action:
@@ -487,7 +731,7 @@ def _replay(
     a: TransitionSystem, b: TransitionSystem, lock: Lockstep, trace: Trace
 ) -> tuple[tuple[LockstepStep, ...], tuple[Observation, ...], str | None]:
     """The product trace replayed in A and in B separately (never trusted as is)."""
-    pair = dict(lock.pairs)
+    moves = dict(lock.moves)
     first = trace.steps[0].state
     sa: State | None = _project(first, A)
     sb: State | None = _project(first, B)
@@ -496,24 +740,22 @@ def _replay(
     for st in trace.steps[1:]:
         if st.action is None:
             continue
-        name_a, name_b = st.action, pair[st.action]
-        act_a, act_b = a.action(name_a), b.action(name_b)
+        move = moves[st.action]
+        name_a, name_b = move.a, move.b
         args = dict(st.args)
-        args_a = tuple((p.name, args[p.name]) for p in act_a.params)
-        args_b = tuple(
-            (q.name, args[p.name]) for p, q in zip(act_a.params, act_b.params, strict=True)
-        )
+        args_a = tuple((mine, args[ours]) for ours, mine in move.a_args)
+        args_b = tuple((mine, args[ours]) for ours, mine in move.b_args)
         assert sa is not None and sb is not None
-        na = (
+        na = sa if name_a is None else (
             interpret.step(a, sa, name_a, dict(args_a))
             if interpret.enabled(a, sa, name_a, dict(args_a))
             else None
-        )
-        nb = (
+        )  # fmt: skip
+        nb = sb if name_b is None else (
             interpret.step(b, sb, name_b, dict(args_b))
             if interpret.enabled(b, sb, name_b, dict(args_b))
             else None
-        )
+        )  # fmt: skip
         assert na is not None or nb is not None, "the product took a step neither spec can take"
         steps.append(LockstepStep(name_a, name_b, args_a, args_b, na, nb))
         if na is None or nb is None:
@@ -541,10 +783,11 @@ def diff(
     enabled: Enabled = "differ",
     engine: str = "bmc",
     timeout: float | None = None,
+    pairing: Pairing = "name",
 ) -> DiffResult:
     """Search for the shortest distinguishing sequence of ``a`` and ``b``."""
     start = time.monotonic()
-    lock = lockstep(a, b, mapping, enabled)
+    lock = lockstep(a, b, mapping, enabled, pairing)
     options = Options(depth=depth, timeout=timeout, engine=Engine.named(engine))
     (result,) = engines.prove(lock.product, options)
     out = DiffResult(

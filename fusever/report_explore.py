@@ -71,10 +71,16 @@ def lockstep_rows(
             rows.append(("0", "-", "init", "observed: " + _observed(a, s.a_state), "", ""))
             prev_a, prev_b = s.a_state, s.b_state
             continue
-        call = _call(s.action_a, s.args_a)
-        if s.action_b != s.action_a:
-            call += f"\n= {_call(s.action_b, s.args_b)} in B"
-        actor = report.actor_text(Step(s.action_a, s.args_a, prev_a), a)
+        if s.action_a is None:  # a silent step of B alone (diff --pair-by effect)
+            call = f"{_call(s.action_b, s.args_b)} in B alone"
+            actor = report.actor_text(Step(s.action_b, s.args_b, prev_b), b)
+        else:
+            call = _call(s.action_a, s.args_a)
+            if s.action_b is None:
+                call += " in A alone"
+            elif s.action_b != s.action_a:
+                call += f"\n= {_call(s.action_b, s.args_b)} in B"
+            actor = report.actor_text(Step(s.action_a, s.args_a, prev_a), a)
         ca = _changes(prev_a, s.a_state) if s.a_state is not None else ["(not enabled)"]
         cb = _changes(prev_b, s.b_state) if s.b_state is not None else ["(not enabled)"]
         both = [c for c in ca if c in cb]
@@ -148,7 +154,8 @@ def _diff_header(d: DiffResult) -> list[str]:
     """What was compared: the observables, what is declared or taken on one side only,
     the actions left out, the shared start and how a step enabled on one side counts."""
     lock = d.lock
-    out = [f"{d.spec_a} (A) vs {d.spec_b} (B), in lockstep: same actions, same arguments"]
+    out = [f"{d.spec_a} (A) vs {d.spec_b} (B), in lockstep: same actions, same arguments"
+           + (", and the rest paired by effect" if lock.pairing == "effect" else "")]  # fmt: skip
     out.append("compared: " + ", ".join(lock.observables))
     if lock.unobserved_a or lock.unobserved_b:
         out.append(
@@ -160,10 +167,23 @@ def _diff_header(d: DiffResult) -> list[str]:
     for label, names in (("A", lock.only_a), ("B", lock.only_b)):
         if names:
             out.append(
-                f"actions only in {label} (never taken in lockstep; pair them with --map A=B): {', '.join(names)}"
+                f"actions only in {label} (never taken in lockstep; pair them with --map A=B"
+                + (")" if lock.pairing == "effect" else " or --pair-by effect)")
+                + f": {', '.join(names)}"
             )
     for name, why in lock.mismatched:
         out.append(f"action {name} not compared: {why}")
+    if lock.pairing == "effect":
+        for label, names in (("A", lock.silent_a), ("B", lock.silent_b)):
+            if names:
+                out.append(f"run alone (they change no observable) in {label}: {', '.join(names)}")
+        for x, y in lock.by_effect:
+            out.append(f"paired by their effect on the observables: {x} (A) with {y} (B)")
+    if not lock.moves:
+        out.append(
+            "not comparable step by step: no action of A pairs with one of B, so no step is "
+            "taken and the observations only compare the initial states"
+        )
     if lock.shared_start:
         out.append("started equal (free in both): " + ", ".join(lock.shared_start))
     if lock.enabled == "differ":

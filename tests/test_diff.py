@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from fusever import cli, diff, load, report_explore
+from fusever.load import load_specs
+from fusever.ts import TransitionSystem
 from fusever.verdict import Verdict
 
 BASE = """spec up "counts to 3"
@@ -134,3 +136,70 @@ def test_unbounded_engine_no_difference_at_any_depth(specs: dict[str, Path]) -> 
     assert r.verdict is Verdict.PROVED and r.complete
     found = diff.diff(ts(specs["up"]), ts(specs["jump"]), engine="kind")
     assert found.verdict is Verdict.VIOLATED and len(found.steps) == 3
+
+
+# ---- issue 29: extended enums and pairing by effect ------------------------------------
+
+CYCLE = """spec cyc "a two-phase cycle"
+enum Mode { m_a, m_b }
+var mode: Mode
+init { mode := m_a }
+action next() { if mode == m_a { mode := m_b } else { mode := m_a } }
+action set(m: Mode) when m == m_a { mode := m }
+observe current "the mode": mode
+depth 4
+"""
+CYCLE3 = """variant cyc3 of cyc "a three-phase cycle"
+extend enum Mode { m_c }
+replace action next { if mode == m_a { mode := m_b } else if mode == m_b { mode := m_c } else { mode := m_a } }
+"""
+
+
+def _pair(tmp_path: Path, a: str, b: str) -> tuple[TransitionSystem, TransitionSystem]:
+    (tmp_path / "a.fv").write_text(a)
+    (tmp_path / "b.fv").write_text(b)
+    ta, tb = load_specs([tmp_path / "a.fv", tmp_path / "b.fv"], library=None)
+    return ta, tb
+
+
+def test_an_extended_enum_is_compared_as_distinct_values(tmp_path: Path) -> None:
+    a, b = _pair(tmp_path, CYCLE, CYCLE3)
+    d = diff.diff(a, b, depth=4)
+    assert d.verdict is Verdict.VIOLATED and len(d.steps) - 1 == 2
+    assert [(o.name, o.a, o.b) for o in d.differences] == [("current", "m_a", "m_c")]
+    (why,) = [w for n, w in d.lock.mismatched if n == "set"]
+    assert "B extends enum Mode with m_c" in why
+    # against itself the split does not happen, and nothing differs
+    assert diff.diff(a, a, depth=4).verdict is Verdict.PROVED
+
+
+ONE = """spec one "each write is one step"
+sort Thread = 2
+enum Ph { idle, loaded, done }
+var seq: u8
+var rec: u8
+var ph: Thread -> Ph
+var tmp: Thread -> u8
+init { seq := 0  rec := 0  ph := idle  tmp := 0 }
+action write(t: Thread) when ph[t] == idle { seq := seq + 1  rec := seq  ph[t] := done }
+observe recorded "the last recorded number": rec
+depth 6
+"""
+TWO = """variant two of one "a write loads, then stores"
+remove action write
+action load(t: Thread) when ph[t] == idle { tmp[t] := seq  ph[t] := loaded }
+action store(t: Thread) when ph[t] == loaded { seq := tmp[t] + 1  rec := seq  ph[t] := done }
+"""
+
+
+def test_pairing_by_effect_compares_different_step_structures(tmp_path: Path) -> None:
+    a, b = _pair(tmp_path, ONE, TWO)
+    by_name = diff.diff(a, b, depth=6)
+    assert by_name.verdict is Verdict.PROVED and not by_name.lock.moves  # nothing taken
+    d = diff.diff(a, b, depth=6, pairing="effect")
+    assert d.lock.silent_b == ("load",) and d.lock.by_effect == (("write", "store"),)
+    assert d.verdict is Verdict.VIOLATED and len(d.steps) - 1 == 4  # both load, both store
+    assert [(o.name, o.a, o.b) for o in d.differences] == [("recorded", 2, 1)]
+    assert d.steps[1].action_a is None and d.steps[1].action_b == "load"
+    text = report_explore.render_diff(d, a, b)
+    assert "load(t=0) in B alone" in text and "paired by their effect" in text
