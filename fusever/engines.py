@@ -193,22 +193,9 @@ def unbounded(job: Job) -> Outcome:
     start = time.monotonic()
     ts, names, bound = job.ts, job.names, job.bound
     longest = kind.runs_end(ts, bound, job.share(0.5, start), job.seed)
-    if longest.steps is None and job.within is None and not job.expired():
-        # a configuration's depth bounds traces, not completeness (issue 29): runs that
-        # end a few steps past it are still decided for all depths, by BMC to their end
-        longest = _runs_end_past(job, longest, start)
     if longest.steps is not None:
         k = kind.run(job, bounded=False, longest=longest)
-        if longest.steps <= bound:
-            return Outcome(k.results, k.certificates)
-        # past the depth: a verdict left bounded says which depth would decide it
-        hint = f"every run ends within {longest.steps} steps: --depth {longest.steps} decides it for all depths"
-        results = tuple(
-            r if r.complete or r.verdict not in (Verdict.PROVED, Verdict.UNREACHABLE)
-            else replace(r, reason=f"{r.reason}; {hint}" if r.reason else hint)
-            for r in k.results
-        )  # fmt: skip
-        return Outcome(results, k.certificates)
+        return Outcome(k.results, k.certificates)
     done: dict[str, Result] = {}
     last: dict[str, Result] = {}
     certs: list[Certificate] = []
@@ -234,29 +221,6 @@ def unbounded(job: Job) -> Outcome:
         found = done[n] if n in done else last.get(n)
         out.append(found if found is not None else _unknown(ts, n, start, "timeout"))
     return Outcome(tuple(out), tuple(certs))
-
-
-# how far past a configuration's depth auto looks for the end of every run (a multiple
-# of the depth, and at most RUNS_END_MOST steps); within a quarter of what is left
-RUNS_END_FACTOR = 4
-RUNS_END_MOST = 200
-
-
-def _runs_end_past(job: Job, within_bound: kind.Longest, start: float) -> kind.Longest:
-    """:func:`kind.longest_run` past the job's bound, when runs are longer than it:
-    the longest run, if every run ends within :data:`RUNS_END_FACTOR` times the bound;
-    else ``within_bound`` (why not, as far as the bound).  The unrolling is
-    incremental, so a spec whose runs go on stops at the deadline or the limit."""
-    bound = job.bound
-    if "longer than" not in within_bound.reason:
-        return within_bound  # a timeout or an error: looking further would not help
-    limit = min(max(bound * RUNS_END_FACTOR, bound + 1), max(RUNS_END_MOST, bound + 1))
-    further = kind.longest_run(job.ts, limit, job.share(0.25, start), job.seed)
-    if further.steps is not None:
-        return replace(
-            further, reason=f"every run ends within {further.steps} steps (past the depth {bound})"
-        )
-    return within_bound
 
 
 def _unknown(ts: TransitionSystem, name: str, start: float, reason: str) -> Result:

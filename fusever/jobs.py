@@ -63,10 +63,11 @@ MergeJob = tuple[str, Options, tuple[str, ...]]
 def prove(
     ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
 ) -> tuple[Result, ...]:
-    """:func:`fusever.engines.prove` (imported when called)."""
-    from fusever import engines
+    """:func:`fusever.deepen.prove`: the engines, and auto's bounded verdicts decided
+    past the depth where runs end (imported when called)."""
+    from fusever import deepen
 
-    return engines.prove(ts, options, progress)
+    return deepen.prove(ts, options, progress)
 
 
 def prove_certified(ts: TransitionSystem, options: Options) -> Outcome:

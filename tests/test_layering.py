@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bmc", "certificate"),
     ("kind", "chc"),
     ("engines",),
-    ("diff", "merges"),
+    ("diff", "merges", "deepen"),
     ("mutate", "explore"),
     ("report_diagnostics", "report_summary", "report_words"),
     ("report_tables",),

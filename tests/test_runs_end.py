@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fusever import engines, kind, load
+from fusever import deepen, kind, load
 from fusever.verdict import Options, Verdict
 
 SPEC = Path(__file__).resolve().parent / "fixtures" / "runs_past_depth.fv"
@@ -19,7 +19,7 @@ SPEC = Path(__file__).resolve().parent / "fixtures" / "runs_past_depth.fv"
 
 def _by_name(options: Options) -> dict[str, tuple[Verdict, int | None, bool]]:
     (ts,) = load.load_specs([SPEC])
-    return {r.property: (r.verdict, r.step, r.complete) for r in engines.prove(ts, options)}
+    return {r.property: (r.verdict, r.step, r.complete) for r in deepen.prove(ts, options)}
 
 
 def test_the_depth_alone_does_not_show_the_runs_end() -> None:
