@@ -9,11 +9,13 @@ output is formatted by :mod:`fusever.report` (and :mod:`fusever.regress` for its
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from fusever import (
@@ -30,6 +32,7 @@ from fusever import (
 from fusever.cli_args import UsageError as UsageError  # re-exported: cli.UsageError
 from fusever.cli_args import build_parser as build_parser  # re-exported: cli.build_parser
 from fusever.diagnostics import Diagnostic, SpecError, did_you_mean
+from fusever.executor import Local, Runner, Sink
 from fusever.ts import TransitionSystem
 from fusever.verdict import Engine, Options, Result, Verdict
 
@@ -89,6 +92,41 @@ def _load_configs(
         for name in names:
             out.extend(_load([Path(ts.path)], sets, name))
     return out
+
+
+# ---- where the checks run --------------------------------------------------------------
+
+SCHEDULER_ENV = "FUSEVER_SCHEDULER"  # --scheduler's default
+
+
+def _sink() -> Callable[[], Sink] | None:
+    """The status line on a terminal's stderr (none when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda: report.ProgressView(sys.stderr)
+
+
+@contextmanager
+def _where(args: argparse.Namespace) -> Iterator[Runner]:
+    """Where a command's checks run: ``--jobs`` processes here, or the workers of the
+    Dask scheduler ``--scheduler`` (or ``$FUSEVER_SCHEDULER``) names.  A cluster that
+    cannot be used is a usage error (exit 2); a scheduler lost mid-run stops it as an
+    interrupt does (exit 3, what was decided kept), and says so."""
+    address = args.scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if address is None:
+        yield Local(args.jobs, _sink())
+        return
+    from fusever import cluster
+
+    try:
+        with cluster.connect(address, allow_plain=args.allow_plain_tcp, sink=_sink()) as c:
+            try:
+                yield c
+            finally:
+                if c.lost is not None:
+                    sys.stderr.write(f"fusever: {c.lost}\n")
+    except cluster.ClusterError as e:
+        raise UsageError(str(e)) from None
 
 
 # ---- commands ----------------------------------------------------------------------
@@ -203,7 +241,8 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable(args.output.parent, "--output")
     work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
-    proved = jobs.prove_all(work, args.jobs)
+    with _where(args) as where:
+        proved = jobs.prove_all(work, where)
     results, interrupted = list(proved.results), proved.interrupted
     by_name = {ts.key: ts for ts in systems}
     written: list[Path] = []
@@ -246,13 +285,14 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 
 def _cmd_regress(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    code = _regress(args)
+    with _where(args) as where:
+        code = _regress(args, where)
     meaning = "a recorded verdict changed" if code == EXIT_FINDING else None
     sys.stdout.write(report.exit_summary("regress", time.monotonic() - start, code, meaning))
     return code
 
 
-def _regress(args: argparse.Namespace) -> int:
+def _regress(args: argparse.Namespace, where: Runner) -> int:
     proofs: Path = args.proofs
     paths = _resolve(args.specs) if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
@@ -263,12 +303,10 @@ def _regress(args: argparse.Namespace) -> int:
         _writable(proofs, "regress --record")
     if args.record and args.merges_only:
         # the step merges alone, against the verdicts proofs/ already records
-        return _record_merges(systems, proofs, recorded, args)
+        return _record_merges(systems, proofs, recorded, args, where)
     if args.record:
         try:
-            done = regression.record(
-                systems, proofs, args.engine, args.jobs, **named, before=recorded
-            )
+            done = regression.record(systems, proofs, args.engine, where, **named, before=recorded)
         except regression.Unwritable as e:
             raise UsageError(str(e)) from e
         # the table only: the traces are in proofs/ and `fusever prove` shows them
@@ -277,9 +315,9 @@ def _regress(args: argparse.Namespace) -> int:
         sys.stdout.write(f"recorded {len(done.written)} spec configuration(s) in {proofs}/\n")
         if args.no_merges or not any(ts.merges for ts in systems):
             return EXIT_OK
-        return _record_merges(systems, proofs, {r.key: r for r in done.recordings}, args)
+        return _record_merges(systems, proofs, {r.key: r for r in done.recordings}, args, where)
     checked = regression.check_all(
-        systems, recorded, proofs, workers=args.jobs, timeout=args.timeout, rerun=args.rerun,
+        systems, recorded, proofs, workers=where, timeout=args.timeout, rerun=args.rerun,
         merges=not args.no_merges, recheck_merges=args.recheck_merges,
     )  # fmt: skip
     sys.stdout.write(
@@ -295,13 +333,14 @@ def _record_merges(
     proofs: Path,
     recorded: Mapping[str, regress.Recording],
     args: argparse.Namespace,
+    where: Runner,
 ) -> int:
     """regress --record's step merges, against the verdicts ``recorded``."""
     # a merge check whose two forms and engine code are unchanged is kept, as regress
     # keeps it; --recheck-merges, --rerun or a chosen --merge-engine runs it again
     again = args.recheck_merges or args.rerun or args.merge_engine is not None
     changes = regression.check_merges(
-        systems, proofs, recorded, args.merge_engine, args.jobs, True, again
+        systems, proofs, recorded, args.merge_engine, where, True, again
     )
     sys.stdout.write(
         f"recorded the step merges of {len(systems)} spec configuration(s) in {proofs}/{regress_merges.MERGES_DIR}/\n"
@@ -343,7 +382,8 @@ def _cmd_merges(args: argparse.Namespace) -> int:
         for name, _ in ts.merges
         if not args.merges or name in args.merges
     ]
-    checks = jobs.parallel(jobs.check_merge, work, args.jobs)
+    with _where(args) as where:
+        checks = jobs.parallel(jobs.check_merge, work, where, files=True)
     from fusever import report_explore
 
     sys.stdout.write(report_explore.render_merges(checks))
@@ -529,7 +569,8 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
         chosen = mutate.mutants(ts, actions, args.limit, ghosts=args.ghosts, dead=dead)
     except ValueError as e:
         raise UsageError(str(e)) from e
-    _, results = mutate.run(ts, chosen, depth, args.jobs, args.timeout, dead=dead)
+    with _where(args) as where:
+        _, results = mutate.run(ts, chosen, depth, where, args.timeout, dead=dead)
     seconds = time.monotonic() - start
     code = EXIT_OK
     if args.fail_under is not None:
@@ -557,17 +598,18 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     interrupted = False
     try:
         systems = explore.select(args.base, args.variants, SPEC_DIR, args.sets, args.configs)
-        matrix = explore.explore(
-            systems,
-            args.base,
-            SPEC_DIR,
-            args.sets,
-            args.depth,
-            args.engine,
-            args.timeout,
-            args.jobs,
-            None if args.no_cache else explore.CACHE_DIR,
-        )
+        with _where(args) as where:
+            matrix = explore.explore(
+                systems,
+                args.base,
+                SPEC_DIR,
+                args.sets,
+                args.depth,
+                args.engine,
+                args.timeout,
+                where,
+                None if args.no_cache else explore.CACHE_DIR,
+            )
     except ValueError as e:
         raise UsageError(str(e)) from e
     except explore.Interrupted as e:  # the rows finished, the rest unknown (interrupted)

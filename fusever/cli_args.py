@@ -160,6 +160,17 @@ def _add_configs(p: argparse.ArgumentParser, help: str) -> None:
 
 def _add_jobs(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help=help)
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run the checks on the workers of the Dask scheduler at ADDRESS (tls://HOST:8786, "
+        "or tcp:// on loopback; default: $FUSEVER_SCHEDULER, else this machine; needs "
+        "`pip install 'fusever[dask]'`; docs/cluster.md)",
+    )  # fmt: skip
+    p.add_argument(
+        "--allow-plain-tcp", action="store_true",
+        help="--scheduler: allow unencrypted tcp:// to another machine (anyone on the network "
+        "can then run code on the client and the workers)",
+    )  # fmt: skip
 
 
 def _prove_parser(sub: argparse._SubParsersAction[_Parser]) -> None:

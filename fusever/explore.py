@@ -25,12 +25,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from fusever import __version__, engines, files, load, provenance
 from fusever.diagnostics import SpecError
+from fusever.executor import Runner, in_order, runner, sequential
 from fusever.parse import header
 from fusever.ts import PropKind, Step, Trace, TransitionSystem, Value
 from fusever.verdict import Engine, Options, Result, Verdict
@@ -161,6 +163,10 @@ def select(
             else:
                 out.extend(load.load_specs([Path(ts.path)], sets, n))
     return out
+
+
+def _row_name(args: tuple[TransitionSystem, Options, bool]) -> str:
+    return args[0].key
 
 
 def _prove(args: tuple[TransitionSystem, Options, bool]) -> tuple[tuple[Result, ...], float]:
@@ -301,7 +307,7 @@ def explore(
     depth: int | None = None,
     engine: str = EXPLICIT_THEN_BMC,
     timeout: float | None = None,
-    jobs: int = 1,
+    jobs: int | Runner = 1,
     cache: Path | None = CACHE_DIR,
     done: Callable[[int, int], None] | None = None,
 ) -> Matrix:
@@ -338,18 +344,21 @@ def explore(
             done(n + 1, len(work))
 
     current = 0  # the row this process is checking, when jobs run here
+    where = runner(jobs)
+    here = sequential(where, len(work))
     try:
-        if jobs <= 1 or len(work) <= 1:
+        if here:
             for current, w in enumerate(work):
                 finish(current, *_prove(w))
         else:
-            with engines.worker_pool(min(jobs, len(work))) as pool:
-                for n, out in enumerate(engines.in_order(pool, _prove, work)):
+            view = where.sink() if where.sink is not None else None
+            with where.open(len(work)) as pool, view if view is not None else nullcontext():
+                for n, out in enumerate(in_order(pool, _prove, work, _row_name, view)):
                     finish(n, *out)
     except KeyboardInterrupt as e:
         # the rows finished stand (and are cached); the row an engine in this process
         # was on keeps what that engine had decided; the others are unknown
-        decided = e.results if isinstance(e, EngineInterrupted) and jobs <= 1 else ()
+        decided = e.results if isinstance(e, EngineInterrupted) and here else ()
         for n, i in enumerate(todo):
             if i in rows:
                 continue

@@ -1,9 +1,10 @@
 """Running many checks: in parallel processes, and stopped cleanly by a signal.
 
 Shared by ``prove``, ``regress`` and ``merges``: :func:`parallel` runs one function on
-each of many jobs, in worker processes when asked (:func:`fusever.engines.worker_pool`),
-with results in the jobs' order and a status line on a terminal's stderr
-(:class:`fusever.report.ProgressView`); :func:`parallel_partial` ends at an interrupt
+each of many jobs, where a :class:`fusever.executor.Runner` says (this process, local
+worker processes, or a Dask cluster's workers), with results in the jobs' order and
+the progress in the runner's sink (the command line's status line, when a terminal
+is attached); :func:`parallel_partial` ends at an interrupt
 with the jobs finished so far; :func:`prove_all` is ``prove``'s run, an unfinished
 spec's properties ``unknown (interrupted)``.  :func:`signals` makes SIGTERM stop a run
 as SIGINT does, within a Z3 check too, so every worker is stopped and the command
@@ -24,10 +25,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from fusever import report
+from fusever.executor import Local, Runner, Sink, SpecFiles, Status, runner, sequential
 from fusever.ts import TransitionSystem
 from fusever.verdict import Interrupted, Options, Progress, Result, Verdict
 
@@ -101,7 +103,7 @@ class Proved:
     interrupted: bool
 
 
-def prove_all(work: Sequence[tuple[TransitionSystem, Options]], workers: int) -> Proved:
+def prove_all(work: Sequence[tuple[TransitionSystem, Options]], workers: int | Runner) -> Proved:
     """Check each spec with its options, in parallel processes when asked.  An
     interrupt ends the run with the specs finished, a cut spec's results decided
     before it, and ``unknown (interrupted)`` for the rest.  A ``ValueError`` (an
@@ -142,14 +144,17 @@ def interrupted(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
 def parallel(
     work: Callable[[TransitionSystem, _A], _B],
     jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
+    workers: int | Runner,
     local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
+    files: bool = False,
 ) -> list[_B]:
-    """``work`` on each job, in processes when asked; results in ``jobs``' order, with a
-    count of finished jobs on a terminal's stderr.  ``local``: ``work`` that also takes
-    a progress callback, used when the jobs run in this process (the status line then
-    follows each job's depth too).  An interrupt stops every worker and is raised."""
-    out = parallel_partial(work, jobs, workers, local)
+    """``work`` on each job, where ``workers`` says (a number of local processes, or a
+    :class:`fusever.executor.Runner`); results in ``jobs``' order, with the progress
+    in the runner's sink.  ``local``: ``work`` that also takes a progress callback,
+    used when the jobs run in this process (the status line then follows each job's
+    depth too).  ``files``: each job reads its spec's files (a worker on another
+    machine gets their texts).  An interrupt stops every worker and is raised."""
+    out = parallel_partial(work, jobs, workers, local, files=files)
     if any(o is None for o in out):
         raise KeyboardInterrupt
     return [o for o in out if o is not None]
@@ -158,30 +163,33 @@ def parallel(
 def parallel_partial(
     work: Callable[[TransitionSystem, _A], _B],
     jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
+    workers: int | Runner,
     local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None = None,
     partial: Callable[[tuple[Result, ...]], _B] | None = None,
+    files: bool = False,
 ) -> list[_B | None]:
-    """:func:`parallel`, but an interrupt (SIGINT, or SIGTERM, see :func:`signals`)
-    ends it with the jobs finished so far and None for the others; every worker
-    process is killed first, so none outlives the run.  ``partial``: how a job's
-    results decided before an interrupt (:class:`fusever.verdict.Interrupted`) stand
-    for it."""
-    view = report.ProgressView(sys.stderr) if sys.stderr.isatty() else None
+    """:func:`parallel`, but an interrupt (SIGINT, or SIGTERM, see :func:`signals`;
+    or a cluster's scheduler gone, :class:`fusever.cluster.SchedulerLost`) ends it
+    with the jobs finished so far and None for the others; every job is cancelled
+    first (a local worker process killed), so none outlives the run.  ``partial``:
+    how a job's results decided before an interrupt
+    (:class:`fusever.verdict.Interrupted`) stand for it."""
+    run = runner(workers)
+    view = run.sink() if run.sink is not None else None
     with view if view is not None else nullcontext():
         if view is not None and len(jobs) > 1:
-            view.done(0, len(jobs))
-        if workers <= 1 or len(jobs) <= 1:
+            view.status(Status(str(getattr(run, "address", "local")), 0, 0, len(jobs)))
+        if sequential(run, len(jobs)):
             done = _in_process(work, jobs, view, local, partial)
         else:
-            done = _in_pool(work, jobs, workers, view, partial)
+            done = _in_executor(work, jobs, run, view, partial, files)
         return [done.get(i) for i in range(len(jobs))]
 
 
 def _in_process(
     work: Callable[[TransitionSystem, _A], _B],
     jobs: Sequence[tuple[TransitionSystem, _A]],
-    view: report.ProgressView | None,
+    view: Sink | None,
     local: Callable[[TransitionSystem, _A, Callable[[Progress], None] | None], _B] | None,
     partial: Callable[[tuple[Result, ...]], _B] | None,
 ) -> dict[int, _B]:
@@ -195,41 +203,85 @@ def _in_process(
             else:
                 done[i] = work(ts, arg)
             if view:
-                view.done(i + 1, len(jobs), ts.key)
+                view.status(Status("local", 1, i + 1, len(jobs), last=ts.key))
     except KeyboardInterrupt as e:
         if partial is not None and isinstance(e, Interrupted):
             done[i] = partial(e.results)  # what the engine decided before it
     return done
 
 
-def _in_pool(
+def _in_executor(
     work: Callable[[TransitionSystem, _A], _B],
     jobs: Sequence[tuple[TransitionSystem, _A]],
-    workers: int,
-    view: report.ProgressView | None,
+    run: Runner,
+    view: Sink | None,
     partial: Callable[[tuple[Result, ...]], _B] | None,
+    files: bool,
 ) -> dict[int, _B]:
-    """The jobs in a pool of worker processes, until an interrupt (which kills them)."""
-    from fusever.engines import finished, worker_pool
-
+    """The jobs on the runner's executor (local worker processes or a cluster's
+    workers), until an interrupt (which cancels them)."""
     done: dict[int, _B] = {}
+    texts = _SpecTexts() if files and not isinstance(run, Local) else None
     try:
-        with worker_pool(min(workers, len(jobs))) as pool:
-            futures = {pool.submit(work, ts, arg): i for i, (ts, arg) in enumerate(jobs)}
-            for future in finished(futures):
+        with run.open(len(jobs)) as pool:
+            tasks = []
+            for ts, arg in jobs:
+                if texts is not None:
+                    moved, carried = texts.carried(ts)
+                    tasks.append(pool.submit(work, moved, arg, name=_name(ts), files=carried))
+                else:
+                    tasks.append(pool.submit(work, ts, arg, name=_name(ts)))
+            index = {id(t): i for i, t in enumerate(tasks)}
+            if view:
+                view.status(pool.status(tasks, 0))
+            for task in pool.completed(tasks):
                 try:
-                    done[futures[future]] = future.result()
+                    done[index[id(task)]] = task.result()
                 except Interrupted as e:  # a worker stopped by SIGINT (Ctrl-C's group)
                     if partial is not None:
-                        done[futures[future]] = partial(e.results)
+                        done[index[id(task)]] = partial(e.results)
                     raise
                 if view:
-                    i = futures[future]
-                    running = [jobs[j][0].key for f, j in futures.items() if f.running()]
-                    view.done(len(done), len(jobs), jobs[i][0].key, running[:2])
+                    view.status(pool.status(tasks, len(done), task.name))
     except KeyboardInterrupt:
-        pass  # the workers are dead: what finished is returned
+        pass  # every job is cancelled: what finished is returned
     return done
+
+
+def _name(ts: TransitionSystem) -> str:
+    """A job's name in the progress line: its configuration's key."""
+    return str(getattr(ts, "key", ""))
+
+
+class _SpecTexts:
+    """The spec files a job reads from disk, as texts it carries to a worker that has
+    none (:func:`check_merge` loads the spec by its path): the spec's file, the files
+    beside it and the library under ``spec/`` (where :mod:`fusever.load` looks for a
+    variant's base), each named relative to this directory (or, outside it, under
+    ``_abs/``); the job's system names its file so too."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, SpecFiles] = {}
+
+    @staticmethod
+    def _name(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(Path("_abs") / path.resolve().relative_to(path.resolve().anchor))
+
+    def carried(self, ts: TransitionSystem) -> tuple[TransitionSystem, SpecFiles]:
+        from fusever.load import SPEC_DIR, SUFFIX, discover
+
+        path = Path(ts.path)
+        if ts.path not in self.cache:
+            paths = {path, *path.parent.glob(f"*{SUFFIX}")}
+            if SPEC_DIR.is_dir():
+                paths.update(discover(SPEC_DIR))
+            self.cache[ts.path] = tuple(
+                (self._name(p), p.read_text(encoding="utf-8")) for p in sorted(paths) if p.is_file()
+            )
+        return replace(ts, path=self._name(path)), self.cache[ts.path]
 
 
 # ---- signals ---------------------------------------------------------------------

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Literal, assert_never
 
 from fusever import diff, engines
+from fusever.executor import Runner, in_order, runner, sequential
 from fusever.operators import ATOM_PRECEDENCE, OPERAND_PRECEDENCE
 from fusever.operators import TABLE as OPERATORS
 from fusever.ts import (
@@ -461,6 +463,13 @@ def dead_actions(ts: TransitionSystem, names: Sequence[str], depth: int) -> froz
     return frozenset(r.property for r in results if r.verdict is Verdict.UNREACHABLE)
 
 
+def _mutant_name(
+    args: tuple[TransitionSystem, frozenset[str], Mutant, int, float | None, bool],
+) -> str:
+    m = args[2]
+    return f"{m.action} #{m.index}"
+
+
 def _check_in_worker(
     args: tuple[TransitionSystem, frozenset[str], Mutant, int, float | None, bool],
 ) -> MutantResult:
@@ -471,7 +480,7 @@ def run(
     ts: TransitionSystem,
     ms: Sequence[Mutant],
     depth: int | None = None,
-    jobs: int = 1,
+    jobs: int | Runner = 1,
     timeout: float | None = None,
     done: Callable[[int, int], None] | None = None,
     dead: frozenset[str] | None = None,
@@ -505,14 +514,16 @@ def run(
             work.append((ts, baseline, m, depth, timeout, m.action in dead))
     trivial = {r.index: r for r in out}
     out = []
-    if jobs <= 1 or len(work) <= 1:
+    where = runner(jobs)
+    if sequential(where, len(work)):
         for w in work:
             out.append(_check_in_worker(w))
             if done:
                 done(len(out), len(work))
     else:
-        with engines.worker_pool(min(jobs, len(work))) as pool:
-            for r in engines.in_order(pool, _check_in_worker, work):
+        view = where.sink() if where.sink is not None else None
+        with where.open(len(work)) as pool, view if view is not None else nullcontext():
+            for r in in_order(pool, _check_in_worker, work, _mutant_name, view):
                 out.append(r)
                 if done:
                     done(len(out), len(work))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fusever import claims, jobs, regress, regress_merges
+from fusever.executor import Runner
 from fusever.ts import TransitionSystem
 from fusever.verdict import Engine, Options, Result, Verdict
 
@@ -147,7 +148,7 @@ def record(
     systems: Sequence[TransitionSystem],
     proofs: Path,
     engine: str | None,
-    workers: int = 1,
+    workers: int | Runner = 1,
     *,
     specs_named: bool = False,
     configs_named: bool = False,
@@ -211,7 +212,7 @@ def check_all(
     recorded: Mapping[str, regress.Recording],
     proofs: Path,
     *,
-    workers: int = 1,
+    workers: int | Runner = 1,
     timeout: float | None = None,
     rerun: bool = False,
     merges: bool = True,
@@ -377,7 +378,7 @@ def check_merges(
     proofs: Path,
     recorded: Mapping[str, regress.Recording],
     engine: str | None,
-    workers: int,
+    workers: int | Runner,
     record: bool,
     recheck: bool = False,
 ) -> tuple[regress.Change, ...]:
@@ -386,7 +387,7 @@ def check_merges(
     whose recorded verdicts hold while one of its merges does not agree is a change."""
     stored = regress_merges.read_merges(proofs)
     work, kept = _merge_work(systems, stored, recorded, engine, recheck)
-    checks = jobs.parallel(jobs.check_merge, work, workers)
+    checks = jobs.parallel(jobs.check_merge, work, workers, files=True)
     by_key: dict[str, list[MergeCheck]] = {}
     for (ts, _), c in zip(work, checks, strict=True):
         by_key.setdefault(ts.key, []).append(c)

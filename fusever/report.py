@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TextIO
 
+from fusever.executor import Status
 from fusever.report_diagnostics import (
     ELLIPSIS,
     LINE_CHARS,
@@ -50,6 +51,7 @@ from fusever.report_summary import (
     exit_summary,
     progress_text,
     render_checked,
+    status_text,
     summary_line,
     wrote_lines,
 )
@@ -153,6 +155,7 @@ __all__ = [
     "render_trace_text",
     "result_json",
     "result_table",
+    "status_text",
     "summary_line",
     "trace_facts",
     "trace_json",
@@ -346,3 +349,8 @@ class ProgressView:
     def done(self, finished: int, total: int, last: str = "", running: Sequence[str] = ()) -> None:
         elapsed = time.monotonic() - self._started
         self._status.update(progress_text(finished, total, elapsed, last, running))
+
+    def status(self, s: Status) -> None:
+        """A batch of jobs (:class:`fusever.executor.Status`): on a cluster, its workers
+        and the jobs running and queued there too."""
+        self._status.update(status_text(s, time.monotonic() - self._started))

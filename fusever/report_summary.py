@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from fusever.executor import Status
 from fusever.ts import TransitionSystem
 from fusever.verdict import Result, Verdict
 
@@ -36,6 +37,16 @@ def progress_text(
     if last:
         parts.append(f"last {last}")
     return " | ".join(parts)
+
+
+def status_text(s: Status, elapsed: float) -> str:
+    """The status line of a batch of jobs (:func:`progress_text`); on a cluster with
+    where it runs, its workers and the jobs running and queued there."""
+    running = s.running[:2] + ((f"{len(s.running) - 2} more",) if len(s.running) > 2 else ())
+    text = progress_text(s.finished, s.total, elapsed, s.last, running)
+    if s.where == "local":
+        return text
+    return f"{s.where}: {s.workers} worker(s), {len(s.running)} running, {s.queued} queued | {text}"
 
 
 def render_checked(systems: Iterable[TransitionSystem]) -> str:

@@ -44,6 +44,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bmc", "certificate"),
     ("kind", "chc"),
     ("engines",),
+    ("executor",),
+    ("cluster",),
     ("diff", "merges", "deepen"),
     ("mutate", "explore"),
     ("report_diagnostics", "report_summary", "report_words"),
