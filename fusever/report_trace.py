@@ -133,23 +133,34 @@ def _mm(text: str) -> str:
     return "".join(_MERMAID_ESCAPES.get(ch, ch) for ch in text)
 
 
+MERMAID_WIDE = 64  # characters per line of a note over every lane (the initial values, the end)
+MERMAID_STEP = 44  # characters per line of one step's note or arrow label
+
+
 def render_mermaid(d: Diagram, ghosts: bool = False) -> str:
-    """A Mermaid ``sequenceDiagram`` (renders on GitHub and in docs)."""
+    """A Mermaid ``sequenceDiagram`` (renders on GitHub and in docs).  The title is a
+    YAML double-quoted string in the front matter (a JSON string is one), and every
+    label is wrapped into ``<br/>``-separated lines, so no note is wider than a few
+    lanes and none pushes the lanes apart."""
     ids = [f"L{i}" for i in range(len(d.lanes))]
     span = ids[0] if len(ids) == 1 else f"{ids[0]},{ids[-1]}"
-    out = ["---", f"title: {_mm(d.title)}", "---", "sequenceDiagram"]
+    title = json.dumps(d.title, ensure_ascii=False)
+    out = ["---", f"title: {title}", "---", "sequenceDiagram"]
     out += [f"    participant {i} as {_mm(name)}" for i, name in zip(ids, d.lanes, strict=True)]
     initial = [*d.initial, *(d.ghost_initial if ghosts else ())]
     if initial:
-        out.append(f"    Note over {span}: initially: {_mm(', '.join(initial))}")
+        lines = _wrap_items(initial, MERMAID_WIDE, "initially:")
+        out.append(f"    Note over {span}: {'<br/>'.join(_mm(s) for s in lines)}")
     for e in d.events:
         values = [*e.values, *(e.ghost_values if ghosts else ())]
-        label = "<br/>".join(_mm(line) for line in [*_heading(e), *values])
+        wrapped = [s for line in [*_heading(e), *values] for s in _wrap(line, MERMAID_STEP)]
+        label = "<br/>".join(_mm(line) for line in wrapped)
         if e.to is None:
             out.append(f"    Note over {ids[e.lane]}: {label}")
         else:
             out.append(f"    {ids[e.lane]}->>{ids[e.to]}: {label}")
-    out.append(f"    Note over {span}: {_mm(d.end)}")
+    end = _wrap(d.end, MERMAID_WIDE, ", ")
+    out.append(f"    Note over {span}: {'<br/>'.join(_mm(s) for s in end)}")
     return "\n".join(out) + "\n"
 
 

@@ -4,48 +4,22 @@ of one trace, checked for what is stable (its size, that it is not blank, that t
 ghost toggle changes it), never pixel by pixel.
 
 Skipped when no chromium is installed, except in CI (``CI=true``), where .ci/run
-installs it and a missing browser is a failure."""
+installs it and a missing browser is a failure (tests/chromium.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
+from chromium import browse, console_errors
 from test_trace_text import STALE_OPEN, violation
 
 from fusever import report_trace
 from fusever.ts import TransitionSystem
 from fusever.verdict import Result
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def find_browser() -> str:
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path is not None:
-            return path
-    if os.environ.get("CI") == "true":
-        pytest.fail("no chromium in CI: .ci/run installs it (apt-get install chromium)")
-    pytest.skip("no chromium installed (apt-get install chromium)")
-
-
-def browse(url: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    cmd = [
-        find_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-extensions", "--enable-logging=stderr", "--v=0", *flags, url,
-    ]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-
-
-def console_errors(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
 
 
 @pytest.fixture(scope="module")
