@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fusever.explain import Read, TraceFacts, facts
+from fusever.kernel_names import KernelNames, kernel_names
 from fusever.report_words import (
     action_call,
     actor_text,
@@ -24,7 +25,7 @@ from fusever.report_words import (
     var_names,
     verdict_text,
 )
-from fusever.ts import State, Trace, TransitionSystem, keys
+from fusever.ts import BitVecType, BoolType, IntType, State, Trace, TransitionSystem, keys
 from fusever.verdict import Result
 
 
@@ -129,6 +130,31 @@ def trace_facts(r: Result, ts: TransitionSystem) -> TraceFacts:
     return facts(ts, r.trace, r.property, r.instance)
 
 
+def step_values_read(
+    tf: TraceFacts, trace: Trace, ts: TransitionSystem, index: int, names: KernelNames
+) -> list[str]:
+    """The kernel values step ``index`` reads of its pre-state and compares: numbers
+    and bits (a program counter or an index into another table is left out), under
+    the kernel's names: ``ff->open_seq[0] = 1``.  The last step shows them, so the
+    step that makes the comparison shows what it compared."""
+    if not 0 < index < len(trace.steps):
+        return []
+    types = {v.name: v for v in ts.vars}
+    pre = trace.steps[index - 1].state
+    changed = {(c.name, c.key) for c in tf.steps[index].changes}
+    out = []
+    for name, key in tf.steps[index].reads:
+        if (name, key) in changed:  # its new value is among the changes
+            continue
+        v = types.get(name)
+        if v is None or v.ghost or not isinstance(v.type, IntType | BitVecType | BoolType):
+            continue
+        value = pre.get(name, {}).get(key)
+        if value is not None:
+            out.append(f"{location_text(names.variable(name), key)} = {value_text(value)}")
+    return list(dict.fromkeys(out))
+
+
 def compact_rows(
     r: Result, ts: TransitionSystem, ghosts: bool = False
 ) -> tuple[list[tuple[str, str, str, str]], list[str]]:
@@ -138,6 +164,7 @@ def compact_rows(
     is the failing instance with its values."""
     assert r.trace is not None
     tf = trace_facts(r, ts)
+    names = kernel_names(ts)
     rows: list[tuple[str, str, str, str]] = []
     hidden_ghost = 0
     for st, step in zip(tf.steps, r.trace.steps, strict=True):
@@ -151,6 +178,10 @@ def compact_rows(
             texts = [change_text(c) for c in changed]
             sep = ", " if len(texts) <= COMPACT_CHANGES else "\n"
             cell = sep.join(texts) or "(no change)"
+            if st.index == len(tf.steps) - 1:  # the step that breaks it: what it compared
+                seen = step_values_read(tf, r.trace, ts, st.index, names)
+                if seen:
+                    cell += "\nreads " + ", ".join(seen)
         rows.append(
             (str(st.index), actor_text(step, ts), action_call(step.action, step.args), cell)
         )
@@ -165,7 +196,7 @@ def compact_rows(
     if notes:
         footer.append(f"not shown: {', '.join(notes)}; --full shows every value")
     if tf.failure is not None:
-        footer.append(failure_text(tf.failure))
+        footer.append(failure_text(tf.failure, names=names, tf=tf))
     elif r.instance:
         footer.append(f"{r.property} fails for {instance_text(r.instance)}")
     return rows, footer

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from fusever import __version__
 from fusever.explain import TraceFacts
+from fusever.kernel_names import kernel_names
 from fusever.report_machine import ITF_ACTION, ITF_PICKS
-from fusever.report_tables import initial_items, render_trace_text, trace_facts
+from fusever.report_tables import initial_items, render_trace_text, step_values_read, trace_facts
 from fusever.report_words import (
     action_call,
     actor_text,
@@ -93,6 +94,10 @@ def diagram(r: Result, ts: TransitionSystem | None) -> Diagram:
                     break
         else:
             values = _plain_changes(steps[i - 1].state, step.state)
+        if tf is not None and ts is not None and i == len(steps) - 1:
+            seen = step_values_read(tf, r.trace, ts, i, kernel_names(ts))
+            if seen:  # the step that breaks it: what it compared
+                values += ("reads " + ", ".join(seen),)
         call = action_call(step.action, step.args)
         text = description_text(step, ts) or call
         events.append(Event(i, lane_of[i], to, call, text, values, ghost))
@@ -105,7 +110,7 @@ def diagram(r: Result, ts: TransitionSystem | None) -> Diagram:
         initial = tuple(initial_items([x for x in tf.initial if not x.ghost], ts))
         ghost_initial = tuple(initial_items([x for x in tf.initial if x.ghost], ts))
         if tf.failure is not None:
-            end = failure_text(tf.failure)
+            end = failure_text(tf.failure, names=kernel_names(ts), tf=tf)
     return Diagram(
         f"{r.key} / {r.property}: {verdict_text(r)}",
         tuple(lanes) or (NO_ACTOR,),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import assert_never
 
-from fusever.explain import Change, Failure, Read
+from fusever.explain import Change, Failure, Read, TraceFacts
+from fusever.kernel_names import KernelNames
 from fusever.template import TemplateError
 from fusever.template import parse as parse_template
 from fusever.template import render as render_template
@@ -171,16 +172,50 @@ def change_text(c: Change) -> str:
     return f"{location_text(c.name, c.key)}: {was} → {value_text(c.new)}"
 
 
-def failure_text(f: Failure, ghosts: bool = True) -> str:
+def kernel_read_text(r: Read, names: KernelNames | None) -> str:
+    """``fi->inval_files_seq[0] = 2``: a read under the kernel's name when the spec
+    gives one (fusever/kernel_names.py)."""
+    if names is None or r.ghost:
+        return read_text(r)
+    name = names.variable(r.name) + ("'" if r.primed else "")
+    return f"{location_text(name, r.key)} = {value_text(r.value)}"
+
+
+def ghost_read_text(r: Read, tf: TraceFacts) -> str:
+    """A ghost value the property compares, with the step that set it: ghost state is
+    the model's bookkeeping (a clock, a count of what happened), so its number alone
+    tells a reader little and its step tells where to look: ``r_out[0] = 2 (set at
+    step 2)``; ``(never set)`` when no step of the trace set it."""
+    for st in reversed(tf.steps):
+        for c in st.changes:
+            if (c.name, c.key) == (r.name, r.key) and c.new == r.value:
+                return f"{read_text(r)} (set at step {st.index})"
+    return f"{read_text(r)} (never set)"
+
+
+def failure_text(
+    f: Failure,
+    ghosts: bool = True,
+    names: KernelNames | None = None,
+    tf: TraceFacts | None = None,
+) -> str:
     """The failing instance and the values that break it, on one line:
-    ``no_stale_escape fails for f=0, n=0: linked[0] = true, ... hold, yet fail[0] = false``."""
+    ``no_stale_escape fails for f=0, n=0: linked[0] = true, ... but fail[0] = false``.
+    With ``names``, kernel state under the kernel's names; with the trace's facts
+    ``tf``, a ghost value as the step that set it (:func:`ghost_read_text`)."""
     del ghosts  # the values that break a property are shown, ghost or not
+
+    def one(r: Read) -> str:
+        if r.ghost and tf is not None:
+            return ghost_read_text(r, tf)
+        return kernel_read_text(r, names)
+
     what = "holds" if f.kind is PropKind.COVER else "fails"
     head = f"{f.property} {what}"
     if f.instance:
         head += f" for {instance_text(f.instance)}"
-    conclusion = ", ".join(read_text(r) for r in f.conclusion)
+    conclusion = ", ".join(one(r) for r in f.conclusion)
     if f.premise:
-        premise = ", ".join(read_text(r) for r in f.premise)
+        premise = ", ".join(one(r) for r in f.premise)
         return f"{head}: {premise}, but {conclusion}"
     return f"{head}: {conclusion}" if conclusion else head

@@ -101,7 +101,9 @@ def test_show_renders_a_saved_trace_in_every_format(
         if fmt == "mermaid":
             assert out == saved_mermaid
         if fmt == "text":
-            assert out.splitlines()[-1].strip() == "no_lost_update fails: count = 1, finished = 2"
+            assert out.splitlines()[-1].strip() == (
+                "no_lost_update fails: count = 1, finished = 2 (set at step 4)"
+            )
     assert cli.main(["show", str(itf), str(itf), "--format", "html"]) == 2  # one page each
     assert cli.main(["show", str(itf), str(itf), "--format", "mermaid"]) == 0
     assert cli.main(["show", str(itf), "--format", "html", "-o", str(tmp_path / "t.html")]) == 0

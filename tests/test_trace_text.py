@@ -51,7 +51,7 @@ def test_compact_hides_ghosts_and_ends_with_the_failing_values(
     # one line per step of at most two changes
     steps = [line for line in lines if line.strip()[:1].isdigit()]
     assert len(steps) == len(r.trace.steps) if r.trace else False
-    assert lines[-1].strip() == "no_lost_update fails: count = 1, finished = 2"
+    assert lines[-1].strip() == "no_lost_update fails: count = 1, finished = 2 (set at step 4)"
     assert "--full" in lines[-2] and "ghost" in lines[-2]
 
 
@@ -72,8 +72,18 @@ def test_stale_open_names_the_instance_and_its_values(
     text = report.render_text([r], {ts.key: ts})
     last = trace_lines(text)[-1].strip()
     assert last.startswith(f"no_stale_escape fails for f={f}: opc[{f}] = linked, noted = true")
-    assert last.endswith(f"but fail[{f}] = false")  # the premise's values, then the conclusion's
+    # the premise's values, then the conclusion's, kernel state under the kernel's
+    # names (the spec's trailing comments), ghost values with the step that set them
+    assert last.endswith(f"but FUSE_S_FAIL_IMMEDIATELY[{f}] = false")
+    assert r.trace is not None
+    steps = {s.action: i for i, s in enumerate(r.trace.steps)}
+    assert f"(set at step {steps['reply_write']})" in last
+    assert f"n_in = {steps['note_write']} (set at step {steps['note_write']})" in last
     lines = trace_lines(text)
+    # the step that compares shows the values it compared
+    link = next(i for i, line in enumerate(lines) if f"link(f={f})" in line)
+    assert "reads " in lines[link + 1] and "fi->inval_files_seq = 1" in lines[link + 1]
+    assert "req->args->reply_seq" in lines[link + 1]
     start = next(i for i, line in enumerate(lines) if " init " in line)
     end = next(i for i, line in enumerate(lines) if line.strip().startswith("1 "))
     init = "\n".join(lines[start:end])
