@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cluster",),
     ("diff", "merges", "deepen"),
     ("mutate", "explore"),
+    ("kernel_names",),
     ("report_diagnostics", "report_summary", "report_words"),
     ("report_tables",),
     ("report_machine",),
