@@ -257,9 +257,9 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     tail = sys.stdout if args.format == "text" and args.output is None else sys.stderr
     match args.format:
         case "json":
-            text = report.render_json(results)
+            text = report.render_json(results, by_name)
         case "junit":
-            text = report.render_junit(results, by_name, time.monotonic() - start)
+            text = report.render_junit(results, by_name)
         case _:
             tty = sys.stdout.isatty() and args.output is None
             width = shutil.get_terminal_size().columns

@@ -10,9 +10,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 
 from fusever import __version__
-from fusever.report_tables import TRACE_HEADER, TRACE_RIGHT, plain_table, trace_table
+from fusever.kernel_names import kernel_names
+from fusever.report_tables import TRACE_HEADER, TRACE_RIGHT, plain_table, trace_facts, trace_table
 from fusever.report_words import (
+    actor_text,
     changes,
+    failure_text,
+    instance_text,
     is_finding,
     key_text,
     sorted_keys,
@@ -20,7 +24,7 @@ from fusever.report_words import (
     var_names,
     verdict_text,
 )
-from fusever.ts import Key, State, Trace, TransitionSystem, Value
+from fusever.ts import Key, PropKind, State, Trace, TransitionSystem, Value
 from fusever.verdict import Result, Verdict
 
 
@@ -46,14 +50,19 @@ def _json_changed(before: State, after: State) -> dict[str, object]:
     return out
 
 
-def trace_json(trace: Trace) -> list[dict[str, object]]:
+def trace_json(trace: Trace, ts: TransitionSystem | None = None) -> list[dict[str, object]]:
+    """Each step: its index, action, arguments and actor (``daemon 0``, from the
+    action's ``by`` label; null for step 0 or an action without one), then the whole
+    initial state or what the step changed."""
     steps: list[dict[str, object]] = []
     before: State = {}
     for i, step in enumerate(trace.steps):
+        actor = actor_text(step, ts)
         entry: dict[str, object] = {
             "step": i,
             "action": step.action,
             "args": dict(step.args),
+            "actor": None if actor == "-" else actor,
         }
         if i == 0:
             entry["state"] = _json_state(step.state)
@@ -62,6 +71,39 @@ def trace_json(trace: Trace) -> list[dict[str, object]]:
         steps.append(entry)
         before = step.state
     return steps
+
+
+def vacuity_text(r: Result, ts: TransitionSystem | None) -> str:
+    """An unreachable cover goal told with what it leaves vacuous: ``cover goal
+    opens_cover is unreachable within 10: no_stale_escape may hold only vacuously``."""
+    supported: str | None = None
+    if ts is not None:
+        try:
+            supported = ts.property(r.property).covers
+        except KeyError:
+            supported = None
+    head = f"cover goal {r.property} is {verdict_text(r)}"
+    if supported:
+        return f"{head}: {supported} may hold only vacuously (no run reaches what it is about)"
+    return f"{head}: the properties it supports may hold only vacuously"
+
+
+def result_message(r: Result, ts: TransitionSystem | None) -> str:
+    """One line saying why, for a script or a CI page: a violation's failing instance
+    and values (the failure line), an unreachable cover goal's vacuity, else the
+    verdict with its scope."""
+    if r.kind is PropKind.COVER and r.verdict is Verdict.UNREACHABLE:
+        return vacuity_text(r, ts)
+    if r.verdict is Verdict.VIOLATED:
+        why = f"{r.property} fails"
+        if r.instance:
+            why += f" for {instance_text(r.instance)}"
+        if ts is not None and r.trace is not None:
+            tf = trace_facts(r, ts)
+            if tf.failure is not None:
+                why = failure_text(tf.failure, names=kernel_names(ts), tf=tf)
+        return f"{verdict_text(r)}: {why}"
+    return f"{r.property}: {verdict_text(r)}"
 
 
 def outcome(r: Result) -> str:
@@ -73,9 +115,11 @@ def outcome(r: Result) -> str:
     return r.verdict.value
 
 
-def result_json(r: Result) -> dict[str, object]:
-    # design.md's keys, plus `config` (the configuration's name, null for the default)
-    # and `outcome` (the verdict qualified by its scope)
+def result_json(r: Result, ts: TransitionSystem | None = None) -> dict[str, object]:
+    # design.md's keys, plus `config` (the configuration's name, null for the default),
+    # `outcome` (the verdict qualified by its scope), `instance` (the failing or
+    # witnessing binding of the property's quantified variables) and `message` (why,
+    # in one line: result_message)
     return {
         "spec": r.spec,
         "config": r.config,
@@ -92,12 +136,20 @@ def result_json(r: Result) -> dict[str, object]:
         "seconds": round(r.seconds, 3),
         # why: a proof's k, lemmas, invariant or run length; an unknown's cause
         "reason": r.reason,
-        "trace": None if r.trace is None else trace_json(r.trace),
+        "instance": dict(r.instance),
+        "message": result_message(r, ts),
+        "trace": None if r.trace is None else trace_json(r.trace, ts),
     }
 
 
-def render_json(results: Sequence[Result]) -> str:
-    doc = {"fusever": __version__, "results": [result_json(r) for r in results]}
+def render_json(
+    results: Sequence[Result], specs: Mapping[str, TransitionSystem] | None = None
+) -> str:
+    specs = specs or {}
+    doc = {
+        "fusever": __version__,
+        "results": [result_json(r, specs.get(r.key)) for r in results],
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -119,15 +171,15 @@ def case_seconds(results: Sequence[Result]) -> dict[int, float]:
 
 
 def render_junit(
-    results: Sequence[Result],
-    specs: Mapping[str, TransitionSystem] | None = None,
-    seconds: float | None = None,
+    results: Sequence[Result], specs: Mapping[str, TransitionSystem] | None = None
 ) -> str:
     """One ``<testsuite>`` per spec, one ``<testcase>`` per property.  A finding (a
-    violation, an unreachable cover goal) is a ``<failure>`` with its step table; an
-    unknown verdict is an ``<error>``.  A case's time is its own share of the spec's
-    run (:func:`case_seconds`), a suite's the spec's run, the whole ``seconds`` (the
-    command's wall time) when given."""
+    violation, an unreachable cover goal) is a ``<failure>`` whose message says why
+    (:func:`result_message`: the failure line, or which property the unreached cover
+    goal leaves vacuous) and whose body is the step table; an unknown verdict is an
+    ``<error>``.  A case's time is its own share of the spec's run
+    (:func:`case_seconds`), a suite's the spec's run, and ``<testsuites>``'s the sum
+    of its suites (as JUnit readers add them up)."""
     specs = specs or {}
     by_spec: dict[str, list[Result]] = {}
     for r in results:
@@ -143,9 +195,10 @@ def render_junit(
         }
 
     def run_time(rs: Sequence[Result]) -> float:
-        return max((r.seconds for r in rs), default=0.0)
+        # rounded as printed, so the total is the sum of the numbers a reader sees
+        return round(max((r.seconds for r in rs), default=0.0), 3)
 
-    total = seconds if seconds is not None else sum(run_time(rs) for rs in by_spec.values())
+    total = sum(run_time(rs) for rs in by_spec.values())
     root = ET.Element("testsuites", {"name": "fusever", **counts(results, total)})
     for spec, rs in by_spec.items():
         suite = ET.SubElement(root, "testsuite", {"name": spec, **counts(rs, run_time(rs))})
@@ -166,11 +219,17 @@ def render_junit(
             )
             text = verdict_text(r)
             if is_finding(r):
-                failure = ET.SubElement(case, "failure", {"message": text, "type": r.verdict.value})
+                ts = specs.get(spec)
+                message = result_message(r, ts)
+                failure = ET.SubElement(
+                    case, "failure", {"message": message, "type": r.verdict.value}
+                )
                 if r.trace is not None:  # compact, as prove prints it
-                    rows, footer = trace_table(r, specs.get(spec), False, False)
+                    rows, footer = trace_table(r, ts, False, False)
                     lines = plain_table(TRACE_HEADER, rows, TRACE_RIGHT)
                     failure.text = "\n".join([*lines, *footer])
+                else:
+                    failure.text = message + (f"\n{r.description}" if r.description else "")
             elif r.verdict is Verdict.UNKNOWN:
                 ET.SubElement(case, "error", {"message": text, "type": "unknown"})
             else:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,15 @@ def test_pytest_collects_each_recorded_property_and_fails_on_a_change(
     ], done.stdout
     done = _pytest(tmp_path)
     assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout
+    # the project's addopts = "-q" and the user's -q: pytest's -qq drops its own
+    # last line, and the plugin writes one
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "-q"\n')
+    done = _pytest(tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert re.fullmatch(r"3 passed in \d+\.\d\ds", done.stdout.strip().splitlines()[-1]), (
+        done.stdout
+    )
+    (tmp_path / "pyproject.toml").unlink()
     done = _pytest(tmp_path, "-k", "no_wrap", "--fusever-rerun")
     assert done.returncode == 0 and "1 passed, 2 deselected" in done.stdout, done.stdout
 

@@ -99,7 +99,8 @@ def test_json_matches_the_documented_shape() -> None:
     first = doc["results"][0]
     assert list(first) == [
         "spec", "config", "file", "settings", "property", "kind", "verdict", "outcome",
-        "complete", "bound", "step", "engine", "seconds", "reason", "trace",
+        "complete", "bound", "step", "engine", "seconds", "reason", "instance", "message",
+        "trace",
     ]  # fmt: skip
     assert first["settings"] == {"FUDS": 2, "W": 3}
     assert (first["kind"], first["verdict"], first["step"]) == ("invariant", "violated", 3)
@@ -108,6 +109,7 @@ def test_json_matches_the_documented_shape() -> None:
         "step": 0,
         "action": None,
         "args": {},
+        "actor": None,
         "state": {
             "pair": {"0,0": False, "0,1": False, "1,0": False, "1,1": False},
             "phase": "IDLE",
@@ -119,6 +121,7 @@ def test_json_matches_the_documented_shape() -> None:
         "step": 1,
         "action": "inc",
         "args": {"d": 1},
+        "actor": None,  # render_json was given no spec: no actors
         "changed": {"seq": {"1": 1}, "x": 1},
     }
     assert trace[2]["changed"] == {"pair": {"0,1": True}, "phase": "OPEN", "seq": {"0": 3, "1": 4}}
@@ -140,7 +143,8 @@ def test_junit_one_case_per_property_with_failures_and_errors() -> None:
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     assert list(cases) == ["no_wrap", "monotonic", "opens", "slow"]
     failure = cases["no_wrap"].find("failure")
-    assert failure is not None and failure.get("message") == "violated at step 3"
+    assert failure is not None
+    assert (failure.get("message") or "").startswith("violated at step 3: no_wrap fails for f=1")
     assert "reply(w=0, f=1)" in (failure.text or "")
     error = cases["slow"].find("error")
     assert error is not None and error.get("message") == "unknown (timeout)"
@@ -148,13 +152,34 @@ def test_junit_one_case_per_property_with_failures_and_errors() -> None:
     assert cases["opens"].find("failure") is None
 
 
-def test_junit_unreachable_cover_is_a_failure() -> None:
+def test_junit_unreachable_cover_is_a_failure_naming_what_it_leaves_vacuous() -> None:
     rs = (result("opens", PropKind.COVER, Verdict.UNREACHABLE),)
-    root = ET.fromstring(report.render_junit(rs))
+    root = ET.fromstring(report.render_junit(rs, {"counter": fake_ts()}))
     case = root.find("testsuite/testcase")
     assert case is not None
     failure = case.find("failure")
-    assert failure is not None and failure.get("message") == "unreachable within 10"
+    assert failure is not None
+    message = failure.get("message") or ""
+    assert message.startswith("cover goal opens is unreachable within 10: no_wrap may hold")
+    assert "vacuous" in message and message in (failure.text or "")  # never an empty body
+    # without the spec it cannot name the property, and says so in general
+    root = ET.fromstring(report.render_junit(rs))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None and "properties it supports" in (failure.get("message") or "")
+
+
+def test_json_says_why_with_the_instance_and_each_steps_actor() -> None:
+    doc = json.loads(report.render_json(fake_results(), {"counter": fake_ts()}))
+    first = doc["results"][0]
+    assert first["instance"] == {"f": 1}
+    assert first["message"].startswith("violated at step 3: no_wrap fails")
+    assert [s["actor"] for s in first["trace"]][:2] == [None, "daemon 1"]
+    cover = json.loads(
+        report.render_json(
+            [result("opens", PropKind.COVER, Verdict.UNREACHABLE)], {"counter": fake_ts()}
+        )
+    )["results"][0]
+    assert "no_wrap may hold only vacuously" in cover["message"]
 
 
 def test_itf_trace() -> None:
@@ -245,12 +270,14 @@ def test_junit_case_times_are_shares_of_the_spec_run() -> None:
         result("b", PropKind.INVARIANT, Verdict.VIOLATED, step=1, seconds=1.0),
         result("c", PropKind.COVER, Verdict.COVERED, step=1, seconds=1.5),
     )
-    root = ET.fromstring(report.render_junit(rs, seconds=3.2))
-    (suite,) = root.findall("testsuite")
+    other = result("d", PropKind.INVARIANT, Verdict.PROVED, seconds=0.25, spec="other")
+    root = ET.fromstring(report.render_junit((*rs, other)))
+    suite, second = root.findall("testsuite")
     times = {c.get("name"): c.get("time") for c in suite.findall("testcase")}
     assert times == {"b": "1.000", "c": "0.500", "a": "1.500"}
     assert suite.get("time") == "3.000"  # the spec's run, not 5.5 s of overlapping times
-    assert root.get("time") == "3.200"  # the command's wall time
+    assert second.get("time") == "0.250"
+    assert root.get("time") == "3.250"  # the sum of the suites, as JUnit readers add them
 
 
 def test_result_table_fits_80_columns_without_cutting_names() -> None:
