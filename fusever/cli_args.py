@@ -26,7 +26,7 @@ exit codes:
   4  an internal error in fusever (a bug: please report the traceback)
 """
 
-TRACE_FORMATS = ("text", "mermaid", "html", "svg")  # report_trace.FORMATS
+TRACE_FORMATS = ("text", "race", "mermaid", "html", "svg")  # report_trace.FORMATS
 # every command that runs an engine offers all of them (engines.ENGINES)
 PROVE_ENGINES = tuple(e.value for e in Engine)  # argparse refuses any other name (exit 2)
 
@@ -233,7 +233,8 @@ def _prove_output_args(prove: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         choices=TRACE_FORMATS,
-        help="with --trace-dir, also write each trace as text, a Mermaid sequence diagram, "
+        help="with --trace-dir, also write each trace as text, a race diagram (plain-text "
+        "columns in the kernel's style, for a commit message), a Mermaid sequence diagram, "
         "a self-contained HTML page or an SVG (repeatable)",
     )
     prove.add_argument(
@@ -383,8 +384,8 @@ def _show_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         sub,
         "show",
         "render a saved trace (ITF, from --trace-dir) without solving again",
-        "Render ITF traces written by --trace-dir as text, a Mermaid sequence diagram, "
-        "a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
+        "Render ITF traces written by --trace-dir as text, a race diagram, a Mermaid "
+        "sequence diagram, a self-contained HTML page or an SVG.  The spec named in the trace is loaded "
         "(not solved) for actors, descriptions and defaults, when it can be.",
     )
     show.add_argument("traces", nargs="+", metavar="TRACE", help="*.itf.json files")

@@ -24,6 +24,7 @@ from fusever import __version__
 from fusever.explain import TraceFacts
 from fusever.kernel_names import kernel_names
 from fusever.report_machine import ITF_ACTION, ITF_PICKS
+from fusever.report_race import render_race
 from fusever.report_tables import initial_items, render_trace_text, step_values_read, trace_facts
 from fusever.report_words import (
     action_call,
@@ -40,8 +41,14 @@ from fusever.report_words import (
 from fusever.ts import Key, PropKind, State, Step, Trace, TransitionSystem, Value
 from fusever.verdict import Result, Verdict
 
-FORMATS = ("text", "mermaid", "html", "svg")
-SUFFIX = {"text": ".txt", "mermaid": ".mmd", "html": ".html", "svg": ".svg"}
+FORMATS = ("text", "race", "mermaid", "html", "svg")
+SUFFIX = {
+    "text": ".txt",
+    "race": ".race.txt",
+    "mermaid": ".mmd",
+    "html": ".html",
+    "svg": ".svg",
+}
 NO_ACTOR = "(no actor)"
 
 
@@ -420,6 +427,8 @@ def render(
     """``r``'s trace in one of :data:`FORMATS`."""
     if fmt == "text":
         return render_trace_text(r, ts, full=full, ghosts=ghosts)
+    if fmt == "race":
+        return render_race(r, ts)
     d = diagram(r, ts)
     match fmt:
         case "mermaid":

@@ -51,6 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("kernel_names",),
     ("report_diagnostics", "report_summary", "report_words"),
     ("report_tables",),
+    ("report_race",),
     ("report_machine",),
     ("report",),
     ("report_explore", "report_trace", "report_conform"),
