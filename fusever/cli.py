@@ -460,6 +460,32 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    from fusever import report_review, review
+
+    recorded = list(regress.read_dir(args.proofs).values())
+    if not recorded:
+        raise UsageError(
+            f"{args.proofs}/ holds no recorded proofs (run `fusever regress --record`)"
+        )
+    path = Path(args.spec)
+    if not path.is_file():
+        raise UsageError(f"cannot read {args.spec}: no such spec file")
+    systems = {ts.key: ts for ts in _load_configs([path], (), [ALL_CONFIGS])}
+    name = next(iter(systems.values())).name
+    others = [Path(o).stem if o.endswith(".fv") else o for o in args.against]
+    known = {r.spec for r in recorded}
+    for other in [name, *others]:
+        if other not in known:
+            raise UsageError(f"{args.proofs}/ has no recordings of {other}")
+    rv = review.review(name, recorded, systems, others)
+    text = report_review.render_review(rv, args.spec)
+    cli_traces.emit(text, args.output)
+    if args.output is not None:
+        sys.stdout.write(f"wrote {args.output}\n")
+    return EXIT_OK
+
+
 # ---- exploring: diff, mutate, explore (logic in their modules, output in report_explore) --
 
 
@@ -656,6 +682,7 @@ COMMANDS: Mapping[str, Callable[[argparse.Namespace], int]] = {
     "findings": _cmd_findings,
     "conform": _cmd_conform,
     "simulate": _cmd_simulate,
+    "review": _cmd_review,
 }
 
 

@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         _findings_parser,
         _conform_parser,
         _simulate_parser,
+        _review_parser,
     ):
         add(sub)
     return parser
@@ -473,6 +474,26 @@ def _findings_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="rewrite FILE's findings sections (README.md: the summary; docs/findings.md: all)",
     )  # fmt: skip
     fnd.add_argument("--summary", action="store_true", help="print the README's summary table")
+
+
+def _review_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    rev = _command(
+        sub,
+        "review",
+        "a one-page plain-text review of a spec from proofs/",
+        "Print a one-page review of SPEC from proofs/ (no solver runs), at most 80 "
+        "columns: per property where it holds and fails, its shortest counterexample "
+        "as a race diagram, and which of the --against variants fix it.",
+    )
+    rev.add_argument("spec", metavar="SPEC", help="the spec file reviewed (spec/fuse_v2.fv)")
+    rev.add_argument(
+        "--against", nargs="+", default=[], metavar="OTHER",
+        help="spec files (or names) compared: does each hold where SPEC fails?",
+    )  # fmt: skip
+    rev.add_argument("--proofs", type=Path, default=Path("proofs"), metavar="DIR")
+    rev.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write the review to FILE"
+    )  # fmt: skip
 
 
 # ---- exploring: diff, mutate, explore, and the search flags they share ---------------

@@ -143,7 +143,9 @@ def diagrams(
 ) -> dict[tuple[str, str], tuple[str, str, int]]:
     """For every spec and property that fails somewhere: the shortest recorded
     counterexample that replays (:func:`replayed`; ties: the configurations' order),
-    as ``(file name, Markdown with a Mermaid sequence diagram, its step)``."""
+    as ``(file name, Markdown with a race diagram and a Mermaid sequence diagram, its
+    step)``."""
+    from fusever.report_race import render_race
     from fusever.report_trace import diagram, render_mermaid
 
     ordered = sorted(recordings, key=lambda r: (r.spec, r.config is not None, r.config or ""))
@@ -169,6 +171,14 @@ def diagrams(
             "initial state where they all run.  Reproduce it with "
             f"`fusever prove spec/{spec}.fv{'' if rec.config is None else ' --config ' + rec.config}"
             f" --property {name}`.",
+            "",
+            "As a race diagram (pasteable into a commit message or a mail):",
+            "",
+            "```text",
+            render_race(result, ts).rstrip("\n"),
+            "```",
+            "",
+            "As a sequence diagram:",
             "",
             "```mermaid",
             render_mermaid(d).rstrip("\n"),

@@ -102,7 +102,7 @@ def _location(names: KernelNames, ts: TransitionSystem, name: str, key: tuple[ob
 
 
 def _step_lines(
-    r: Result, ts: TransitionSystem, tf: TraceFacts, names: KernelNames, i: int
+    r: Result, ts: TransitionSystem, tf: TraceFacts, names: KernelNames, i: int, calls: bool
 ) -> list[str]:
     """A step's cell: ``N: fn()`` (or the action's call), then what it stored, and at
     the last step what it read and compared."""
@@ -111,8 +111,10 @@ def _step_lines(
     assert step.action is not None
     fn = names.function(step.action)
     head = f"{i}: {fn}" if fn else f"{i}: {action_call(step.action, step.args)}"
+    if fn and not calls:
+        head += f" ({step.action})"
     lines = [head]
-    if fn:
+    if fn and calls:
         lines.append(f"  {action_call(step.action, step.args)}")
     types = {v.name: v for v in ts.vars}
     for c in tf.steps[i].changes:
@@ -147,8 +149,11 @@ def _wrap_cell(lines: Sequence[str], width: int) -> list[str]:
     return out
 
 
-def render_race(r: Result, ts: TransitionSystem | None, width: int = WIDTH) -> str:
-    """``r``'s trace as a race diagram at most ``width`` columns wide."""
+def render_race(
+    r: Result, ts: TransitionSystem | None, width: int = WIDTH, calls: bool = True
+) -> str:
+    """``r``'s trace as a race diagram at most ``width`` columns wide; ``calls``: each
+    step's action call under its kernel function (the review leaves them out)."""
     assert r.trace is not None, "only a result with a trace has a race diagram"
     title = f"{r.key} / {r.property}: {verdict_text(r)}"
     out = textwrap.wrap(title, width) or [title]
@@ -197,7 +202,7 @@ def render_race(r: Result, ts: TransitionSystem | None, width: int = WIDTH) -> s
             skipped.append(i)
             continue
         flush()
-        out += row(lane_of[i], _step_lines(r, ts, tf, names, i))
+        out += row(lane_of[i], _step_lines(r, ts, tf, names, i, calls))
     flush()
     out.append("")
     if tf.failure is not None:

@@ -60,6 +60,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("findings", "regression"),
     ("simulate",),
     ("conform_run",),
+    ("review",),
+    ("report_review",),
     ("cli_args",),
     ("cli_traces",),
     ("cli",),
