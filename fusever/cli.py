@@ -68,6 +68,8 @@ def _load(
 ) -> tuple[TransitionSystem, ...]:
     from fusever import load
 
+    if config == DEFAULT_CONFIG:  # `--config default`: the spec's own, on every command
+        config = None
     return load.load_specs(paths, sets, config, all_configs=all_configs)
 
 
@@ -79,7 +81,8 @@ def _load_configs(
     paths: Sequence[Path], sets: Sequence[str], configs: Sequence[str]
 ) -> list[TransitionSystem]:
     """Each spec under each configuration asked for, spec by spec: none asked for is
-    the default configuration; ``all`` is the default and every configuration."""
+    the default configuration, and so is ``default`` (as ``regress --config default``);
+    ``all`` is the default and every configuration."""
     systems = _load(paths, sets)
     if not configs:
         return list(systems)
@@ -87,10 +90,12 @@ def _load_configs(
     for ts in systems:
         names = list(dict.fromkeys(configs))
         if ALL_CONFIGS in names:
-            out.append(ts)
-            names = [n for n, _ in ts.configs]
-        for name in names:
-            out.extend(_load([Path(ts.path)], sets, name))
+            names = [DEFAULT_CONFIG, *(n for n, _ in ts.configs)]
+        for name in dict.fromkeys(names):
+            if name == DEFAULT_CONFIG:
+                out.append(ts)
+            else:
+                out.extend(_load([Path(ts.path)], sets, name))
     return out
 
 

@@ -191,7 +191,8 @@ def _prove_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_sets(prove)
     _add_configs(
         prove,
-        "run under this configuration of the spec (repeatable; `all`: the default and every one)",
+        "run under this configuration of the spec (repeatable; `default`: the spec's own; "
+        "`all`: the default and every one)",
     )
     prove.add_argument(
         "--property",
@@ -262,7 +263,8 @@ def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_sets(check)
     _add_configs(
         check,
-        "check under this configuration of the spec (repeatable; `all`: the default and every one)",
+        "check under this configuration of the spec (repeatable; `default`: the spec's own; "
+        "`all`: the default and every one)",
     )
     check.add_argument(
         "--format", choices=("text", "json"), default="text",

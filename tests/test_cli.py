@@ -480,6 +480,23 @@ def test_real_config_selects_constants(run: Run, tmp_path: Path) -> None:
     ]
 
 
+def test_real_config_default_is_the_specs_own(run: Run, tmp_path: Path) -> None:
+    # as `regress --config default` documents it, on every command that takes --config
+    spec = tmp_path / "counter.fv"
+    spec.write_text(CONFIGURED)
+    code, out, _ = run(
+        "prove", str(spec), "--config", "default", "--config", "wide",
+        "--property", "no_wrap", "--engine", "bmc",
+    )  # fmt: skip
+    assert code == 1
+    assert table(out) == [
+        ["counter", "no_wrap", "violated at step 8", "8", "S"],
+        ["counter.wide", "no_wrap", "proved (10 steps)", "10", "S"],
+    ]
+    code, out, _ = run("check", str(spec), "--config", "default")
+    assert code == 0 and "ok: counter " in out
+
+
 def test_real_unknown_config_exits_2(run: Run, tmp_path: Path) -> None:
     spec = tmp_path / "counter.fv"
     spec.write_text(CONFIGURED)
