@@ -321,6 +321,13 @@ def _regress(args: argparse.Namespace, where: Runner) -> int:
         if args.no_merges or not any(ts.merges for ts in systems):
             return EXIT_OK
         return _record_merges(systems, proofs, {r.key: r for r in done.recordings}, args, where)
+    if systems and not regress.read_dir(proofs):
+        # a first run (a fresh tree, pre-commit's first commit): nothing changed, there
+        # is nothing recorded yet to compare with
+        raise UsageError(
+            f"{proofs}/ holds no recorded verdicts yet: run `fusever regress --record` "
+            f"once to record them (and commit {proofs}/); regress then checks them"
+        )
     checked = regression.check_all(
         systems, recorded, proofs, workers=where, timeout=args.timeout, rerun=args.rerun,
         merges=not args.no_merges, recheck_merges=args.recheck_merges,

@@ -39,8 +39,6 @@ def test_the_hooks_check_staged_specs_and_their_recorded_verdicts(
     spec.write_text((EXAMPLES / "counter.fv").read_text())
     (tree / "notes.txt").write_text("not a spec\n")
     monkeypatch.chdir(tree)
-    assert cli.main(["regress", "--record", "--engine", "bmc"]) == 0
-    capsys.readouterr()
 
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert [h["id"] for h in hooks] == ["fusever-check", "fusever-regress"]
@@ -53,6 +51,16 @@ def test_the_hooks_check_staged_specs_and_their_recorded_verdicts(
     for argv in (["git", "init", "-q"], ["git", "add", "-A"]):
         assert _run(tree, *argv).returncode == 0
 
+    # the first run, before anything is recorded: told to record, not that a recorded
+    # verdict changed
+    done = _run(tree, sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "proofs/ holds no recorded verdicts yet: run `fusever regress --record`" in (done.stdout)
+    assert "a recorded verdict changed" not in done.stdout and "Traceback" not in done.stdout
+
+    assert cli.main(["regress", "--record", "--engine", "bmc"]) == 0
+    capsys.readouterr()
+    assert _run(tree, "git", "add", "-A").returncode == 0
     done = _run(tree, sys.executable, "-m", "pre_commit", "run", "--all-files")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fusever check" in done.stdout and "fusever regress" in done.stdout

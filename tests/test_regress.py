@@ -240,10 +240,24 @@ def test_regress_only_notes_another_trace(project: FakeEngine, run: Run) -> None
     assert out.splitlines()[0].startswith("note: counter/no_wrap: same verdict, another trace")
 
 
-def test_regress_without_proofs_fails(project: FakeEngine, run: Run) -> None:
-    code, out, _ = run("regress", "--proofs", "elsewhere")
+def test_regress_without_proofs_says_to_record_first(project: FakeEngine, run: Run) -> None:
+    # nothing recorded at all (a first run): a usage error saying what to do, not a
+    # recorded verdict that changed
+    code, out, err = run("regress", "--proofs", "elsewhere")
+    assert code == 2
+    assert "elsewhere/ holds no recorded verdicts yet: run `fusever regress --record`" in err
+    assert "changed" not in out
+
+
+def test_regress_of_a_spec_not_recorded_fails(project: FakeEngine, run: Run) -> None:
+    assert run("regress", "--record")[0] == 0
+    for f in Path("proofs").glob("*.toml"):
+        text = f.read_text()
+        f.rename(f.with_name("other.toml"))
+        f.with_name("other.toml").write_text(text.replace('spec = "counter"', 'spec = "other"'))
+    code, out, _ = run("regress")
     assert code == 1
-    assert out.splitlines()[0] == "counter: no recorded proofs (run `fusever regress --record`)"
+    assert "counter: no recorded proofs (run `fusever regress --record`)" in out
 
 
 def test_regress_with_no_specs_and_no_proofs_passes(
