@@ -464,12 +464,43 @@ def _cmd_findings(args: argparse.Namespace) -> int:
                 for name, body, _ in made.values():
                     files.write_atomic(traces / name, body)
                 sys.stdout.write(f"wrote {len(made)} diagram(s) to {traces}/\n")
+                _draw_headline(text, made, target.parent)
         except OSError as e:
             raise UsageError(f"cannot write {target}: {e.strerror or e}") from e
         sys.stdout.write(
             f"wrote the findings of {len(recorded)} spec configuration(s) to {target}\n"
         )
     return EXIT_OK
+
+
+def _draw_headline(
+    document: str, made: Mapping[tuple[str, str], tuple[str, str, int]], root: Path
+) -> None:
+    """The document's picture (``<!-- headline diagram: SPEC.PROPERTY -->``) drawn by
+    Mermaid in headless Chromium, when its diagram changed since it was drawn; a
+    note, not an error, when the browser or the Mermaid script is missing."""
+    from fusever import mermaid_svg
+
+    wanted = findings.headline(document)
+    if wanted is None or wanted not in made:
+        return
+    source = findings.mermaid_source(made[wanted][1])
+    if source is None:
+        return
+    path = root / findings.HEADLINE_SVG
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        old = ""
+    if mermaid_svg.drawn_from(old) == mermaid_svg.source_hash(source):
+        return
+    try:
+        svg = mermaid_svg.render(source, root)
+    except mermaid_svg.Unavailable as e:
+        print(f"fusever: note: {path} not redrawn: {e}", file=sys.stderr)
+        return
+    files.write_atomic(path, svg)
+    sys.stdout.write(f"wrote {path}\n")
 
 
 def _cmd_review(args: argparse.Namespace) -> int:

@@ -136,6 +136,24 @@ def render(recordings: Sequence[Recording], specs: Mapping[str, TransitionSystem
 
 
 TRACES_DIR = "docs/traces"  # the diagrams the summary links to, beside the README
+HEADLINE_SVG = "docs/headline.svg"  # the README's picture, drawn by Mermaid (mermaid_svg)
+_HEADLINE = re.compile(
+    r"<!-- headline diagram: (?P<spec>[A-Za-z0-9_]+)\.(?P<prop>[A-Za-z0-9_]+) -->"
+)
+_MERMAID_BLOCK = re.compile(r"```mermaid\n(.*?)```", re.S)
+
+
+def headline(document: str) -> tuple[str, str] | None:
+    """The spec and property whose diagram a document shows as its picture, named by
+    a ``<!-- headline diagram: SPEC.PROPERTY -->`` line in it; None without one."""
+    m = _HEADLINE.search(document)
+    return (m.group("spec"), m.group("prop")) if m else None
+
+
+def mermaid_source(markdown: str) -> str | None:
+    """The Mermaid source of a diagram page written by :func:`diagrams`."""
+    m = _MERMAID_BLOCK.search(markdown)
+    return m.group(1) if m else None
 
 
 def diagrams(

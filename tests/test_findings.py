@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -135,3 +136,30 @@ def test_a_recorded_counterexample_replays_into_a_diagram() -> None:
         [rec], traces={("lost", "small"): ("docs/traces/lost.small.md", 4)}
     )
     assert "| [4](docs/traces/lost.small.md): default |" in summary
+
+
+def test_the_readme_picture_is_the_headline_diagram_drawn_by_mermaid() -> None:
+    """README.md shows docs/headline.svg, drawn by Mermaid (fusever/mermaid_svg.py)
+    from the headline finding's diagram as `fusever findings --write README.md`
+    writes it now; the README links nothing outside the repository."""
+    from fusever import mermaid_svg
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    wanted = findings.headline(readme)
+    assert wanted == ("fuse_v2", "no_stale_escape")
+    assert f"]({findings.HEADLINE_SVG})" in readme
+    # the picture comes before the first section after the introduction
+    assert readme.index(findings.HEADLINE_SVG) < readme.index("## Two commands")
+    page = ROOT / findings.TRACES_DIR / f"{wanted[0]}.{wanted[1]}.md"
+    source = findings.mermaid_source(page.read_text(encoding="utf-8"))
+    assert source is not None
+    svg = (ROOT / findings.HEADLINE_SVG).read_text(encoding="utf-8")
+    assert mermaid_svg.drawn_from(svg) == mermaid_svg.source_hash(source), (
+        "docs/headline.svg is stale: run `fusever findings --write README.md` "
+        "(with chromium and tests/js installed)"
+    )
+    assert '<svg id="fusever"' in svg and 'aria-roledescription="sequence"' in svg
+    assert "no_stale_escape" in svg
+    for target in re.findall(r"\]\(([^)]+)\)", readme):
+        assert "://" not in target and not target.startswith(".."), target
+        assert (ROOT / target.split("#")[0]).exists(), target

@@ -48,7 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cluster",),
     ("diff", "merges", "deepen"),
     ("mutate", "explore"),
-    ("kernel_names",),
+    ("kernel_names", "mermaid_svg"),
     ("report_diagnostics", "report_summary", "report_words"),
     ("report_tables",),
     ("report_race",),
