@@ -6,7 +6,7 @@ sorts them into declarations and the rest.  :class:`FuseverLexer` is registered 
 Pygments lexer (``pygmentize -l fusever spec/fuse_v2.fv``; the ``pygments.lexers``
 entry point); :func:`textmate` builds the TextMate grammar that editors read (VS Code,
 Sublime Text, vim and emacs through their TextMate support), checked in as
-docs/editors/fusever.tmLanguage.json, and ``tests/test_lexer.py`` fails when that file
+editors/vscode/syntaxes/fusever.tmLanguage.json, and ``tests/test_lexer.py`` fails when that file
 and this function disagree.  Nothing here parses for meaning: that is
 :mod:`fusever.parse`'s job.
 """
