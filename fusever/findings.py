@@ -21,6 +21,7 @@ Nothing here runs a solver.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from fusever import claims

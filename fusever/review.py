@@ -4,7 +4,7 @@ is compared with, as data for a one-page review (formatted by
 
 Per property of the spec (cover goals aside): the configurations where it holds and
 where it fails (with each counterexample's step), its shortest counterexample that
-replays (:func:`fusever.findings.replayed`: the recorded actions run again by the
+replays (:func:`fusever.claims.replayed`: the recorded actions run again by the
 interpreter, never a made-up trace), and for each compared variant whether it holds
 in every configuration where the spec fails (it fixes it), in some (it helps), or in
 none.  Nothing here runs a solver: it reads recordings.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fusever.findings import replayed
+from fusever.claims import replayed
 from fusever.regress import Recording
 from fusever.ts import PropKind, TransitionSystem
 from fusever.verdict import Result, Verdict
