@@ -7,9 +7,9 @@ endif
 
 syn keyword fuseverDecl spec variant of sort enum const var ghost init action def proc
 syn keyword fuseverDecl invariant transition cover observe config merge set
-syn keyword fuseverDecl replace extend remove lemma depth
+syn keyword fuseverDecl replace extend remove lemma depth spinlock mutex pin
 syn keyword fuseverControl property if then else for all any when where choose assume
-syn keyword fuseverControl forall exists skip in by
+syn keyword fuseverControl forall exists skip in by held end may
 syn keyword fuseverBool true false
 syn keyword fuseverType bool int
 syn match fuseverType "\<[ui]\d\+\>"
