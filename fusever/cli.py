@@ -248,7 +248,8 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
     with _where(args) as where:
         proved = jobs.prove_all(work, where)
-    results, interrupted = list(proved.results), proved.interrupted
+    # a bound held only because an unbounded engine ran out of time: undecided (exit 3)
+    results, interrupted = [report.undecided(r) for r in proved.results], proved.interrupted
     by_name = {ts.key: ts for ts in systems}
     written: list[Path] = []
     if args.trace_dir is not None:

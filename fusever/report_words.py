@@ -7,6 +7,7 @@ Each is one short string; the tables, diagrams and machine formats are built fro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import assert_never
 
@@ -98,6 +99,27 @@ def verdict_phrase(
 
 def verdict_text(r: Result) -> str:
     return verdict_phrase(r.verdict, r.complete, r.bound, r.step, r.reason)
+
+
+def timed_out_bound(r: Result) -> bool:
+    """A bounded "holds" from an engine that was asked for all depths and ran out of
+    time (k-induction's reason ``timeout ...``): the question asked is undecided, so it
+    reads and exits as unknown (exit 3), not as a bounded proof (issue 28)."""
+    return (
+        r.verdict is Verdict.PROVED
+        and not r.complete
+        and r.reason is not None
+        and r.reason.startswith("timeout")
+    )
+
+
+def undecided(r: Result) -> Result:
+    """``r``, or, when :func:`timed_out_bound`, the same result as ``unknown`` whose
+    reason keeps the bound that was checked."""
+    if not timed_out_bound(r):
+        return r
+    why = f"{r.reason}; no violation within {r.bound} steps"
+    return dataclasses.replace(r, verdict=Verdict.UNKNOWN, reason=why)
 
 
 def is_finding(r: Result) -> bool:
