@@ -73,8 +73,11 @@ def properties(n: int) -> str:
 
 def configs(n: int) -> str:
     """``n`` configurations, each setting the width."""
-    return PRELUDE + STEP + "invariant p: x >= 0\n" + "".join(
-        f"config c{i} {{ set W = {i % 16 + 1} }}\n" for i in range(n)
+    return (
+        PRELUDE
+        + STEP
+        + "invariant p: x >= 0\n"
+        + "".join(f"config c{i} {{ set W = {i % 16 + 1} }}\n" for i in range(n))
     )
 
 

@@ -110,6 +110,51 @@ class Consts:
     def get(self, name: str) -> ConstValue | None:
         if name in self.values:
             return self.values[name]
+        self._deps_first(name)
+        return self._get(name)
+
+    def _deps_first(self, name: str) -> None:
+        """Fold every constant ``name`` depends on before ``name`` itself, deepest
+        first, with an explicit stack: a chain of constants each defined by the next is
+        then folded one link at a time, never as a recursion as deep as the chain
+        (issue 28).  A cycle is reported here, as :meth:`_get` would report it."""
+        path: list[str] = []  # the constants being folded, outermost first
+        on_path: set[str] = set()
+        todo: list[tuple[str, list[str]]] = []
+
+        def enter(n: str) -> None:
+            path.append(n)
+            on_path.add(n)
+            todo.append((n, list(reversed(_const_refs(self.m.consts[n].decl, self.m.consts)))))
+
+        enter(name)
+        while todo:
+            n, deps = todo[-1]
+            if deps:
+                dep = deps.pop()
+                if dep in self.values or dep in self.active:
+                    continue
+                if dep in on_path:
+                    cycle = [*path[path.index(dep) :], dep]
+                    self.d.error(
+                        self.m.consts[dep].span,
+                        "constant defined in terms of itself: "
+                        + " -> ".join(f"`{c}`" for c in cycle),
+                    )
+                    for c in cycle:
+                        self.values[c] = None
+                    continue
+                enter(dep)
+                continue
+            todo.pop()
+            path.pop()
+            on_path.discard(n)
+            if n != name and n not in self.values:
+                self._get(n)
+
+    def _get(self, name: str) -> ConstValue | None:
+        if name in self.values:
+            return self.values[name]
         entry = self.m.consts[name]
         if name in self.active:
             cycle = [*self.active[self.active.index(name) :], name]
@@ -249,6 +294,30 @@ class Consts:
             if v is not None:
                 settings.append((name, v))
         return tuple(settings)
+
+
+def _const_refs(e: s.Expr, consts: Mapping[str, object]) -> list[str]:
+    """The constants :meth:`Consts.eval` of ``e`` looks up, left to right (iterative)."""
+    out: list[str] = []
+    todo: list[s.Expr] = [e]
+    while todo:
+        x = todo.pop()
+        match x:
+            case s.Ref(name=name, primed=False, args=()) if name in consts:
+                out.append(name)
+            case s.Unary(arg=arg):
+                todo.append(arg)
+            case s.Binary(lhs=lhs, rhs=rhs):
+                todo += [rhs, lhs]
+            case s.Ite(cond=c, then=a, else_=b):
+                todo += [b, a, c]
+            case s.Call(func=func, args=(arg,)) if func in CONST_FUNCS:
+                todo.append(arg)
+            case s.Ascribe(expr=inner):
+                todo.append(inner)
+            case _:
+                pass
+    return out
 
 
 def constants(m: Merged, overrides: Sequence[str], spec: str, d: Diags) -> Consts:

@@ -270,55 +270,71 @@ def _meta(first: TypingAny, last: TypingAny) -> Meta:
 
 
 def _balanced(operands: list[TypingAny], op: Token) -> TypingAny:
-    """``operands`` joined by ``op`` as a balanced tree (recursion depth log2 of them)."""
+    """``operands`` joined by ``op`` as a balanced tree of ``chain`` nodes (recursion
+    depth log2 of them)."""
     if len(operands) == 1:
         return operands[0]
     mid = len(operands) // 2
     left, right = _balanced(operands[:mid], op), _balanced(operands[mid:], op)
-    return Tree("binop", [left, op, right], _meta(operands[0], operands[-1]))
+    return Tree("chain", [left, op, right], _meta(operands[0], operands[-1]))
 
 
-def _folds_differently(op: str, operands: list[TypingAny]) -> bool:
-    """Whether regrouping a chain of ``op`` could change how it is checked: the checker
-    folds an all-literal sub-expression as an unbounded number that must fit its type
-    (``y + (200 + 100)`` is an error in u8, while ``y + 200 + 100`` wraps), so an
-    arithmetic chain with number literals in it keeps its shape (and a very long one is
-    then a nesting error, not a different meaning)."""
-    return op in ("+", "*") and any(isinstance(o, Tree) and o.data == "number" for o in operands)
+def _left_chain(t: TypingAny, ops: frozenset[str]) -> list[TypingAny] | None:
+    """The operands and operators of a left-to-right chain of ``ops`` from ``t``
+    down its left spine, in source order (``[a, +, b, -, c]``); None if ``t`` is not
+    one of them."""
+    if _op(t) not in ops:
+        return None
+    items: list[TypingAny] = []
+    cur: TypingAny = t
+    while _op(cur) in ops:
+        assert isinstance(cur, Tree)
+        items += [cur.children[2], cur.children[1]]
+        cur = cur.children[0]
+    items.append(cur)
+    items.reverse()
+    return items
 
 
 def _rebalance(tree: Tree[Token]) -> None:
-    """Rebuild long chains in place so that the tree stays shallow: a left-nested chain
-    of one associative operator (``a + b + ... + z``) as a balanced tree of it, and a
-    chain of implications ``a ==> b ==> ... ==> z`` as ``(a && b && ...) ==> z`` (the
-    same formula), its conjunction balanced.  Iterative: chains of any length.  A
-    balanced sum of constants is folded as a number that must fit its type, where the
-    chain would wrap at each step: a chain whose regrouped constants do not fit is then
-    a located error (see also :func:`_folds_differently`)."""
+    """Rebuild long chains in place so that the tree stays shallow (a chain written on
+    one line is not nesting): a left-to-right chain of one associative operator
+    (``a + b + ... + z``) as a balanced tree of it, a chain of subtractions
+    ``a - b - ... - z`` as ``a - (b + ... + z)`` (the same value, wrapping included),
+    and a chain of implications ``a ==> b ==> ... ==> z`` as ``(a && b && ...) ==> z``
+    (the same formula), its conjunction balanced.  The regrouped nodes are ``chain``
+    nodes: the checker folds their constant operands one by one, as the chain would
+    (:attr:`fusever.syntax.Binary.regrouped`), so regrouping changes no meaning (one
+    difference in errors: the constant operands a long chain starts with are each
+    checked to fit its type, where the chain as written checks their sum).  Iterative, and each chain walked once: chains of any length."""
     todo: list[Tree[Token]] = [tree]
     while todo:
         t = todo.pop()
         op = _op(t)
+        operands: list[TypingAny]
         if op in _ASSOCIATIVE:
-            operands: list[TypingAny] = []
-            cur: TypingAny = t
-            while _op(cur) == op:
-                assert isinstance(cur, Tree)
-                operands.append(cur.children[2])
-                cur = cur.children[0]
-            operands.append(cur)
-            operands.reverse()
-            if len(operands) >= CHAIN and not _folds_differently(op, operands):
+            items = _left_chain(t, frozenset({op}))
+            assert items is not None
+            operands = items[::2]
+            if len(operands) >= CHAIN:
                 token = t.children[1]
                 assert isinstance(token, Token)
-                top = _balanced(operands, token)
-                assert isinstance(top, Tree)
-                t.children = top.children
-            else:
-                operands = [c for c in t.children if not isinstance(c, Token)]
+                mid = len(operands) // 2
+                t.children = [_balanced(operands[:mid], token), token,
+                              _balanced(operands[mid:], token)]  # fmt: skip
+        elif (
+            op == "-"
+            and (items := _left_chain(t, frozenset({"-"}))) is not None
+            and (len(items) // 2 + 1 >= CHAIN)
+        ):
+            operands = items[::2]
+            token = t.children[1]
+            assert isinstance(token, Token)
+            plus = Token.new_borrow_pos("ADDOP", "+", token)
+            t.children = [operands[0], token, _balanced(operands[1:], plus)]
         elif op == "==>":
             antecedents: list[TypingAny] = []
-            cur = t
+            cur: TypingAny = t
             while _op(cur) == "==>":
                 assert isinstance(cur, Tree)
                 antecedents.append(cur.children[0])
@@ -335,18 +351,31 @@ def _rebalance(tree: Tree[Token]) -> None:
 
 
 def _check_nesting(tree: Tree[Token], text: str, path: str) -> None:
-    """A located error at the first node nested deeper than :data:`MAX_NESTING`."""
-    todo: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    """A located error at the first node nested deeper than :data:`MAX_NESTING`; a
+    long left-to-right chain of an operator that cannot be regrouped (``x << 1 << 1
+    ...``) is said to be one, not nesting."""
+    todo: list[tuple[Tree[Token], int, int]] = [(tree, 0, 0)]
     while todo:
-        t, depth = todo.pop()
+        t, depth, links = todo.pop()
         if depth > MAX_NESTING:
             meta = t.meta
             line = getattr(meta, "line", 1) if not meta.empty else 1
             col = getattr(meta, "column", 1) if not meta.empty else 1
             span = s.Span(path, line, col, line, col + 1)
             message = f"expression nests deeper than {MAX_NESTING} levels"
+            if links > MAX_NESTING // 2:
+                message = (
+                    f"a chain of more than {links} operators read left to right is too long "
+                    f"to check (at most {MAX_NESTING} levels); split it with parentheses or "
+                    "a `def`"
+                )
             raise SpecError([Diagnostic(span, message, source_line(text, line))])
-        todo.extend((c, depth + 1) for c in t.children if isinstance(c, Tree))
+        # a binop's left operand continues a left-to-right chain (its right operand
+        # is as deep as the chain made it)
+        chained = t.data in ("binop", "chain") and len(t.children) == 3
+        for i, c in enumerate(t.children):
+            if isinstance(c, Tree):
+                todo.append((c, depth + 1, (links + (i == 0)) if chained else 0))
 
 
 def grammar_text() -> str:

@@ -413,6 +413,10 @@ class Build(Transformer_NonRecursive[Token, TypingAny]):
     def binop(self, meta: Meta, lhs: s.Expr, op: Token, rhs: s.Expr) -> s.Binary:
         return s.Binary(_BINOPS[str(op)], lhs, rhs, self._span(meta))
 
+    def chain(self, meta: Meta, lhs: s.Expr, op: Token, rhs: s.Expr) -> s.Binary:
+        """A node of a long chain the parser regrouped (:attr:`fusever.syntax.Binary.regrouped`)."""
+        return s.Binary(_BINOPS[str(op)], lhs, rhs, self._span(meta), regrouped=True)
+
     def unop(self, meta: Meta, op: Token, arg: s.Expr) -> s.Unary:
         return s.Unary(_UNOPS[str(op)], arg, self._span(meta))
 

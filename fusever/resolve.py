@@ -283,9 +283,36 @@ class Resolver:
             v %= 2**hint.width  # two's complement bits
         return ts.Lit(v, hint, e.span)
 
+    def regrouped_literal(self, e: s.Binary, ctx: Ctx, hint: ts.BitVecType) -> ts.Lit | None:
+        """A constant group of a long chain the parser regrouped: each operand must
+        fit ``hint`` as it would in the chain as written, and the group's value wraps
+        as the chain's steps would (modular arithmetic regroups freely)."""
+        ok = True
+        todo: list[s.Expr] = [e]
+        while todo:
+            x = todo.pop()
+            if isinstance(x, s.Binary) and x.regrouped and x.op is e.op:
+                todo += [x.rhs, x.lhs]
+                continue
+            v = self.c.eval(x)
+            if v is None:
+                return None
+            assert not isinstance(v, bool)
+            why = _fits(v, hint)
+            if why is not None:
+                self.d.error(x.span, why)
+                ok = False
+        v = self.c.eval(e)
+        if not ok or v is None:
+            return None
+        assert not isinstance(v, bool)
+        return ts.Lit(v % 2**hint.width, hint, e.span)
+
     def expr(self, e: s.Expr, ctx: Ctx, hint: ts.Type | None = None) -> ts.Expr | None:
         d = self.d
         if self.flexible(e, ctx):
+            if isinstance(e, s.Binary) and e.regrouped and isinstance(hint, ts.BitVecType):
+                return self.regrouped_literal(e, ctx, hint)
             return self.literal(e, hint)
         match e:
             case s.Number():  # pragma: no cover - numbers are flexible

@@ -98,6 +98,12 @@ class Binary:
     lhs: Expr
     rhs: Expr
     span: Span = _span()
+    # a node the parser made when it regrouped a long left-to-right chain of one
+    # associative operator (``a + b + ... + z``) into a balanced tree: its operands were
+    # not written together, so a constant group of them is not folded as one number
+    # that must fit the type, but operand by operand, as the chain would be
+    # (fusever/parse.py, fusever/resolve.py)
+    regrouped: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,17 +43,46 @@ def test_long_chains_check_and_prove(kind: str, tmp_path: Path) -> None:
     assert r.verdict is Verdict.PROVED, r
 
 
-def test_a_long_chain_with_literals_keeps_its_shape(tmp_path: Path) -> None:
-    # regrouped, `1 + 1 + ...` would be folded to a number too wide for u8: a long
-    # arithmetic chain with literals is left as written, within the nesting limit
+def test_a_long_chain_with_literals_is_regrouped_and_means_the_same(tmp_path: Path) -> None:
+    # issue 28: `1 + 1 + ...` was kept as written and then "nested too deeply"; a chain
+    # is not nesting.  Regrouped, its constant operands still wrap as the chain would
+    # (200 + 100 in u8 is 44 there, not an error), and each must fit on its own.
     path = tmp_path / "deep.fv"
-    n = parse.MAX_NESTING - 20
-    path.write_text(HEAD + f"invariant p: y{' + 1' * n} == y + {n % 256} || true\ndepth 1\n")
+    path.write_text(HEAD + f"invariant p: y{' + 1' * N} == y + {N % 256}\ndepth 2\n")
     (ts,) = load_specs([path], [])
-    assert engines.prove(ts, Options(depth=1, engine="bmc"))[0].verdict is Verdict.PROVED
-    path.write_text(HEAD + f"invariant p: y{' + 1' * N} == y || true\n")
-    with pytest.raises(SpecError, match="nests deeper than"):
+    assert engines.prove(ts, Options(depth=2, engine="bmc"))[0].verdict is Verdict.PROVED
+    wraps = "y + 200 + 100" + " + 0" * 40
+    path.write_text(HEAD + f"invariant p: {wraps} == y + 44\ninvariant q: {wraps} == y + 45\n")
+    (ts,) = load_specs([path], [])
+    p, q = engines.prove(ts, Options(depth=2, engine="bmc"))
+    assert p.verdict is Verdict.PROVED and q.verdict is Verdict.VIOLATED
+    path.write_text(HEAD + f"invariant p: y + 0{' + 1' * 40} + 300 == y\n")
+    with pytest.raises(SpecError, match="300 does not fit in u8") as e:
         load_specs([path], [])
+    (d,) = e.value.diagnostics
+    assert (
+        d.span is not None
+        and d.line_text is not None
+        and d.line_text[d.span.col - 1 :].startswith("300")
+    )
+
+
+def test_a_long_subtraction_chain_checks_and_means_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "deep.fv"
+    n = 5 * parse.MAX_NESTING
+    path.write_text(HEAD + f"invariant p: y + {n % 256}{' - 1' * n} == y\ndepth 2\n")
+    (ts,) = load_specs([path], [])
+    assert engines.prove(ts, Options(depth=2, engine="bmc"))[0].verdict is Verdict.PROVED
+
+
+def test_a_long_chain_that_cannot_be_regrouped_is_called_a_chain(tmp_path: Path) -> None:
+    path = tmp_path / "deep.fv"
+    path.write_text(HEAD + f"invariant p: y{' << 1' * (3 * parse.MAX_NESTING)} == 0\n")
+    with pytest.raises(SpecError) as e:
+        load_specs([path], [])
+    (d,) = e.value.diagnostics
+    assert "chain of more than" in d.message and "nests" not in d.message
+    assert d.span is not None and d.span.line == HEAD.count("\n") + 1
 
 
 NESTED = {
@@ -75,7 +104,7 @@ def test_nesting_within_the_limit_proves(kind: str, tmp_path: Path) -> None:
     assert r.verdict is Verdict.PROVED, r
 
 
-@pytest.mark.parametrize("kind", sorted(set(NESTED) - {"parens"}))
+@pytest.mark.parametrize("kind", sorted(set(NESTED) - {"parens", "minus"}))
 def test_nesting_past_the_limit_is_a_located_error(kind: str, tmp_path: Path) -> None:
     path = tmp_path / "deep.fv"
     path.write_text(HEAD + f"invariant p: {NESTED[kind](5 * parse.MAX_NESTING)}\n")
