@@ -186,7 +186,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             sys.stderr.write(warning + "\n")
     try:
         if args.configs:
-            systems = _load_configs(_spec_paths(args.specs), args.sets, args.configs)
+            paths = _spec_paths(args.specs)
+            # every configuration's values are checked, not only those asked for
+            _load(paths, args.sets, all_configs=True)
+            systems = _load_configs(paths, args.sets, args.configs)
         else:
             # every configuration too (on the files parsed once): a `set` that breaks the
             # spec is reported here, at its line

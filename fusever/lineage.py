@@ -30,6 +30,7 @@ __all__ = [
     "Merged",
     "apply_config",
     "apply_merge",
+    "apply_values",
     "base_chain",
     "inline_definitions",
     "merge_chain",
@@ -581,6 +582,15 @@ def _apply_named(
             )
         )
         return
+    apply_values(m, chosen, what, chosen_name, d, extra=extra)
+
+
+def apply_values(
+    m: Merged, chosen: Entry[s.ConfigDecl], what: str, name: str, d: Diags, *, extra: bool
+) -> None:
+    """One configuration's (or, ``extra``, one merge's) ``set``s and depth applied to
+    ``m``; the names the others set are not looked at (see :func:`apply_config`)."""
+    chosen_name = name
     seen: set[str] = set()
     for item in chosen.decl.items:
         match item:

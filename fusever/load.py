@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fusever import syntax as s
-from fusever.check import SUFFIX, check, sorted_diagnostics
+from fusever.check import SUFFIX, Variation, check, sorted_diagnostics, variations
 from fusever.diagnostics import Diagnostic, Note, SpecError, did_you_mean
 from fusever.parse import header, parse_text, source_line
 from fusever.ts import ForAll, Quant, TransitionSystem, elements
@@ -207,11 +207,7 @@ def load_specs(
                 errors.extend(e.diagnostics)
             continue
         if all_configs and config is None:
-            for cname, _ in ts.configs:
-                try:
-                    check(pool, sets, cname)
-                except SpecError as e:
-                    errors.extend(_blame(pool, sets, cname, e))
+            errors.extend(_every_variation(ts, pool, sets, unmerge))
         too_many = _expansion(ts, {f.path: f.text for f in pool})
         if too_many is not None:
             errors.append(too_many)
@@ -242,6 +238,39 @@ def pools(paths: Sequence[str | Path], library: Path | None = SPEC_DIR) -> list[
     if lib.errors:
         raise SpecError(sorted_diagnostics(lib.errors))
     return out
+
+
+def _every_variation(
+    ts: TransitionSystem, pool: Sequence[s.SpecFile], sets: Sequence[str], unmerge: str | None
+) -> list[Diagnostic]:
+    """Every configuration and every step merge's unmerged form checked (``fusever
+    check``), each error at the ``set`` or ``depth`` item that causes it.  Those that
+    give the spec the same constants and depth check alike: each distinct one is
+    checked once (:func:`fusever.check.variations`)."""
+    named: list[tuple[str | None, str | None]] = [(c, unmerge) for c, _ in ts.configs]
+    if unmerge is None:
+        named += [(None, m) for m, _ in ts.merges]
+    keys = variations(pool, sets, named)
+    passed: dict[Variation, SpecError | None] = {(ts.settings, ts.depth): None}
+    errors: list[Diagnostic] = []
+    for (cname, mname), key in zip(named, keys, strict=True):
+        if key is not None and key in passed:
+            failed = passed[key]
+        else:
+            try:
+                check(pool, sets, cname, mname)
+                failed = None
+            except SpecError as e:
+                failed = e
+            if key is not None:
+                passed[key] = failed
+        if failed is not None:
+            if cname is not None:
+                errors.extend(_blame(pool, sets, cname, failed))
+            else:
+                assert mname is not None
+                errors.extend(_blame(pool, sets, mname, failed, merge=True))
+    return errors
 
 
 def _expansion(ts: TransitionSystem, texts: dict[str, str]) -> Diagnostic | None:
@@ -284,7 +313,11 @@ def _valid(pool: Sequence[s.SpecFile], sets: Sequence[str], config: str | None) 
 
 
 def _blame(
-    pool: Sequence[s.SpecFile], sets: Sequence[str], cname: str, e: SpecError
+    pool: Sequence[s.SpecFile],
+    sets: Sequence[str],
+    cname: str,
+    e: SpecError,
+    merge: bool = False,
 ) -> list[Diagnostic]:
     """The errors of configuration ``cname`` (the default one being valid), each at
     the ``set``/``depth`` item that causes it (found by checking each item alone),
@@ -294,8 +327,9 @@ def _blame(
         (f, decl)
         for f in pool
         for decl in f.decls
-        if isinstance(decl, s.ConfigDecl) and decl.name == cname
+        if isinstance(decl, s.ConfigDecl) and decl.name == cname and decl.merge == merge
     ]
+    what = "merge" if merge else "configuration"
     if not found:
         return list(e.diagnostics)
     home, decl = found[0]
@@ -304,13 +338,16 @@ def _blame(
     def located(span: s.Span, why: Diagnostic) -> Diagnostic:
         notes = () if why.span == span else (Note(why.span, "it fails here", why.line_text),)
         line = source_line(home.text, span.line) or None
-        return Diagnostic(span, f"configuration `{cname}`: {why.message}", line, notes)
+        return Diagnostic(span, f"{what} `{cname}`: {why.message}", line, notes)
 
     for item in decl.items:
-        probe = s.ConfigDecl(_PROBE, None, (item,), decl.span)
+        probe = s.ConfigDecl(_PROBE, None, (item,), decl.span, merge=merge)
         target = dataclasses.replace(pool[0], decls=(*pool[0].decls, probe))
         try:
-            check([target, *pool[1:]], sets, _PROBE)
+            if merge:
+                check([target, *pool[1:]], sets, None, _PROBE)
+            else:
+                check([target, *pool[1:]], sets, _PROBE)
         except SpecError as pe:
             out.append(located(item.span, pe.diagnostics[0]))
     if not out:
