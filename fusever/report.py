@@ -78,10 +78,10 @@ from fusever.report_words import (
     instance_text,
     is_finding,
     key_text,
-    undecided,
     location_text,
     read_text,
     render_description,
+    undecided,
     value_text,
     verdict_phrase,
     verdict_text,
@@ -123,6 +123,7 @@ __all__ = [
     "ProgressView",
     "action_call",
     "actor_text",
+    "capped",
     "case_seconds",
     "change_text",
     "changes",
@@ -136,11 +137,11 @@ __all__ = [
     "initial_items",
     "instance_text",
     "is_finding",
-    "undecided",
     "itf_filename",
     "itf_trace",
     "key_text",
     "location_text",
+    "not_started_lines",
     "outcome",
     "progress_text",
     "read_text",
@@ -162,6 +163,7 @@ __all__ = [
     "trace_facts",
     "trace_json",
     "trace_rows",
+    "undecided",
     "value_text",
     "verdict_phrase",
     "verdict_text",
@@ -178,11 +180,57 @@ def _result_row(r: Result) -> tuple[str, str, str, str, str]:
 
 
 TABLE_WIDTH = 80
+MAX_TRACES = 10  # traces printed in full; the others are listed (--trace-dir writes all)
+MAX_LINES = 50  # lines of one report section (proof reasons, reliance, the list of traces)
+_NOT_STARTED = "interrupted"
+
+
+def capped(lines: Sequence[str], limit: int = MAX_LINES, what: str = "") -> list[str]:
+    """At most ``limit`` of ``lines``, then ``  … and K more`` (of ``what``)."""
+    if len(lines) <= limit:
+        return list(lines)
+    more = len(lines) - limit
+    return [*lines[:limit], f"  … and {more} more{' ' + what if what else ''}"]
+
+
+def _not_started(results: Sequence[Result]) -> tuple[list[Result], list[str]]:
+    """The results less those of the spec configurations an interrupt left unstarted
+    (every property ``unknown (interrupted)`` after no time), and those
+    configurations' names: one summary line stands for their rows."""
+    by_key: dict[str, list[Result]] = {}
+    for r in results:
+        by_key.setdefault(r.key, []).append(r)
+    idle = [
+        k
+        for k, rs in by_key.items()
+        if all(
+            r.verdict is Verdict.UNKNOWN and r.reason == _NOT_STARTED and r.seconds == 0 for r in rs
+        )
+    ]
+    if len(idle) < 2:
+        return list(results), []
+    skip = set(idle)
+    return [r for r in results if r.key not in skip], idle
+
+
+def not_started_lines(keys: Sequence[str]) -> list[str]:
+    """``206 configurations not started (interrupted): a, b, … and K more``."""
+    if not keys:
+        return []
+    names = ", ".join(keys[:MAX_LINES])
+    more = f" … and {len(keys) - MAX_LINES} more" if len(keys) > MAX_LINES else ""
+    return ["", f"{len(keys)} spec configurations not started (interrupted): {names}{more}"]
 
 
 def result_table(results: Sequence[Result], width: int = TABLE_WIDTH) -> list[str]:
     """The result table; past ``width`` columns, each spec configuration becomes a
-    heading over its properties' rows instead of a column: names are never cut."""
+    heading over its properties' rows instead of a column: names are never cut.  The
+    configurations an interrupt left unstarted are one line under it, not a row each."""
+    results, idle = _not_started(results)
+    return _table(results, width) + not_started_lines(idle)
+
+
+def _table(results: Sequence[Result], width: int) -> list[str]:
     rows = [_result_row(r) for r in results]
     table = plain_table(_HEADER, rows, _RIGHT)
     if max(map(len, table)) <= width:
@@ -227,14 +275,33 @@ def render_text(
     out = result_table(results)
     out += _proof_lines(results)
     out += reliance_lines(relies, results)
-    for r in results:
-        if not _shows_trace(r, witnesses):
-            continue
+    shown, listed = _traces(results, witnesses)
+    for r in shown:
         out += ["", trace_title(r)]
         rows, footer = trace_table(r, specs.get(r.key), full, ghosts)
         out += plain_table(TRACE_HEADER, rows, TRACE_RIGHT, "  ")
         out += [f"  {line}" for line in footer]
+    out += _listed_lines(listed)
     return "\n".join(out) + "\n"
+
+
+def _traces(results: Sequence[Result], witnesses: bool) -> tuple[list[Result], list[Result]]:
+    """The results whose trace is shown: the first :data:`MAX_TRACES` in full, the
+    rest only listed."""
+    traced = [r for r in results if _shows_trace(r, witnesses)]
+    return traced[:MAX_TRACES], traced[MAX_TRACES:]
+
+
+def _listed_lines(listed: Sequence[Result]) -> list[str]:
+    """The traces not printed, one line each (capped): where to get them."""
+    if not listed:
+        return []
+    head = (
+        f"{len(listed)} more trace(s), not shown (the first {MAX_TRACES} are above; "
+        "--trace-dir writes every trace):"
+    )
+    lines = [f"  {trace_title(r)}" for r in listed]
+    return ["", head, *capped(lines, what="traces")]
 
 
 _STYLE = {
@@ -256,8 +323,8 @@ def _proof_lines(results: Sequence[Result]) -> list[str]:
             out.append(f"  {r.key} {r.property} ({r.engine}): {r.reason}")
         elif r.reason and r.verdict in (Verdict.PROVED, Verdict.UNREACHABLE):
             bounded.append(f"  {r.key} {r.property}: {r.reason}")
-    lines = ["", "for all depths, because:", *out] if out else []
-    return lines + (["", "to a bound only, because:", *bounded] if bounded else [])
+    lines = ["", "for all depths, because:", *capped(out)] if out else []
+    return lines + (["", "to a bound only, because:", *capped(bounded)] if bounded else [])
 
 
 def reliance_lines(relies: Sequence[Reliance], results: Sequence[Result]) -> list[str]:
@@ -283,7 +350,7 @@ def reliance_lines(relies: Sequence[Reliance], results: Sequence[Result]) -> lis
         return []
     head = "what holds rests on the spec's merges, as proofs/merges/ records their checks:"
     tail = ["  `fusever merges` with the same --config and --set checks them"]
-    return ["", head, *out, *(tail if unchecked else [])]
+    return ["", head, *capped(out), *(tail if unchecked else [])]
 
 
 def _render_rich(
@@ -304,16 +371,17 @@ def _render_rich(
     table = Table(*_HEADER)
     for col, right in zip(table.columns, _RIGHT, strict=True):
         col.justify = "right" if right else "left"
-    for r in results:
+    rows_of, idle = _not_started(results)
+    for r in rows_of:
         spec, prop, verdict, depth, seconds = _result_row(r)
         style = "bold red" if is_finding(r) else _STYLE[r.verdict]
         table.add_row(spec, prop, Text(verdict, style=style), depth, seconds)
     console.print(table)
-    for line in [*_proof_lines(results), *reliance_lines(relies, results)][1:]:
+    after = [*not_started_lines(idle), *_proof_lines(results), *reliance_lines(relies, results)]
+    for line in after[1:]:
         console.print(Text(line))
-    for r in results:
-        if not _shows_trace(r, witnesses):
-            continue
+    shown, listed = _traces(results, witnesses)
+    for r in shown:
         rows, footer = trace_table(r, specs.get(r.key), full, ghosts)
         steps = Table(*TRACE_HEADER, title=trace_title(r), title_justify="left")
         steps.columns[0].justify = "right"
@@ -322,6 +390,8 @@ def _render_rich(
         console.print(steps)
         for line in footer:
             console.print(Text(f"  {line}"))
+    for line in _listed_lines(listed)[1:]:
+        console.print(Text(line))
     return buffer.getvalue()
 
 
