@@ -9,6 +9,7 @@ output is formatted by :mod:`fusever.report` (and :mod:`fusever.regress` for its
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -249,6 +250,10 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable(args.output.parent, "--output")
     work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
+    if args.timeout is not None:
+        # the time the specs took to load and check counts against --timeout (issue 28)
+        left = max(args.timeout - (time.monotonic() - start), 0.0)
+        work = [(ts, dataclasses.replace(o, timeout=left)) for ts, o in work]
     with _where(args) as where:
         proved = jobs.prove_all(work, where)
     # a bound held only because an unbounded engine ran out of time: undecided (exit 3)
@@ -303,13 +308,14 @@ def _cmd_regress(args: argparse.Namespace) -> int:
 
 def _regress(args: argparse.Namespace, where: Runner) -> int:
     proofs: Path = args.proofs
+    if args.record:
+        # a tree it cannot write is refused before anything is loaded
+        _writable(proofs, "regress --record")
     paths = _resolve(args.specs) if args.specs else _discover(SPEC_DIR)
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     systems = _only_configs(systems, args.configs)
     named = {"specs_named": bool(args.specs), "configs_named": bool(args.configs)}
     recorded = regression.recordings(proofs, systems, **named)
-    if args.record:
-        _writable(proofs, "regress --record")
     if args.record and args.merges_only:
         # the step merges alone, against the verdicts proofs/ already records
         return _record_merges(systems, proofs, recorded, args, where)

@@ -138,8 +138,7 @@ class Consts:
                     cycle = [*path[path.index(dep) :], dep]
                     self.d.error(
                         self.m.consts[dep].span,
-                        "constant defined in terms of itself: "
-                        + " -> ".join(f"`{c}`" for c in cycle),
+                        "constant defined in terms of itself: " + _cycle_text(cycle),
                     )
                     for c in cycle:
                         self.values[c] = None
@@ -158,10 +157,7 @@ class Consts:
         entry = self.m.consts[name]
         if name in self.active:
             cycle = [*self.active[self.active.index(name) :], name]
-            self.d.error(
-                entry.span,
-                "constant defined in terms of itself: " + " -> ".join(f"`{n}`" for n in cycle),
-            )
+            self.d.error(entry.span, "constant defined in terms of itself: " + _cycle_text(cycle))
             for n in cycle:
                 self.values[n] = None
             return None
@@ -294,6 +290,15 @@ class Consts:
             if v is not None:
                 settings.append((name, v))
         return tuple(settings)
+
+
+def _cycle_text(cycle: Sequence[str], most: int = 10) -> str:
+    """``A -> B -> A``; a long cycle with its middle left out (and how many)."""
+    names = [f"`{n}`" for n in cycle]
+    if len(names) > most:
+        left = len(names) - most
+        names = [*names[: most // 2], f"... ({left} more)", *names[-(most // 2) :]]
+    return " -> ".join(names)
 
 
 def _const_refs(e: s.Expr, consts: Mapping[str, object]) -> list[str]:

@@ -365,9 +365,8 @@ def _check_nesting(tree: Tree[Token], text: str, path: str) -> None:
             message = f"expression nests deeper than {MAX_NESTING} levels"
             if links > MAX_NESTING // 2:
                 message = (
-                    f"a chain of more than {links} operators read left to right is too long "
-                    f"to check (at most {MAX_NESTING} levels); split it with parentheses or "
-                    "a `def`"
+                    "a chain of operators read left to right is too long to check here "
+                    f"(more than {MAX_NESTING} levels); split it with parentheses or a `def`"
                 )
             raise SpecError([Diagnostic(span, message, source_line(text, line))])
         # a binop's left operand continues a left-to-right chain (its right operand

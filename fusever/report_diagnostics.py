@@ -24,6 +24,7 @@ LINE_CHARS = 160  # the source line: a window of this many characters around the
 WORD_CHARS = 60  # a word of a message (a name, a number, a token) longer than this is cut
 MESSAGE_CHARS = 600  # a whole message (a long "description" is many short words)
 MAX_ERRORS = 50  # per file; the rest are counted
+MAX_NOTES = 10  # per diagnostic; the rest are counted
 ELLIPSIS = "…"
 _LONG_WORD = re.compile(rf"\S{{{WORD_CHARS + 2},}}")
 
@@ -79,9 +80,12 @@ def _located(span: Span | None, kind: str, message: str, line_text: str | None) 
 
 
 def render_diagnostic(d: Diagnostic) -> str:
+    """One diagnostic, with at most :data:`MAX_NOTES` of its notes and a count of the rest."""
     lines = _located(d.span, "error", d.message, d.line_text)
-    for n in d.notes:
+    for n in d.notes[:MAX_NOTES]:
         lines += _note(n)
+    if len(d.notes) > MAX_NOTES:
+        lines.append(f"  … and {len(d.notes) - MAX_NOTES} more note(s)")
     return "\n".join(lines)
 
 

@@ -4,8 +4,12 @@ and a bound that held only because an unbounded engine ran out of time is undeci
 from __future__ import annotations
 
 import dataclasses
+import time
+from typing import Any
 
-from report_fakes import fake_trace, fake_ts, result
+import pytest
+from report_fakes import fake_results, fake_trace, fake_ts, result
+from test_cli import FakeEngine
 
 from fusever import cli, report
 from fusever.ts import PropKind
@@ -84,3 +88,64 @@ def test_a_bound_held_because_k_induction_ran_out_of_time_exits_3() -> None:
     # a finding stays a finding
     unreachable = dataclasses.replace(timed, kind=PropKind.COVER, verdict=Verdict.UNREACHABLE)
     assert cli.exit_code([report.undecided(unreachable)]) == cli.EXIT_FINDING
+
+
+def test_a_diagnostic_shows_at_most_max_notes() -> None:
+    from fusever.diagnostics import Diagnostic, Note
+    from fusever.report_diagnostics import MAX_NOTES
+    from fusever.syntax import Span
+
+    at = Span("x.fv", 1, 1, 1, 2)
+    d = Diagnostic(at, "bad", "x", tuple(Note(at, f"here {i}", "x") for i in range(40)))
+    text = report.render_diagnostic(d)
+    assert text.count("note: here") == MAX_NOTES
+    assert text.endswith(f"… and {40 - MAX_NOTES} more note(s)")
+
+
+def test_prove_counts_the_time_to_load_against_the_timeout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--timeout T returns within T whatever the spec's size: the front end's time is
+    taken off the engines' budget (issue 28)."""
+    fake = FakeEngine([fake_ts()], {"counter": fake_results()}).install(monkeypatch)
+    load = fake.load
+
+    def slow_load(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "_load", slow_load)
+    cli.main(["prove", "spec/counter.fv", "--timeout", "10"])
+    capsys.readouterr()
+    ((_, options),) = fake.options
+    assert options.timeout is not None and options.timeout <= 9.5
+    cli.main(["prove", "spec/counter.fv", "--timeout", "0.2"])
+    capsys.readouterr()
+    assert fake.options[-1][1].timeout == 0.0
+
+
+def _set_up_then_sleep() -> None:
+    from fusever import engines
+
+    engines.child_process_setup()
+    time.sleep(30)
+
+
+def test_a_worker_stopped_as_it_starts_interrupts_nobody() -> None:
+    """Issue 28: `prove --timeout` reported `unknown (interrupted)` with no signal sent:
+    auto's sides, started after the deadline and stopped at once, took SIGTERM with the
+    parent's handler and wrote it into the parent's wakeup pipe."""
+    import multiprocessing
+
+    from fusever import engines, jobs
+
+    ctx = multiprocessing.get_context("fork")
+    with jobs.signals():
+        for _ in range(20):
+            p = ctx.Process(target=_set_up_then_sleep, daemon=True)
+            with engines.sigterm_held():
+                p.start()
+            p.terminate()
+            p.join(timeout=10)
+            assert not p.is_alive()
+        time.sleep(0.5)  # a forwarded SIGINT would raise KeyboardInterrupt by now

@@ -81,7 +81,7 @@ def test_a_long_chain_that_cannot_be_regrouped_is_called_a_chain(tmp_path: Path)
     with pytest.raises(SpecError) as e:
         load_specs([path], [])
     (d,) = e.value.diagnostics
-    assert "chain of more than" in d.message and "nests" not in d.message
+    assert "a chain of operators read left to right" in d.message and "nests" not in d.message
     assert d.span is not None and d.span.line == HEAD.count("\n") + 1
 
 

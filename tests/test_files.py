@@ -52,6 +52,7 @@ def test_record_into_an_unwritable_place_fails_before_solving(
     assert code == cli.EXIT_USAGE and out == ""
     assert err.startswith("fusever: error: regress --record: ro is not writable: ")
     assert project.options == []  # nothing was solved
+    assert project.loaded == []  # nor loaded (issue 28: it took 37 s of loading first)
 
 
 def test_findings_write_and_trace_dir_unwritable_fail_up_front(

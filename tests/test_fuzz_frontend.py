@@ -328,7 +328,7 @@ def _decl(draw: st.DrawFn) -> str:
         st.sampled_from(
             ["const", "set", "sort", "enum", "var", "ghost", "init", "action", "property",
              "observe", "remove", "depth", "config", "deep", "property", "property",
-             "typed-action", "typed-action", "def", "proc"]
+             "typed-action", "typed-action", "def", "proc", "long"]
         )
     )  # fmt: skip
     match kind:
@@ -387,6 +387,24 @@ def _decl(draw: st.DrawFn) -> str:
                 )
             )
             return f"config {draw(_NAMES)} {{ {' '.join(items)} }}"
+        case "long":
+            # issue 28: chains and lists that are long but flat (not nesting)
+            n = draw(st.sampled_from([40, 700, 3000]))
+            match draw(st.sampled_from(["consts", "literals", "minus", "configs", "vars"])):
+                case "consts":
+                    return "".join(f"const L{i} = L{i + 1} + 1\n" for i in range(n)) + (
+                        f"const L{n} = {draw(st.sampled_from(['0', 'L0', 'true']))}"
+                    )
+                case "literals":
+                    return f"invariant lit: y + {' + '.join(['1'] * n)} != y"
+                case "minus":
+                    return f"invariant minus: y{' - 1' * n} != y"
+                case "configs":
+                    value = draw(st.sampled_from(["0", "4", "4097", "true"]))
+                    return "".join(f"config k{i} {{ set W = {value if i == n // 2 else 4} }}\n"
+                                   for i in range(n))  # fmt: skip
+                case _:
+                    return "".join(f"var v{i}: u8\n" for i in range(n))
         case _:
             which = draw(
                 st.sampled_from(["not", "neg", "ite", "quant", "plus", "implies", "paren"])
@@ -510,3 +528,16 @@ def test_corpus(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code in (cli.EXIT_OK, cli.EXIT_USAGE), err
     assert "Traceback" not in err and "internal error" not in err, err
     assert len(err) < 20_000, "diagnostics must be bounded"
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("codegen_*.fv")), ids=lambda p: p.name)
+def test_codegen_corpus_proves_with_bmc(path: Path) -> None:
+    """Issue 28's inputs on which the explicit engine's generated code failed to compile
+    (deep `else if`, nested `if`, long `-` and `<<` chains, prefix `!` and `-`,
+    right-nested `+`): they check, and BMC proves them."""
+    from fusever import engines
+    from fusever.verdict import Options, Verdict
+
+    (ts,) = load_specs([path], [])
+    results = engines.prove(ts, Options(depth=2, timeout=120, engine="bmc"))
+    assert [r.verdict for r in results] == [Verdict.PROVED] * len(results)
