@@ -312,6 +312,7 @@ def _regress(args: argparse.Namespace, where: Runner) -> int:
         # a tree it cannot write is refused before anything is loaded
         _writable(proofs, "regress --record")
     paths = _resolve(args.specs) if args.specs else _discover(SPEC_DIR)
+    _say(f"loading {len(paths)} spec(s) under every configuration")
     systems = _load_configs(paths, (), [ALL_CONFIGS]) if paths else []
     systems = _only_configs(systems, args.configs)
     named = {"specs_named": bool(args.specs), "configs_named": bool(args.configs)}
@@ -340,7 +341,7 @@ def _regress(args: argparse.Namespace, where: Runner) -> int:
         )
     checked = regression.check_all(
         systems, recorded, proofs, workers=where, timeout=args.timeout, rerun=args.rerun,
-        merges=not args.no_merges, recheck_merges=args.recheck_merges,
+        merges=not args.no_merges, recheck_merges=args.recheck_merges, say=_say,
     )  # fmt: skip
     sys.stdout.write(
         regress.render(checked.changes, checked.checked, proofs, checked.rechecked, checked.kept)
@@ -348,6 +349,12 @@ def _regress(args: argparse.Namespace, where: Runner) -> int:
     if checked.fatal:
         return EXIT_FINDING
     return EXIT_UNKNOWN if checked.undecided else EXIT_OK
+
+
+def _say(what: str) -> None:
+    """What a long command is doing, a line on stderr (``regress`` ran minutes silent)."""
+    sys.stderr.write(f"regress: {what}\n")
+    sys.stderr.flush()
 
 
 def _record_merges(

@@ -283,7 +283,8 @@ def _expansion(ts: TransitionSystem, texts: dict[str, str]) -> Diagnostic | None
         if isinstance(node, tuple):
             todo.extend((x, n) for x in node)
             continue
-        if not dataclasses.is_dataclass(node) or isinstance(node, type | s.Span):
+        names = _fields_of(type(node))
+        if not names:
             continue
         if isinstance(node, Quant | ForAll):
             n *= max(1, len(elements(node.sort)))
@@ -297,8 +298,25 @@ def _expansion(ts: TransitionSystem, texts: dict[str, str]) -> Diagnostic | None
                     "use smaller sorts or fewer nested binders",
                     line,
                 )
-        todo.extend((getattr(node, f.name), n) for f in dataclasses.fields(node))
+        todo.extend((getattr(node, name), n) for name in names)
     return None
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[str, ...]:
+    """The fields :func:`_expansion` walks into, by class, found once: none for
+    anything but the system's dataclasses (a span, a type, a value).  ``regress``
+    checks this on 600 systems: the reflection per node was a third of its time."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = (
+            ()
+            if not dataclasses.is_dataclass(cls) or issubclass(cls, s.Span)
+            else tuple(f.name for f in dataclasses.fields(cls))
+        )
+    return names
 
 
 _PROBE = "__fusever_probe__"  # a configuration of one item, to find which item is wrong

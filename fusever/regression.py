@@ -17,7 +17,7 @@ command line formats them, with :func:`fusever.regress.render` and :mod:`fusever
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -217,12 +217,15 @@ def check_all(
     rerun: bool = False,
     merges: bool = True,
     recheck_merges: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> Regressed:
     """Every configuration of ``systems`` recorded in ``recorded`` checked again
     (:func:`check`), the specs not recorded and the recordings whose spec is gone, and
     (``merges``) their step merges (:func:`check_merges`; ``rerun`` or
     ``recheck_merges`` checks each again even when unchanged)."""
     checked = [ts for ts in systems if ts.key in recorded]
+    tell = say or (lambda _: None)
+    tell(f"checking {len(checked)} recorded configuration(s) against {proofs}/")
     runs = jobs.parallel(
         _check_job, [(ts, (recorded[ts.key], timeout, rerun)) for ts in checked], workers
     )
@@ -231,6 +234,9 @@ def check_all(
         changes += run.changes
     if merges:
         again = recheck_merges or rerun
+        n = sum(len(ts.merges) for ts in checked)
+        if n:
+            tell(f"checking {n} step merge(s) against {proofs}/merges/ (each unmerged form loaded)")
         changes += check_merges(checked, proofs, recorded, None, workers, False, again)
     rechecked = sum(run.rechecked for run in runs)
     kept = sum(1 for run in runs if run.kept)

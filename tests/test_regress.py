@@ -182,9 +182,9 @@ def test_record_then_regress_passes(project: FakeEngine, run: Run, tmp_path: Pat
     assert (tmp_path / "proofs" / "counter.toml").is_file()
     ran = len(project.options)
     # nothing changed since recorded (system and engine code): nothing runs again
-    assert run("regress") == (0, KEPT_ONE, "")
+    assert run("regress") == (0, KEPT_ONE, SAID_ONE)
     assert len(project.options) == ran
-    assert run("regress", "--rerun") == (0, "ok: 1 spec configuration(s) match proofs/\n", "")
+    assert run("regress", "--rerun") == (0, "ok: 1 spec configuration(s) match proofs/\n", SAID_ONE)
     # the recorded depth and engine (explicit, the default) are what regress runs
     assert project.options[-1][1].depth == 10 and project.options[-1][1].engine == "explicit"
 
@@ -193,6 +193,11 @@ KEPT_ONE = (
     "ok: 1 spec configuration(s) match proofs/\n"
     "(1 of 1 configuration(s) not run again: the same transition system and the same engine "
     "code as when recorded, so the same verdicts; --rerun runs them)\n"
+)
+# what regress says it is doing, on stderr (issue 28: it ran minutes without a word)
+SAID_ONE = (
+    "regress: loading 1 spec(s) under every configuration\n"
+    "regress: checking 1 recorded configuration(s) against proofs/\n"
 )
 
 
@@ -266,7 +271,12 @@ def test_regress_with_no_specs_and_no_proofs_passes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cli, "_discover", lambda d: [])
-    assert run("regress") == (0, "ok: 0 spec configuration(s) match proofs/\n", "")
+    assert run("regress") == (
+        0,
+        "ok: 0 spec configuration(s) match proofs/\n",
+        "regress: loading 0 spec(s) under every configuration\n"
+        "regress: checking 0 recorded configuration(s) against proofs/\n",
+    )
 
 
 # ---- the real pipeline ------------------------------------------------------------------
@@ -508,7 +518,7 @@ def test_regress_of_one_spec_ignores_another_specs_corrupt_file(
     assert code == 2 and out == ""
     assert "binary.toml: malformed proofs file: not UTF-8 text" in err
     assert "Traceback" not in err
-    assert run("regress", "counter.fv") == (0, KEPT_ONE, "")
+    assert run("regress", "counter.fv") == (0, KEPT_ONE, SAID_ONE)
 
 
 def test_a_recheck_out_of_time_is_undecided_not_failed(
