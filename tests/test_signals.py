@@ -129,8 +129,8 @@ def test_an_interrupt_stops_every_worker(
     assert took < 10, took
     assert "Traceback" not in err, err
     assert "interrupted" in err
-    if argv[0] == "prove":
-        assert "unknown (interrupted)" in out
+    if argv[0] == "prove":  # a row each, or (issue 28) one line for those not started
+        assert "unknown (interrupted)" in out or "not started (interrupted)" in out
     if argv[0] == "explore":  # the matrix is printed, its unfinished rows unknown
         assert "fuse_v2" in out and "fuse_v1" in out, out
 
