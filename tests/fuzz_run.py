@@ -105,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.monotonic()
         try:
             run()
-        except Exception as e:  # hypothesis has printed the (shrunk) input above
+        except Exception as e:
             failed += 1
             print(f"fuzz: FAILED {name} with seed {args.seed}: {type(e).__name__}: {e}")
+            for note in getattr(e, "__notes__", []):  # hypothesis's (shrunk) input
+                print(note)
             print(f"fuzz: replay with: python tests/fuzz_run.py --seed {args.seed}")
             continue
         print(f"fuzz: {name}: ok in {time.monotonic() - start:.1f} s (seed {args.seed})")
