@@ -299,10 +299,6 @@ def _auto(job: Job, progress: Callable[[Progress], None] | None) -> Outcome:
     if len(decided) == len(names):
         return Outcome(first, ())
     rest = [n for n in names if n not in decided]
-    if job.expired():
-        # the explicit search took the whole budget: no side is started to be stopped
-        late = {n: _unknown(job.ts, n, start, "timeout") for n in rest}
-        return Outcome(tuple(decided.get(n) or late[n] for n in names), ())
     out = _auto_smt(job.only(rest), progress)
     # why the explicit search did not decide them (refused, its state limit, its share
     # of the time) goes first in the reason of a result it left to the SMT side
@@ -432,9 +428,8 @@ def _side_by_side(
         "bmc": ctx.Process(target=_worker, args=("bmc", bmc_job, q), daemon=True),  # type: ignore[attr-defined]
         "unbounded": ctx.Process(target=_worker, args=("unbounded", u_job, q), daemon=True),  # type: ignore[attr-defined]
     }
-    with sigterm_held():
-        for p in procs.values():
-            p.start()
+    for p in procs.values():
+        p.start()
     got: dict[str, Outcome] = {}
     # BMC has no deadline unless the user gave one; the unbounded side always has one
     deadline = None if bmc_job.deadline is None else bmc_job.deadline + GRACE
@@ -506,27 +501,10 @@ def child_process_setup() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(ValueError):  # not the main thread: nothing inherited
         signal.set_wakeup_fd(-1)
-    # held back since the fork (sigterm_held): a SIGTERM sent before now kills it here
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-@contextlib.contextmanager
-def sigterm_held() -> Iterator[None]:
-    """SIGTERM held back in this thread while it forks workers, which inherit it held
-    until :func:`child_process_setup`.  Without it, a worker stopped the moment it was
-    forked (auto's sides, started after the deadline, are stopped at once) would take
-    the SIGTERM with the parent's handler, whose wakeup byte goes down the pipe it
-    shares with the parent: the parent would read it as its own SIGTERM and report an
-    interrupt nobody sent (issue 28)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @contextlib.contextmanager
@@ -536,8 +514,6 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     which may solve for minutes), and each is set up by :func:`child_process_setup`."""
     pool = ProcessPoolExecutor(max_workers=workers, initializer=child_process_setup)
     try:
-        with sigterm_held():
-            pool.submit(int)  # the workers are forked here, at the first job (fork context)
         yield pool
     except BaseException:
         for p in list((getattr(pool, "_processes", None) or {}).values()):

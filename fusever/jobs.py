@@ -287,6 +287,42 @@ class _SpecTexts:
 # ---- signals ---------------------------------------------------------------------
 
 
+# While :func:`signals` is in force: a child forked then would inherit SIGTERM handled
+# by this process's handler and its wakeup pipe, so a SIGTERM sent to that child before
+# it reset them (auto's sides, started after the deadline, are stopped at once) would
+# land in this process's pipe and read as this process's own SIGTERM: an interrupt
+# nobody sent (issue 28).  SIGTERM is held while the fork happens and, in the child, both
+# are reset before it is let through (a SIGTERM sent meanwhile then ends the child).
+class _ForkGuard:
+    active = False
+    mask: set[int | signal.Signals] = set()
+
+
+def _before_fork() -> None:
+    if _ForkGuard.active and threading.current_thread() is threading.main_thread():
+        _ForkGuard.mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _after_fork_in_parent() -> None:
+    if _ForkGuard.active and threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_SETMASK, _ForkGuard.mask)
+
+
+def _after_fork_in_child() -> None:
+    if not _ForkGuard.active:
+        return
+    _ForkGuard.active = False
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
+
+
 def _interrupt_main_soon() -> None:
     time.sleep(0.05)
     _thread.interrupt_main()
@@ -312,6 +348,7 @@ def signals() -> Iterator[None]:
         yield
         return
     old_term = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    _ForkGuard.active = True
     # a process started in the background by a non-interactive shell inherits SIGINT
     # ignored, and then neither Python nor the forwarding below would stop anything
     old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -323,6 +360,7 @@ def signals() -> Iterator[None]:
     try:
         yield
     finally:
+        _ForkGuard.active = False
         stop.set()
         signal.set_wakeup_fd(old_fd)
         signal.signal(signal.SIGTERM, old_term)
