@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from fusever.executor import Local, Runner, Sink, SpecFiles, Status, runner, sequential
 from fusever.ts import TransitionSystem
@@ -295,7 +295,7 @@ class _SpecTexts:
 # are reset before it is let through (a SIGTERM sent meanwhile then ends the child).
 class _ForkGuard:
     active = False
-    mask: set[int | signal.Signals] = set()
+    mask: ClassVar[set[int | signal.Signals]] = set()
 
 
 def _before_fork() -> None:
