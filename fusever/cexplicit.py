@@ -21,12 +21,13 @@ engine.  A compile error is :class:`~fusever.cload.CompileError`.  Nothing print
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fusever import cgen, cload, interpret
+from fusever import cgen, cload, interpret, narrow
 from fusever.closures import OrderBroken, Unsupported
 from fusever.deadness import Analysis
 from fusever.explicit import (
@@ -42,7 +43,7 @@ from fusever.job import Job
 from fusever.ts import Property, PropKind, Step, Trace
 from fusever.verdict import Progress, Result, Verdict
 
-__all__ = ["Fallback", "available", "run"]
+__all__ = ["Fallback", "available", "explicit_search", "run"]
 
 _P = ctypes.c_void_p
 _I64 = ctypes.c_int64
@@ -427,3 +428,48 @@ class _Search:
             self.ts, p, verdict, engine=ENGINE, seconds=self.elapsed(), bound=step, step=step,
             trace=trace, instance=instance,
         )  # fmt: skip
+
+
+def explicit_search(
+    job: Job, progress: Callable[[Progress], None] | None = None, bound: int | None = None
+) -> tuple[Result, ...]:
+    """:func:`fusever.narrow.explicit_search` with the compiled search: where it is
+    refused for a free start of a wide counter, the narrowed system's search, its
+    traces lifted and replayed.  Where C does not apply (:class:`Fallback`), the
+    Python engine's results, each reason saying so (no compiler: the caller says it
+    once instead)."""
+    try:
+        return _search(job, progress, bound)
+    except Fallback as e:
+        out = narrow.explicit_search(job, progress, bound)
+        if not available():
+            return out
+        return tuple(
+            dataclasses.replace(r, reason=f"{r.reason}; {e}" if r.reason else str(e)) for r in out
+        )
+
+
+def _search(
+    job: Job, progress: Callable[[Progress], None] | None, bound: int | None
+) -> tuple[Result, ...]:
+    start = time.monotonic()
+    out = run(job, progress, bound=bound).results
+    if not narrow.refused(out) or narrow.wide_free(job.ts) is None:
+        return out
+    n = narrow.plan(job.ts, None, job.deadline)
+    if n is None:
+        return out
+    nts = n.system
+    njob = dataclasses.replace(
+        job, ts=nts, properties=tuple(nts.property(p.name) for p in job.properties)
+    )
+    why = f"{n.text()}: an offset bisimulation, checked"
+    checked = time.monotonic() - start
+    return tuple(
+        dataclasses.replace(
+            narrow.lifted(n, job.ts, r),
+            seconds=round(r.seconds + checked, 3),
+            reason=f"{r.reason}, {why}" if r.reason else r.reason,
+        )
+        for r in run(njob, progress, bound=bound).results
+    )

@@ -720,6 +720,8 @@ class _Unit:
             o.append(f"    {_store(widths[j], offsets[j], j)}")
         o.append("}")
         o.append("")
+        for g in sorted(s.order.cmax):
+            self._layer(g)
         for i, inst in enumerate(s.kept):
             self._step(i, inst)
             self._canon(f"canon_{i}", inst.writes)
@@ -765,19 +767,40 @@ class _Unit:
             o.append("    }")
         order = s.order
         for g in s.touched(writes):
-            slots = order.slots[g]
-            if not slots:
-                continue
-            near = order.near[g]
-            nears = ", ".join("{" + ", ".join(str(y) for y in ys) + "}" if ys else "{0}" for ys in near)
-            counts = ", ".join(str(len(ys)) for ys in near)
-            width = max((len(ys) for ys in near), default=1) or 1
-            o.append("    {")
-            o.append(f"        static const int slots[{len(slots)}] = {{{', '.join(map(str, slots))}}};")
-            o.append(f"        static const int nn[{len(slots)}] = {{{counts}}};")
-            o.append(f"        static const int near[{len(slots)}][{width}] = {{{nears}}};")
-            o.append(f"        layer(m, {_lit(order.cmax[g])}, slots, {len(slots)}, nn, &near[0][0], {width});")
-            o.append("    }")
+            if order.slots[g]:
+                o.append(f"    layer_{g}(m);")
+        o.append("}")
+
+    def _layer(self, g: int) -> None:
+        """``layer_G(m)``: ghost group G layered (ghosts.layer), remembered by the
+        group's values in a direct-mapped table (the layering is a function of them)."""
+        order, o = self.sys.order, self.out
+        slots = order.slots[g]
+        if not slots:
+            return
+        near = order.near[g]
+        n = len(slots)
+        width = max((len(ys) for ys in near), default=1) or 1
+        nears = ", ".join("{" + (", ".join(str(y) for y in ys) or "0") + "}" for ys in near)
+        o.append(f"/* ghost group {g}: {_comment(', '.join(order.names[g]))} */")
+        o.append(f"static const int slots_{g}[{n}] = {{{', '.join(map(str, slots))}}};")
+        o.append(f"static const int nn_{g}[{n}] = {{{', '.join(str(len(ys)) for ys in near)}}};")
+        o.append(f"static const int near_{g}[{n}][{width}] = {{{nears}}};")
+        o.append(f"static V memo_{g}[MEMO][2 * {n}];")
+        o.append(f"static uint8_t memo_ok_{g}[MEMO];")
+        o.append(f"static void layer_{g}(V *m) {{")
+        o.append(f"    V key[{n}];")
+        o.append("    uint64_t h = UINT64_C(0x9E3779B97F4A7C15);")
+        o.append(f"    for (int x = 0; x < {n}; x++) {{ key[x] = m[slots_{g}[x]]; h = (h ^ (U)key[x]) * UINT64_C(0xBF58476D1CE4E5B9); h ^= h >> 29; }}")
+        o.append("    h &= MEMO - 1;")
+        o.append(f"    if (memo_ok_{g}[h] && memcmp(memo_{g}[h], key, sizeof key) == 0) {{")
+        o.append(f"        for (int x = 0; x < {n}; x++) m[slots_{g}[x]] = memo_{g}[h][{n} + x];")
+        o.append("        return;")
+        o.append("    }")
+        o.append(f"    layer(m, {_lit(order.cmax[g])}, slots_{g}, {n}, nn_{g}, &near_{g}[0][0], {width});")
+        o.append(f"    memcpy(memo_{g}[h], key, sizeof key);")
+        o.append(f"    for (int x = 0; x < {n}; x++) memo_{g}[h][{n} + x] = m[slots_{g}[x]];")
+        o.append(f"    memo_ok_{g}[h] = 1;")
         o.append("}")
 
     def _member(self, d: Dead) -> str:
@@ -851,8 +874,19 @@ class _Unit:
         o.append("    }")
         o.append("    return 1;")
         o.append("}")
-        # per instance: the parts of one-state goals (on t) and of post parts (on s, t)
-        # that read what it writes
+        # each goal's parts, once: part_K_P(s, t); then per instance the junction of
+        # those that read what it writes (one-state goals' parts on t, t; a transition
+        # property's post-state parts on s, t)
+        for gk, g in enumerate(goals):
+            for pk, (e, env, reads) in enumerate(g.parts):
+                if not reads:
+                    continue
+                lines: list[str] = []
+                code = w.expr(e, env, "s", "t", lines, "    ")
+                o.append(f"static inline int part_{gk}_{pk}(const V *s, const V *t) {{")
+                o.extend(lines)
+                o.append(f"    (void)s; (void)t; return {w.text(code)} != 0;")
+                o.append("}")
         for post in (False, True):
             fname = "affected_post" if post else "affected_one"
             o.append(f"static void {fname}(fv_ctx *c, int i, const V *s, const V *t, int64_t n, int64_t k, int32_t step) {{")
@@ -862,20 +896,16 @@ class _Unit:
                 for gk, g in enumerate(goals):
                     if (g.post is not None) != post:
                         continue
-                    if not post and g.prop.two_state:
-                        continue
-                    parts = [(e, env) for e, env, reads in g.parts if reads & inst.writes]
-                    if not parts:
+                    calls = [
+                        f"part_{gk}_{pk}({'s' if post else 't'}, t)"
+                        for pk, (_, _, reads) in enumerate(g.parts) if reads & inst.writes
+                    ]
+                    if not calls:
                         continue
                     cover = g.cover
-                    lines = []
-                    pre_name = "s" if post else "t"
-                    code = w.junction(not cover, parts, pre_name, "t", lines, "            ")
+                    code = (" || " if cover else " && ").join(calls)
                     hit = f"settle(c, {gk}, n, {i}, step)" if post else f"settle(c, {gk}, k, -1, step)"
-                    body.append(f"        if (c->open[{gk}]) {{  /* {_comment(g.prop.name)} */")
-                    body.extend(lines)
-                    body.append(f"            if (({w.text(code)} != 0) == {int(cover)}) {hit};")
-                    body.append("        }")
+                    body.append(f"        if (c->open[{gk}] && ({code}) == {int(cover)}) {hit};  /* {_comment(g.prop.name)} */")
                 if body:
                     o.append(f"    case {i}:")
                     o.extend(body)
@@ -940,6 +970,7 @@ RUNTIME = r"""
 
 typedef int64_t V;
 typedef uint64_t U;
+#define MEMO 16384 /* entries of a ghost group's layering memo */
 
 #define FV_BROKEN 1   /* an increment broke a ghost group's order */
 #define FV_OVERFLOW 2 /* ghost integer arithmetic left 64 bits */
@@ -1036,7 +1067,7 @@ typedef struct fv_ctx {
     int32_t *parent, *via;
     int64_t transitions;
     int64_t sbytes;
-    uint32_t *table;
+    uint64_t *table;  /* per cell: the hash's upper half, then the index + 1 */
     uint64_t tmask;
     int8_t *open;     /* per goal: not settled */
     int64_t *hits;    /* per settling, in order: goal, state, instance, step */
@@ -1096,7 +1127,7 @@ fv_ctx *fv_new(int ngoals) {
     c->parent = malloc((size_t)c->cap * sizeof(int32_t));
     c->via = malloc((size_t)c->cap * sizeof(int32_t));
     c->tmask = 4095;
-    c->table = calloc(c->tmask + 1, sizeof(uint32_t));
+    c->table = calloc(c->tmask + 1, sizeof(uint64_t));
     c->open = calloc(NGOALS, 1);
     c->hits = calloc(4 * NGOALS, sizeof(int64_t));
     if (!c->states || !c->parent || !c->via || !c->table || !c->open || !c->hits) return NULL;
@@ -1142,12 +1173,15 @@ static int grow(fv_ctx *c) {
     }
     if ((uint64_t)(c->n + 1) * 2 > c->tmask + 1) {
         uint64_t size = (c->tmask + 1) * 2, mask = size - 1;
-        uint32_t *t = calloc(size, sizeof(uint32_t));
+        uint64_t *t = calloc(size, sizeof(uint64_t));
         if (!t) return 0;
-        for (int64_t k = 0; k < c->n; k++) {
-            uint64_t h = hash(c->states + (size_t)k * SBYTES) & mask;
-            while (t[h]) h = (h + 1) & mask;
-            t[h] = (uint32_t)(k + 1);
+        for (uint64_t h = 0; h <= c->tmask; h++) {
+            uint64_t e = c->table[h];
+            if (!e) continue;
+            uint64_t full = hash(c->states + (size_t)((e & 0xFFFFFFFFu) - 1) * SBYTES);
+            uint64_t x = full & mask;
+            while (t[x]) x = (x + 1) & mask;
+            t[x] = e;
         }
         free(c->table);
         c->table = t;
@@ -1158,23 +1192,28 @@ static int grow(fv_ctx *c) {
 
 /* The index of the packed state p, added (parent, via) when new: *added says so. */
 static int64_t find_or_add(fv_ctx *c, const uint8_t *p, int32_t parent, int32_t via, int *added) {
-    uint64_t h = hash(p) & c->tmask;
+    uint64_t full = hash(p), tag = full & UINT64_C(0xFFFFFFFF00000000);
+    uint64_t h = full & c->tmask;
     for (;;) {
-        uint32_t e = c->table[h];
+        uint64_t e = c->table[h];
         if (!e) break;
-        if (memcmp(c->states + (size_t)(e - 1) * SBYTES, p, SBYTES) == 0) { *added = 0; return e - 1; }
+        if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag) {
+            int64_t k = (int64_t)(e & 0xFFFFFFFFu) - 1;
+            if (memcmp(c->states + (size_t)k * SBYTES, p, SBYTES) == 0) { *added = 0; return k; }
+        }
         h = (h + 1) & c->tmask;
     }
+    uint64_t before = c->tmask;
     if (!grow(c)) { fv_err = FV_NOMEM; *added = 0; return -1; }
-    if (c->tmask + 1 != 0) {  /* the table may have grown: find the free cell again */
-        h = hash(p) & c->tmask;
+    if (c->tmask != before) {  /* the table grew: find the free cell again */
+        h = full & c->tmask;
         while (c->table[h]) h = (h + 1) & c->tmask;
     }
     int64_t k = c->n++;
     memcpy(c->states + (size_t)k * SBYTES, p, SBYTES);
     c->parent[k] = parent;
     c->via[k] = via;
-    c->table[h] = (uint32_t)(k + 1);
+    c->table[h] = tag | (uint64_t)(k + 1);
     *added = 1;
     return k;
 }

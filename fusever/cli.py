@@ -224,6 +224,18 @@ def _options_for(ts: TransitionSystem, args: argparse.Namespace) -> Options | No
     )  # fmt: skip
 
 
+def _backend(backend: str, engine: str) -> None:
+    """The explicit engine's backend for this run and its workers; with ``c`` and no C
+    compiler, one line says the Python engine runs instead."""
+    if backend != "python" and engine not in ("explicit", "auto"):
+        raise UsageError("--backend goes with --engine explicit (or auto's explicit pass)")
+    from fusever import cload, engines  # the engines are imported when a command runs them
+
+    os.environ[engines.BACKEND_ENV] = backend
+    if backend == "c" and cload.compiler() is None:
+        sys.stderr.write("fusever: no C compiler found (set CC): the Python explicit engine runs\n")
+
+
 def _check_property_names(names: Sequence[str], systems: Sequence[TransitionSystem]) -> None:
     known = {p.name for ts in systems for p in ts.properties}
     for name in names:
@@ -250,6 +262,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable(args.output.parent, "--output")
     work = [(ts, o) for ts in systems if (o := _options_for(ts, args)) is not None]
+    _backend(args.backend, args.engine)
     if args.timeout is not None:
         # the time the specs took to load and check counts against --timeout (issue 28)
         left = max(args.timeout - (time.monotonic() - start), 0.0)

@@ -205,6 +205,12 @@ def _prove_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     prove.add_argument("--engine", choices=PROVE_ENGINES, default="auto", help="default: auto")
     prove.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per spec")
     prove.add_argument(
+        "--backend",
+        choices=("python", "c"),
+        default="python",
+        help="the explicit engine's search: in Python (default) or compiled C, same results",
+    )
+    prove.add_argument(
         "--state-limit",
         type=_positive_int,
         metavar="N",
