@@ -87,7 +87,7 @@ from fusever.ts import (
     elements,
 )
 
-__all__ = ["CHUNK", "SPILL", "CUnsupported", "Folded", "slot_bytes", "source"]
+__all__ = ["CHUNK", "SPILL", "CUnsupported", "Folded", "expressions_source", "slot_bytes", "source"]
 
 SPILL = 24  # an expression nested deeper than this is continued in a temporary
 NEST = 32  # an `if` nested deeper than this is written with labels, not blocks
@@ -662,10 +662,13 @@ def _not(a: Code) -> Code:
 # ---- the translation unit ------------------------------------------------------------------
 
 
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ,=()[].:-'")
+
+
 def _comment(text: str) -> str:
-    """``text`` for a C comment: printable ASCII only, no comment delimiters."""
-    safe = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
-    return safe.replace("*/", "* /").replace("/*", "/ *")
+    """``text`` for a C comment: letters, digits and a little punctuation; anything
+    else (a comment's end, a newline) is ``?``."""
+    return "".join(ch if ch in _SAFE else "?" for ch in text[:200])
 
 
 def _cname(action: str) -> str:
@@ -1327,3 +1330,26 @@ int fv_project(fv_ctx *c, const fv_ctx *src, int64_t initial, int64_t frontier, 
     return 0;
 }
 """
+
+
+def expressions_source(layout: Layout, exprs: Sequence[Expr]) -> str:
+    """A translation unit with ``V fv_eval(int k, const V *s)``: expression ``k`` of
+    ``exprs`` on the state ``s`` (no constants folded from the state): the
+    translation of expressions alone, for tests against the interpreter."""
+    w = Writer(layout, {}, None)
+    out = [f"#define NSLOTS {max(layout.size, 1)}", "#define NGOALS 1", RUNTIME]
+    for k, e in enumerate(exprs):
+        lines: list[str] = []
+        c = w.expr(e, {}, "s", "s", lines, "    ")
+        out.append(f"static V eval_{k}(const V *s) {{")
+        out.extend(lines)
+        out.append(f"    (void)s; return {w.text(c)};")
+        out.append("}")
+    out.append("V fv_eval(int k, const V *s) {")
+    out.append("    switch (k) {")
+    out.extend(f"    case {k}: return eval_{k}(s);" for k in range(len(exprs)))
+    out.append("    }")
+    out.append("    return 0;")
+    out.append("}")
+    out.append("int fv_err_code(void) { return fv_err; }")
+    return "\n".join(out) + "\n"
