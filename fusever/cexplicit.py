@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,6 +124,8 @@ def run(
     if cload.compiler() is None:
         raise Fallback("no C compiler found: the Python explicit engine ran")
     timing = _Timing() if timing is None else timing
+    if sys.getrecursionlimit() < cgen.RECURSION_LIMIT:  # the analyses recurse (as parse)
+        sys.setrecursionlimit(cgen.RECURSION_LIMIT)
     start = time.monotonic()
     ts, props = job.ts, job.properties
     limit = DEFAULT_STATE_LIMIT if job.state_limit is None else job.state_limit

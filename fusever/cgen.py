@@ -1346,6 +1346,7 @@ def expressions_source(layout: Layout, exprs: Sequence[Expr]) -> str:
         out.append(f"    (void)s; return {w.text(c)};")
         out.append("}")
     out.append("V fv_eval(int k, const V *s) {")
+    out.append("    fv_err = 0;")
     out.append("    switch (k) {")
     out.extend(f"    case {k}: return eval_{k}(s);" for k in range(len(exprs)))
     out.append("    }")

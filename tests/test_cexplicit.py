@@ -155,7 +155,9 @@ def _deep(t: Type, depth: int, shape: str, rng: random.Random) -> Expr:
     for _ in range(depth):
         match shape:
             case "left":  # x - x - ... (left-associated)
-                op = rng.choice([BinOp.SUB, BinOp.ADD, BinOp.MUL] if t != BOOL else [BinOp.AND])
+                # (ghost integers neither multiply nor leave 64 bits here)
+                ops = [BinOp.SUB, BinOp.ADD] if t == B.INT else [BinOp.SUB, BinOp.ADD, BinOp.MUL]
+                op = rng.choice(ops if t != BOOL else [BinOp.AND])
                 e = B.b(op, e, _leaf(t, rng))
             case "right":  # ... + (x + (x + x))
                 op = rng.choice([BinOp.ADD, BinOp.BOR, BinOp.XOR] if t not in (BOOL, B.INT) else
@@ -176,25 +178,32 @@ def _deep(t: Type, depth: int, shape: str, rng: random.Random) -> Expr:
 _SHAPES = ("left", "right", "prefix", "shift", "ite")
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 2**32), st.integers(1, 5000))
-def test_deep_expressions_against_the_interpreter(seed: int, depth: int) -> None:
+_TYPES = (U8, I8, U64, BOOL, B.INT)
+_KINDS = [(s, t) for s in _SHAPES for t in _TYPES if not (s == "shift" and t == BOOL)]
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 2**32),
+    st.lists(st.tuples(st.sampled_from(_KINDS), st.integers(1, 5000)), min_size=1, max_size=3),
+)
+def test_deep_expressions_against_the_interpreter(
+    seed: int, kinds: list[tuple[tuple[str, Type], int]]
+) -> None:
     """Chains to 5,000 deep of every shape issue 28 found (left and right nesting,
-    prefix operators, shifts, if-then-else), each type: the compiled value is the
+    prefix operators, shifts, if-then-else), of every type: the compiled value is the
     interpreter's on random states.  The generated C is straight-line code."""
     rng = random.Random(seed)
     ts = B.system("deep", vars=[B.var(n, t) for n, t in DEEP_VARS.items()], init=[], actions=[])
     lay = Layout(ts)
-    exprs: list[Expr] = []
-    for shape in _SHAPES:
-        for t in (U8, I8, U64, BOOL, B.INT):
-            if shape == "shift" and t == BOOL:
-                continue
-            d = depth if shape != "prefix" or t != B.INT else min(depth, 60)
-            exprs.append(_deep(t, d, shape, rng))
+    exprs = [
+        _deep(t, min(depth, 60) if (shape, t) == ("prefix", B.INT) else depth, shape, rng)
+        for (shape, t), depth in kinds
+    ]
     dll, _ = cload.build(cgen.expressions_source(lay, exprs))
     dll.fv_eval.restype = ctypes.c_int64
     dll.fv_eval.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int64)]
+    dll.fv_err_code.restype = ctypes.c_int
     for _ in range(4):
         state = {
             "a": {(): rng.randrange(256)}, "b": {(): rng.randrange(256)},
@@ -209,9 +218,20 @@ def test_deep_expressions_against_the_interpreter(seed: int, depth: int) -> None
         for k, e in enumerate(exprs):
             want = interpret.evaluate(e, state, {})  # type: ignore[arg-type]
             got = int(dll.fv_eval(k, buf))
+            assert int(dll.fv_err_code()) == 0
             if e.type == U64 and got < 0:
                 got += 1 << 64
-            assert dec(e.type, got) == want, f"expression {k} ({_SHAPES[k // 5]})"
+            assert dec(e.type, got) == want, f"expression {k}: {kinds[k]}"
+
+
+def test_the_deepest_chains_of_every_shape() -> None:
+    """Each shape at 5,000 deep once (hypothesis above draws depths and mixes)."""
+    test_deep_expressions_against_the_interpreter.hypothesis.inner_test(  # type: ignore[attr-defined]
+        11, [(("left", U8), 5000), (("right", BOOL), 5000), (("prefix", BOOL), 5000)]
+    )
+    test_deep_expressions_against_the_interpreter.hypothesis.inner_test(  # type: ignore[attr-defined]
+        12, [(("shift", I8), 5000), (("ite", U64), 5000), (("right", B.INT), 5000)]
+    )
 
 
 def test_a_system_with_a_5000_deep_guard_is_searched() -> None:
@@ -223,10 +243,12 @@ def test_a_system_with_a_5000_deep_guard_is_searched() -> None:
     value = x
     for _ in range(5000):
         value = B.b(BinOp.ADD, value, B.n(0, U8))
+    start = {"a": 3, "b": 250, "w": 1 << 40, "f": True, "g": -2}
     ts = B.system(
         "deep",
-        vars=[B.var("x", U8)],
-        init=[B.assign("x", B.n(0, U8))],
+        vars=[B.var("x", U8), *(B.var(n, t) for n, t in DEEP_VARS.items())],
+        init=[B.assign("x", B.n(0, U8)),
+              *(B.assign(n, B.n(start[n], t)) for n, t in DEEP_VARS.items())],  # fmt: skip
         actions=[B.action("inc", [B.assign("x", B.add(value, B.n(1, U8)))], guard=deep_true)],
         properties=[B.invariant("small", B.b(BinOp.LT, x, B.n(5, U8)))],
     )
