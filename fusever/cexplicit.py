@@ -53,7 +53,7 @@ _SIGS: dict[str, tuple[object, list[object]]] = {
     "fv_new": (_P, [ctypes.c_int]),
     "fv_free": (None, [_P]),
     "fv_nslots": (ctypes.c_int, []),
-    "fv_sbytes": (ctypes.c_int, []),
+    "fv_sbytes": (_I64, [_P]),
     "fv_err_code": (ctypes.c_int, []),
     "fv_broken_group": (ctypes.c_int, []),
     "fv_count": (_I64, [_P]),
@@ -67,7 +67,7 @@ _SIGS: dict[str, tuple[object, list[object]]] = {
     "fv_add_initial": (_I64, [_P, _I64P]),
     "fv_check_initial": (None, [_P, _I64]),
     "fv_expand": (ctypes.c_int, [_P, _I64, _I64, ctypes.c_int32, _I64, _I64, ctypes.c_double]),
-    "fv_project": (ctypes.c_int, [_P, _P, _I64, _I64, ctypes.c_double, _I64P, _I64P]),
+    "fv_project": (ctypes.c_int, [_P, _P, _P, _I64, _I64, ctypes.c_double, _I64P, _I64P]),
 }
 _LIMIT = (1 << 31) - 2  # parents are 32-bit
 
@@ -99,6 +99,7 @@ class _Timing:
     generate: float = 0.0
     compile: float = 0.0
     compiled: int = 0  # libraries compiled (not from the cache)
+    analysis: float = 0.0  # the systems' analysis (cgen.Folded)
 
 
 class _Restart(Exception):
@@ -140,7 +141,9 @@ def run(
     try:
         while True:
             try:
+                t_a = time.monotonic()
                 system = cgen.Folded(ts, left, unordered, by_control, deadness, base)
+                timing.analysis += time.monotonic() - t_a
                 deadness, base = system.deadness, system.base
 
                 def smaller(rest: tuple[Property, ...], now: cgen.Folded = system) -> bool:
@@ -324,9 +327,11 @@ class _Search:
             return False
         out = (ctypes.c_int64 * 3)()
         where = (ctypes.c_int64 * max(before.initial, 1))()
+        src_state = ctypes.cast(before.lib.dll.fv_state, ctypes.c_void_p)
         code = self.lib.dll.fv_project(
-            self.ctx, before.ctx, before.initial, before.frontier, self._deadline(), out, where
-        )
+            self.ctx, before.ctx, src_state, before.initial, before.frontier, self._deadline(),
+            out, where,
+        )  # fmt: skip
         if code:
             raise MemoryError("the compiled search could not map the states found")
         self.initial, self.frontier = int(out[0]), int(out[1])
