@@ -49,10 +49,7 @@ def _child(backend: str, spec: str, config: str | None) -> dict[str, object]:
     timing = cexplicit._Timing()
     t0, c0 = time.perf_counter(), time.process_time()
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if backend == "c":
-        out = cexplicit.run(job, timing=timing)
-    else:
-        out = explicit.run(job)
+    out = cexplicit.run(job, timing=timing) if backend == "c" else explicit.run(job)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     compile_cpu = (kids.ru_utime - kids0.ru_utime) + (kids.ru_stime - kids0.ru_stime)
@@ -70,13 +67,13 @@ def _child(backend: str, spec: str, config: str | None) -> dict[str, object]:
         "exhausted": out.exhausted,
         "states_per_cpu_second": round(out.visited / cpu) if cpu else None,
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "goals": [
-            [r.property, r.verdict.value, r.step, r.complete, r.reason] for r in out.results
-        ],
+        "goals": [[r.property, r.verdict.value, r.step, r.complete, r.reason] for r in out.results],
     }
 
 
-def _run_child(backend: str, spec: str, config: str | None, env: dict[str, str]) -> dict[str, object]:
+def _run_child(
+    backend: str, spec: str, config: str | None, env: dict[str, str]
+) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--child", backend, "--spec", spec]
     if config:
         cmd += ["--config", config]

@@ -257,7 +257,9 @@ class _Search:
         if err == 1:
             raise OrderBroken(int(self.lib.dll.fv_broken_group()))
         if err == 2:
-            raise Fallback("ghost integer arithmetic beyond 64 bits: the Python explicit engine ran")
+            raise Fallback(
+                "ghost integer arithmetic beyond 64 bits: the Python explicit engine ran"
+            )
         raise MemoryError("the compiled search ran out of memory")
 
     # -- the search

@@ -38,7 +38,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import assert_never
+from typing import Any, assert_never
 
 from fusever import interpret
 from fusever.closures import (
@@ -138,7 +138,7 @@ class Folded(System):
     what the C generator and the replay need."""
 
     # the base's generated functions are not made here
-    def _instances(self, envs: Sequence[tuple[Action, dict[str, int]]]):  # type: ignore[no-untyped-def, override]
+    def _instances(self, envs: Sequence[tuple[Action, dict[str, int]]]) -> Any:
         lay = self.layout
         comp = Compiler(lay, self.order, self.fixed)
         kept: list[tuple[Action, dict[str, int], Node]] = []
@@ -159,7 +159,7 @@ class Folded(System):
         self._canon_all = self._canon_py
         return self.kept, writes, None
 
-    def _goals(self, props: Sequence[Property]):  # type: ignore[no-untyped-def, override]
+    def _goals(self, props: Sequence[Property]) -> Any:
         out: list[Goal] = []
         for p in props:
             if p.kind is not PropKind.TRANSITION:
@@ -190,7 +190,7 @@ class Folded(System):
                 out.append((part, env, frozenset(reads)))
         return tuple(out)
 
-    def _affected(self):  # type: ignore[no-untyped-def, override]
+    def _affected(self) -> Any:
         return [], []
 
     def conds(self, writes: frozenset[int] | None) -> tuple[Dead, ...]:
@@ -345,9 +345,9 @@ class Writer:
             case Binary(op=op, lhs=lhs, rhs=rhs):
                 if op in (BinOp.AND, BinOp.OR, BinOp.IMPLIES):
                     return self._junction_expr(e, env, pre, post, sink, ind)
-                a = self.expr(lhs, env, pre, post, sink, ind)
-                b = self.expr(rhs, env, pre, post, sink, ind)
-                return self._binary(op, lhs.type, a, b)
+                left = self.expr(lhs, env, pre, post, sink, ind)
+                right = self.expr(rhs, env, pre, post, sink, ind)
+                return self._binary(op, lhs.type, left, right)
             case Ite(cond=c, then=th, else_=el):
                 cc = self.expr(c, env, pre, post, sink, ind)
                 if isinstance(cc, int):
@@ -357,9 +357,7 @@ class Writer:
                 return _C(f"({cc.text} ? {self.text(yes)} : {self.text(no)})",
                           1 + max(cc.depth, _d(yes), _d(no)))  # fmt: skip
             case Quant(quantifier=q, var=x, sort=srt, body=body):
-                parts = [
-                    (body, {**env, x: enc(srt, v)}) for v in elements(srt)
-                ]
+                parts = [(body, {**env, x: enc(srt, v)}) for v in elements(srt)]
                 return self.junction(q is Quantifier.FORALL, parts, pre, post, sink, ind)
             case Cast(arg=a, type=dst):
                 return self._cast(a.type, dst, self.expr(a, env, pre, post, sink, ind))
@@ -718,7 +716,9 @@ class _Unit:
         o.append(f"#define NGOALS {max(len(goals), 1)}")
         o.append(RUNTIME)
         o.append(f"static const int WIDE_SLOT[NWIDE] = {{{', '.join(map(str, wide)) or '0'}}};")
-        o.append(f"static const int8_t WIDE_INT[NWIDE] = {{{', '.join(str(int(x)) for x in ints) or '0'}}};")
+        o.append(
+            f"static const int8_t WIDE_INT[NWIDE] = {{{', '.join(str(int(x)) for x in ints) or '0'}}};"
+        )
         o.append(PACKING if wide else "")
         o.append("static void unpack(const fv_ctx *c, const uint8_t *p, V *s) {")
         for k, j in enumerate(narrow):
@@ -727,7 +727,9 @@ class _Unit:
             if j in dead:
                 o.append(f"    s[{j}] = 0;  /* {_comment(lay.name(j))}: dead */")
             elif j in s.fixed:
-                o.append(f"    s[{j}] = {_lit(s.fixed[j])};  /* {_comment(lay.name(j))}: constant */")
+                o.append(
+                    f"    s[{j}] = {_lit(s.fixed[j])};  /* {_comment(lay.name(j))}: constant */"
+                )
         if wide:
             o.append("    unpack_wide(c, p + NNARROW, s);")
         else:
@@ -812,13 +814,17 @@ class _Unit:
         o.append(f"static void layer_{g}(V *m) {{")
         o.append(f"    V key[{n}];")
         o.append("    uint64_t h = UINT64_C(0x9E3779B97F4A7C15);")
-        o.append(f"    for (int x = 0; x < {n}; x++) {{ key[x] = m[slots_{g}[x]]; h = (h ^ (U)key[x]) * UINT64_C(0xBF58476D1CE4E5B9); h ^= h >> 29; }}")
+        o.append(
+            f"    for (int x = 0; x < {n}; x++) {{ key[x] = m[slots_{g}[x]]; h = (h ^ (U)key[x]) * UINT64_C(0xBF58476D1CE4E5B9); h ^= h >> 29; }}"
+        )
         o.append("    h &= MEMO - 1;")
         o.append(f"    if (memo_ok_{g}[h] && memcmp(memo_{g}[h], key, sizeof key) == 0) {{")
         o.append(f"        for (int x = 0; x < {n}; x++) m[slots_{g}[x]] = memo_{g}[h][{n} + x];")
         o.append("        return;")
         o.append("    }")
-        o.append(f"    layer(m, {_lit(order.cmax[g])}, slots_{g}, {n}, nn_{g}, &near_{g}[0][0], {width});")
+        o.append(
+            f"    layer(m, {_lit(order.cmax[g])}, slots_{g}, {n}, nn_{g}, &near_{g}[0][0], {width});"
+        )
         o.append(f"    memcpy(memo_{g}[h], key, sizeof key);")
         o.append(f"    for (int x = 0; x < {n}; x++) memo_{g}[h][{n} + x] = m[slots_{g}[x]];")
         o.append(f"    memo_ok_{g}[h] = 1;")
@@ -842,14 +848,20 @@ class _Unit:
                     idx = idx * k + v
                 bits[idx] = 1
             name = self.w.temp()
-            self.out.append(f"    static const uint8_t {name}[{total}] = {{{', '.join(map(str, bits))}}};")
+            self.out.append(
+                f"    static const uint8_t {name}[{total}] = {{{', '.join(map(str, bits))}}};"
+            )
             idx_text = "0"
             for c, k in zip(d.controls, sizes, strict=True):
                 idx_text = f"({idx_text}) * {k} + m[{c}]"
             return f"{name}[{idx_text}]"
         terms = []
         for t in sorted(d.tuples):
-            terms.append("(" + " && ".join(f"m[{c}] == {_lit(v)}" for c, v in zip(d.controls, t, strict=True)) + ")")
+            terms.append(
+                "("
+                + " && ".join(f"m[{c}] == {_lit(v)}" for c, v in zip(d.controls, t, strict=True))
+                + ")"
+            )
         return " || ".join(terms) or "0"
 
     # -- goals
@@ -857,14 +869,20 @@ class _Unit:
     def _goals(self) -> None:
         s, o, w = self.sys, self.out, self.w
         goals = s.cgoals
-        o.append("/* the goals: " + _comment(", ".join(f"{k}={g.prop.name}" for k, g in enumerate(goals))) + " */")
+        o.append(
+            "/* the goals: "
+            + _comment(", ".join(f"{k}={g.prop.name}" for k, g in enumerate(goals)))
+            + " */"
+        )
         kinds = []
         for g in goals:
             one = not g.prop.two_state
             edge = g.prop.two_state and g.check is not None
             post = g.post is not None
             kinds.append(f"{{{int(one)}, {int(edge)}, {int(post)}, {int(g.cover)}}}")
-        o.append(f"static const int8_t GOAL_KIND[NGOALS][4] = {{{', '.join(kinds) or '{0, 0, 0, 0}'}}};")
+        o.append(
+            f"static const int8_t GOAL_KIND[NGOALS][4] = {{{', '.join(kinds) or '{0, 0, 0, 0}'}}};"
+        )
         # whole checks: check_k(s, t) (one-state: s == t) and post_k(s, t)
         o.append("static int check_whole(int k, const V *s, const V *t) {")
         o.append("    switch (k) {")
@@ -885,11 +903,11 @@ class _Unit:
         for k, g in enumerate(goals):
             if g.post is None:
                 continue
-            lines = []
-            items = [(e, {}) for e in g.post]
-            c = w.junction(True, items, "s", "t", lines, "        ")
+            post_lines: list[str] = []
+            items: list[tuple[Expr, Mapping[str, int]]] = [(e, {}) for e in g.post]
+            c = w.junction(True, items, "s", "t", post_lines, "        ")
             o.append(f"    case {k}: {{  /* {_comment(g.prop.name)} */")
-            o.extend(lines)
+            o.extend(post_lines)
             o.append(f"        return {w.text(c)} != 0;")
             o.append("    }")
         o.append("    }")
@@ -902,15 +920,17 @@ class _Unit:
             for pk, (e, env, reads) in enumerate(g.parts):
                 if not reads:
                     continue
-                lines: list[str] = []
-                code = w.expr(e, env, "s", "t", lines, "    ")
+                part_lines: list[str] = []
+                part = w.expr(e, env, "s", "t", part_lines, "    ")
                 o.append(f"static inline int part_{gk}_{pk}(const V *s, const V *t) {{")
-                o.extend(lines)
-                o.append(f"    (void)s; (void)t; return {w.text(code)} != 0;")
+                o.extend(part_lines)
+                o.append(f"    (void)s; (void)t; return {w.text(part)} != 0;")
                 o.append("}")
         for post in (False, True):
             fname = "affected_post" if post else "affected_one"
-            o.append(f"static void {fname}(fv_ctx *c, int i, const V *s, const V *t, int64_t n, int64_t k, int32_t step) {{")
+            o.append(
+                f"static void {fname}(fv_ctx *c, int i, const V *s, const V *t, int64_t n, int64_t k, int32_t step) {{"
+            )
             o.append("    switch (i) {")
             for i, inst in enumerate(s.kept):
                 body: list[str] = []
@@ -919,14 +939,21 @@ class _Unit:
                         continue
                     calls = [
                         f"part_{gk}_{pk}({'s' if post else 't'}, t)"
-                        for pk, (_, _, reads) in enumerate(g.parts) if reads & inst.writes
+                        for pk, (_, _, reads) in enumerate(g.parts)
+                        if reads & inst.writes
                     ]
                     if not calls:
                         continue
                     cover = g.cover
-                    code = (" || " if cover else " && ").join(calls)
-                    hit = f"settle(c, {gk}, n, {i}, step)" if post else f"settle(c, {gk}, k, -1, step)"
-                    body.append(f"        if (c->open[{gk}] && ({code}) == {int(cover)}) {hit};  /* {_comment(g.prop.name)} */")
+                    test = (" || " if cover else " && ").join(calls)
+                    hit = (
+                        f"settle(c, {gk}, n, {i}, step)"
+                        if post
+                        else f"settle(c, {gk}, k, -1, step)"
+                    )
+                    body.append(
+                        f"        if (c->open[{gk}] && ({test}) == {int(cover)}) {hit};  /* {_comment(g.prop.name)} */"
+                    )
                 if body:
                     o.append(f"    case {i}:")
                     o.extend(body)
@@ -941,14 +968,18 @@ class _Unit:
         the rest; the edge goals checked on each raw successor, then it is made
         canonical.  The count, or -1 (the search must stop: fv_err says why)."""
         s, o = self.sys, self.out
-        o.append("static int successors(fv_ctx *c, const V *s, V (*out)[NSLOTS], int32_t *inst, int64_t n, int32_t step) {")
+        o.append(
+            "static int successors(fv_ctx *c, const V *s, V (*out)[NSLOTS], int32_t *inst, int64_t n, int32_t step) {"
+        )
         o.append("    int k = 0, r;")
         o.append("    (void)c; (void)n; (void)step;")
 
         def one(i: int, ind: str) -> None:
             o.append(f"{ind}r = STEP_{i}(s, out[k]);")
             o.append(f"{ind}if (r < 0 || fv_err) return -1;")
-            o.append(f"{ind}if (r) {{ if (c->edges) edges(c, s, out[k], n, {i}, step); canon_{i}(out[k]); if (fv_err) return -1; inst[k++] = {i}; }}")
+            o.append(
+                f"{ind}if (r) {{ if (c->edges) edges(c, s, out[k], n, {i}, step); canon_{i}(out[k]); if (fv_err) return -1; inst[k++] = {i}; }}"
+            )
 
         for slot, table in s.lookup:
             o.append(f"    switch (s[{slot}]) {{")
@@ -963,24 +994,6 @@ class _Unit:
             one(i, "    ")
         o.append("    return k;")
         o.append("}")
-
-
-def _load(b: int, off: int, t: Type) -> str:
-    ctype = {1: "uint8_t", 2: "uint16_t", 4: "uint32_t", 8: "uint64_t"}[b]
-    if b == 1:
-        raw = f"p[{off}]"
-    else:
-        raw = f"ld{8 * b}(p + {off})"
-    if isinstance(t, IntType):
-        return f"(V)(int64_t){raw}"
-    del ctype
-    return f"(V){raw}"
-
-
-def _store(b: int, off: int, j: int) -> str:
-    if b == 1:
-        return f"p[{off}] = (uint8_t)s[{j}];"
-    return f"st{8 * b}(p + {off}, (U)s[{j}]);"
 
 
 PACKING = r"""
@@ -1417,3 +1430,28 @@ int fv_project(fv_ctx *c, const fv_ctx *src, fv_unpack_fn src_state, int64_t ini
     return 0;
 }
 """
+
+
+def expressions_source(layout: Layout, exprs: Sequence[Expr]) -> str:
+    """A translation unit with ``V fv_eval(int k, const V *s)``: expression ``k`` of
+    ``exprs`` on the state ``s`` (no constants folded from the state), and
+    ``fv_err_code()``: the translation of expressions alone, for tests against the
+    interpreter."""
+    w = Writer(layout, {}, None)
+    out = [f"#define NSLOTS {max(layout.size, 1)}", "#define NGOALS 1", "#define NWIDE 1", RUNTIME]
+    for k, e in enumerate(exprs):
+        lines: list[str] = []
+        c = w.expr(e, {}, "s", "s", lines, "    ")
+        out.append(f"static V eval_{k}(const V *s) {{")
+        out.extend(lines)
+        out.append(f"    (void)s; return {w.text(c)};")
+        out.append("}")
+    out.append("V fv_eval(int k, const V *s) {")
+    out.append("    fv_err = 0;")
+    out.append("    switch (k) {")
+    out.extend(f"    case {k}: return eval_{k}(s);" for k in range(len(exprs)))
+    out.append("    }")
+    out.append("    return 0;")
+    out.append("}")
+    out.append("int fv_err_code(void) { return fv_err; }")
+    return "\n".join(out) + "\n"

@@ -47,9 +47,9 @@ _A = TypeVar("_A")
 _T = TypeVar("_T")
 
 __all__ = [
-    "BACKENDS", "BACKEND_ENV", "ENGINES", "UNBOUNDED", "Disagreement", "explicit_backend", "Outcome", "child_process_setup", "cross_check",
-    "disagreements", "finished", "in_order",
-    "prove", "prove_certified", "run", "worker_pool",
+    "BACKENDS", "BACKEND_ENV", "ENGINES", "UNBOUNDED", "Disagreement", "Outcome",
+    "child_process_setup", "cross_check", "disagreements", "explicit_backend",
+    "explicit_search", "finished", "in_order", "prove", "prove_certified", "run", "worker_pool",
 ]  # fmt: skip
 
 ENGINES = tuple(e.value for e in Engine)
@@ -75,6 +75,8 @@ def explicit_search(
 
         return cexplicit.explicit_search(job, progress, bound)
     return narrow.explicit_search(job, progress, bound)
+
+
 # what auto's unbounded side runs, in order, each on the properties still open, after
 # asking whether every run ends (kind.runs_end: a ranking function checked in one step,
 # else an unrolling to the bound).  When they do, kind alone: BMC to that length

@@ -164,7 +164,11 @@ def _deep(t: Type, depth: int, shape: str, rng: random.Random) -> Expr:
                                 [BinOp.ADD] if t == B.INT else [BinOp.OR, BinOp.IMPLIES])  # fmt: skip
                 e = B.b(op, _leaf(t, rng), e)
             case "prefix":  # - - - x, ! ! ! f
-                op = UnOp.NOT if t == BOOL else rng.choice([UnOp.NEG, UnOp.BNOT] if t != B.INT else [UnOp.NEG])
+                op = (
+                    UnOp.NOT
+                    if t == BOOL
+                    else rng.choice([UnOp.NEG, UnOp.BNOT] if t != B.INT else [UnOp.NEG])
+                )
                 e = Unary(op, e, t)
             case "shift":  # x << y << ...
                 op = rng.choice([BinOp.SHL, BinOp.SHR, BinOp.MOD]) if t != B.INT else BinOp.MOD
@@ -247,8 +251,10 @@ def test_a_system_with_a_5000_deep_guard_is_searched() -> None:
     ts = B.system(
         "deep",
         vars=[B.var("x", U8), *(B.var(n, t) for n, t in DEEP_VARS.items())],
-        init=[B.assign("x", B.n(0, U8)),
-              *(B.assign(n, B.n(start[n], t)) for n, t in DEEP_VARS.items())],  # fmt: skip
+        init=[
+            B.assign("x", B.n(0, U8)),
+            *(B.assign(n, B.n(start[n], t)) for n, t in DEEP_VARS.items()),
+        ],
         actions=[B.action("inc", [B.assign("x", B.add(value, B.n(1, U8)))], guard=deep_true)],
         properties=[B.invariant("small", B.b(BinOp.LT, x, B.n(5, U8)))],
     )
