@@ -16,7 +16,7 @@ ARCHITECTURE = PACKAGE.parent / "ARCHITECTURE.md"
 # __init__ for __version__).  A new module gets a layer here and a line in ARCHITECTURE.md.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("vocabulary",),
-    ("syntax", "template", "files", "provenance"),
+    ("syntax", "template", "files", "provenance", "cload"),
     ("diagnostics", "ts"),
     ("operators", "terms", "conform_data"),
     ("verdict",),
@@ -38,10 +38,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("liveness", "codegen"),
     ("deadness",),
     ("explicit_system",),
-    ("encode", "explain", "explicit"),
+    ("encode", "explain", "explicit", "cgen"),
     ("ranking", "decode"),
     ("narrow",),
-    ("bmc", "certificate"),
+    ("bmc", "certificate", "cexplicit"),
     ("kind", "chc"),
     ("engines",),
     ("executor",),
