@@ -100,6 +100,7 @@ class _Timing:
     compile: float = 0.0
     compiled: int = 0  # libraries compiled (not from the cache)
     analysis: float = 0.0  # the systems' analysis (cgen.Folded)
+    search: float = 0.0  # CPU seconds in the compiled search (levels and projections)
 
 
 class _Restart(Exception):
@@ -141,24 +142,24 @@ def run(
     try:
         while True:
             try:
-                t_a = time.monotonic()
+                t_a = time.process_time()
                 system = cgen.Folded(ts, left, unordered, by_control, deadness, base)
-                timing.analysis += time.monotonic() - t_a
+                timing.analysis += time.process_time() - t_a
                 deadness, base = system.deadness, system.base
 
                 def smaller(rest: tuple[Property, ...], now: cgen.Folded = system) -> bool:
                     return len(now.cone(rest)) + len(now.dead) < now.layout.size
 
-                t0 = time.monotonic()
+                t0 = time.process_time()
                 src = cgen.source(system)
+                timing.generate += time.process_time() - t0
                 t1 = time.monotonic()
                 lib = _Lib(src)
-                timing.generate += t1 - t0
                 timing.compile += time.monotonic() - t1
                 timing.compiled += not lib.cached
                 search = _Search(
                     system, lib, start, job.deadline, limit, progress, bound,
-                    smaller if restart else None,
+                    smaller if restart else None, timing,
                 )  # fmt: skip
                 try:
                     out = search.run(before if project else None)
@@ -199,8 +200,10 @@ class _Search:
         progress: Callable[[Progress], None] | None,
         bound: int | None,
         smaller: Callable[[tuple[Property, ...]], bool] | None,
+        timing: _Timing,
     ) -> None:
         self.sys, self.lib, self.ts = system, lib, system.ts
+        self.timing = timing
         self.start, self.deadline, self.limit = start, deadline, limit
         self.progress, self.bound, self.smaller = progress, bound, smaller
         self.goals = system.cgoals
@@ -287,9 +290,11 @@ class _Search:
                         not g.prop.two_state or g.check is not None or g.post is not None)
                 )  # fmt: skip
                 self.progress(Progress(self.ts.name, level, self.elapsed(), open_))
+            c0 = time.process_time()
             code = dll.fv_expand(
                 self.ctx, level_start, level_end, level + 1, initial, self.limit, self._deadline()
             )
+            self.timing.search += time.process_time() - c0
             self._sync()
             if code == 3:
                 self._stopped()
@@ -330,10 +335,12 @@ class _Search:
         out = (ctypes.c_int64 * 3)()
         where = (ctypes.c_int64 * max(before.initial, 1))()
         src_state = ctypes.cast(before.lib.dll.fv_state, ctypes.c_void_p)
+        c0 = time.process_time()
         code = self.lib.dll.fv_project(
             self.ctx, before.ctx, src_state, before.initial, before.frontier, self._deadline(),
             out, where,
         )  # fmt: skip
+        self.timing.search += time.process_time() - c0
         if code:
             raise MemoryError("the compiled search could not map the states found")
         self.initial, self.frontier = int(out[0]), int(out[1])

@@ -1232,20 +1232,34 @@ int32_t fv_parent(const fv_ctx *c, int64_t n) { return c->parent[n]; }
 int32_t fv_via(const fv_ctx *c, int64_t n) { return c->via[n]; }
 void fv_state(const fv_ctx *c, int64_t n, V *out) { unpack(c, c->states + (size_t)n * (size_t)c->sbytes, out); }
 
-/* The table rebuilt at `size` cells from the states stored. */
-static int rehash(fv_ctx *c, uint64_t size) {
+/* The table at `size` cells: each entry moved by its tag (the hash's upper half,
+   which is also where its probe starts), no state read. */
+static int resize(fv_ctx *c, uint64_t size) {
     uint64_t mask = size - 1;
     uint64_t *t = calloc(size, sizeof(uint64_t));
     if (!t) return 0;
-    for (int64_t k = 0; k < c->n; k++) {
-        uint64_t full = hash(c->states + (size_t)k * (size_t)c->sbytes, c->sbytes);
-        uint64_t x = full & mask;
+    for (uint64_t h = 0; h <= c->tmask; h++) {
+        uint64_t e = c->table[h];
+        if (!e) continue;
+        uint64_t x = (e >> 32) & mask;
         while (t[x]) x = (x + 1) & mask;
-        t[x] = (full & UINT64_C(0xFFFFFFFF00000000)) | (uint64_t)(k + 1);
+        t[x] = e;
     }
     free(c->table);
     c->table = t;
     c->tmask = mask;
+    return 1;
+}
+
+/* The table rebuilt from the states stored (their packing changed). */
+static int rehash(fv_ctx *c) {
+    memset(c->table, 0, (c->tmask + 1) * sizeof(uint64_t));
+    for (int64_t k = 0; k < c->n; k++) {
+        uint64_t tag = hash(c->states + (size_t)k * (size_t)c->sbytes, c->sbytes) >> 32;
+        uint64_t x = tag & c->tmask;
+        while (c->table[x]) x = (x + 1) & c->tmask;
+        c->table[x] = (tag << 32) | (uint64_t)(k + 1);
+    }
     return 1;
 }
 
@@ -1264,7 +1278,7 @@ static int widen(fv_ctx *c, int x) {
     }
     free(old.states);
     c->states = st;
-    return rehash(c, c->tmask + 1);
+    return rehash(c);
 }
 
 static int grow(fv_ctx *c) {
@@ -1281,7 +1295,7 @@ static int grow(fv_ctx *c) {
         c->via = vi;
         c->cap = cap;
     }
-    if ((uint64_t)(c->n + 1) * 2 > c->tmask + 1) return rehash(c, (c->tmask + 1) * 2);
+    if ((uint64_t)(c->n + 1) * 2 > c->tmask + 1) return resize(c, (c->tmask + 1) * 2);
     return 1;
 }
 
@@ -1293,17 +1307,16 @@ static int pack_all(fv_ctx *c, const V *s, uint8_t *p) {
     return 0;
 }
 
-/* The index of state s (packed into p), added (parent, via) when new: *added says so. */
-static int64_t find_or_add(fv_ctx *c, const V *s, uint8_t *p, int32_t parent, int32_t via, int *added) {
+/* The index of the packed state p (tag: its hash's upper half), added (parent,
+   via) when new: *added says so. */
+static int64_t find_or_add_packed(fv_ctx *c, const uint8_t *p, uint64_t tag, int32_t parent, int32_t via, int *added) {
     *added = 0;
-    if (pack_all(c, s, p) < 0) return -1;
     int64_t sb = c->sbytes;
-    uint64_t full = hash(p, sb), tag = full & UINT64_C(0xFFFFFFFF00000000);
-    uint64_t h = full & c->tmask;
+    uint64_t h = tag & c->tmask;
     for (;;) {
         uint64_t e = c->table[h];
         if (!e) break;
-        if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag) {
+        if ((e >> 32) == tag) {
             int64_t k = (int64_t)(e & 0xFFFFFFFFu) - 1;
             if (memcmp(c->states + (size_t)k * (size_t)sb, p, (size_t)sb) == 0) return k;
         }
@@ -1312,16 +1325,23 @@ static int64_t find_or_add(fv_ctx *c, const V *s, uint8_t *p, int32_t parent, in
     uint64_t before = c->tmask;
     if (!grow(c)) { fv_err = FV_NOMEM; return -1; }
     if (c->tmask != before) {  /* the table grew: find the free cell again */
-        h = full & c->tmask;
+        h = tag & c->tmask;
         while (c->table[h]) h = (h + 1) & c->tmask;
     }
     int64_t k = c->n++;
     memcpy(c->states + (size_t)k * (size_t)sb, p, (size_t)sb);
     c->parent[k] = parent;
     c->via[k] = via;
-    c->table[h] = tag | (uint64_t)(k + 1);
+    c->table[h] = (tag << 32) | (uint64_t)(k + 1);
     *added = 1;
     return k;
+}
+
+/* The index of state s (packed into p), added when new. */
+static int64_t find_or_add(fv_ctx *c, const V *s, uint8_t *p, int32_t parent, int32_t via, int *added) {
+    *added = 0;
+    if (pack_all(c, s, p) < 0) return -1;
+    return find_or_add_packed(c, p, hash(p, c->sbytes) >> 32, parent, via, added);
 }
 
 /* An initial state (canonical, unpacked): its index, -1 when it was there, -2 when
@@ -1344,6 +1364,8 @@ void fv_check_initial(fv_ctx *c, int64_t n) {
 
 static V succ[NINST][NSLOTS];
 static int32_t succ_inst[NINST];
+static uint8_t succ_packed[NINST][MAXBYTES];
+static uint64_t succ_tag[NINST];
 
 static void kinds_open(const fv_ctx *c, int *one, int *post) {
     *one = *post = 0;
@@ -1359,7 +1381,6 @@ static void kinds_open(const fv_ctx *c, int *one, int *post) {
    limit; 3: stopped (fv_err says why). */
 int fv_expand(fv_ctx *c, int64_t lo, int64_t hi, int32_t step, int64_t initial, int64_t limit, double deadline) {
     V s[NSLOTS];
-    uint8_t p[MAXBYTES];
     int any_one, any_post;
     int64_t seen = c->nsettled;
     kinds_open(c, &any_one, &any_post);
@@ -1370,11 +1391,23 @@ int fv_expand(fv_ctx *c, int64_t lo, int64_t hi, int32_t step, int64_t initial, 
         if (nn < 0) return 3;
         c->transitions += nn;
         if (c->nsettled != seen) { seen = c->nsettled; kinds_open(c, &any_one, &any_post); }
+        /* packed and hashed first (a widening repacks what came before), each one's
+           first cell fetched ahead */
+        int64_t sb = -1;
+        while (sb != c->sbytes) {
+            sb = c->sbytes;
+            for (int q = 0; q < nn && sb == c->sbytes; q++)
+                if (pack_all(c, succ[q], succ_packed[q]) < 0) return 3;
+        }
+        for (int q = 0; q < nn; q++) {
+            succ_tag[q] = hash(succ_packed[q], sb) >> 32;
+            __builtin_prefetch(&c->table[succ_tag[q] & c->tmask]);
+        }
         for (int q = 0; q < nn; q++) {
             int32_t i = succ_inst[q];
             const V *t = succ[q];
-            int added;
-            int64_t k = find_or_add(c, t, p, (int32_t)n, i, &added);
+            int added;  /* (a lookup packs nothing: the widths stay) */
+            int64_t k = find_or_add_packed(c, succ_packed[q], succ_tag[q], (int32_t)n, i, &added);
             if (k < 0) return 3;
             if (added) {
                 if (any_one) affected_one(c, i, t, t, n, k, step);

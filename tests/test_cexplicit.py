@@ -44,7 +44,7 @@ COMPLETE = (
     ("fuse_wrapsafe", "no_open"),
 )
 # at bound 8, against BMC too
-BOUNDED = (("fuse_v2", "w4"), ("fuse_connseq", None))
+BOUNDED = (("fuse_v2", "w4"), ("fuse_pre", None))
 
 
 def _load(name: str, config: str | None) -> TransitionSystem:
