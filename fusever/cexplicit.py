@@ -101,6 +101,8 @@ class _Timing:
     compiled: int = 0  # libraries compiled (not from the cache)
     analysis: float = 0.0  # the systems' analysis (cgen.Folded)
     search: float = 0.0  # CPU seconds in the compiled search (levels and projections)
+    project: float = 0.0  # of which mapping states onto a smaller quotient
+    projected: int = 0  # states mapped
 
 
 class _Restart(Exception):
@@ -341,6 +343,8 @@ class _Search:
             out, where,
         )  # fmt: skip
         self.timing.search += time.process_time() - c0
+        self.timing.project += time.process_time() - c0
+        self.timing.projected += before.count()
         if code:
             raise MemoryError("the compiled search could not map the states found")
         self.initial, self.frontier = int(out[0]), int(out[1])

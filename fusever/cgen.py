@@ -169,10 +169,20 @@ class Folded(System):
             cs = _conjuncts(p.expr)
             pre = [c for c in cs if not _post_only(c)]
             post = [c for c in cs if _post_only(c)]
-            check = _and_all(pre) if pre else None
-            out.append(Goal(p, check, tuple(post) if post else None, self._parts(post, True)))
+            # as System._goals: a part whose conjuncts all fold to true is no check
+            check = None if self._true(pre) else _and_all(pre)
+            posts = None if self._true(post) else tuple(post)
+            out.append(Goal(p, check, posts, self._parts(post, True)))
         self.cgoals = out
         return out
+
+    def _true(self, es: Sequence[Expr]) -> bool:
+        """Every one of ``es`` folds to a true constant (codegen's junction is 1)."""
+        for e in es:
+            folded = self._plain.expr(e, {})
+            if not (isinstance(folded, int) and folded):
+                return False
+        return True
 
     def _parts(
         self, es: Sequence[Expr], conj: bool

@@ -371,3 +371,13 @@ def test_a_cover_and_a_transition_property_settle_as_in_python() -> None:
     _same(c, p)
     assert {r.property: r.verdict for r in c.results}["six"] is Verdict.COVERED
     assert {r.property: (r.verdict, r.step) for r in c.results}["up"] == (Verdict.VIOLATED, 6)
+
+
+def test_a_transition_property_that_folds_to_true_is_no_check_in_either() -> None:
+    """Found by the random systems: a transition property whose parts fold to true has
+    no check on either side, so the search stops where the Python engine's does."""
+    c = B.p("c", B.u(3))
+    trivial = B.transition("trivial", B.b(BinOp.OR, B.eq(c, c), B.TRUE))
+    ts = replace(B.counter(), properties=(trivial,))
+    job = Job.resolve(ts, Options(engine="explicit"))
+    _same(cexplicit.run(job), explicit.run(job))
