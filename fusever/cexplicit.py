@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -44,7 +45,20 @@ from fusever.job import Job
 from fusever.ts import Property, PropKind, Step, Trace
 from fusever.verdict import Progress, Result, Verdict
 
-__all__ = ["Fallback", "available", "explicit_search", "run"]
+__all__ = ["BACKENDS", "BACKEND_ENV", "Fallback", "available", "backend", "explicit_search", "run"]
+
+# the explicit engine's backends: the search in Python (the default), or compiled C
+BACKENDS = ("python", "c")
+# the backend, as the CLI's --backend sets it for this process and its workers (an
+# environment variable: Options and Job are fingerprinted as they are)
+BACKEND_ENV = "FUSEVER_EXPLICIT_BACKEND"
+
+
+def backend() -> str:
+    """The explicit engine's backend for this process: ``python`` unless set."""
+    got = os.environ.get(BACKEND_ENV, "python")
+    return got if got in BACKENDS else "python"
+
 
 _P = ctypes.c_void_p
 _I64 = ctypes.c_int64

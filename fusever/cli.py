@@ -227,11 +227,11 @@ def _options_for(ts: TransitionSystem, args: argparse.Namespace) -> Options | No
 def _backend(backend: str, engine: str) -> None:
     """The explicit engine's backend for this run and its workers; with ``c`` and no C
     compiler, one line says the Python engine runs instead."""
-    if backend != "python" and engine not in ("explicit", "auto"):
-        raise UsageError("--backend goes with --engine explicit (or auto's explicit pass)")
-    from fusever import cload, engines  # the engines are imported when a command runs them
+    if backend != "python" and engine != "explicit":
+        raise UsageError("--backend c goes with --engine explicit")
+    from fusever import cexplicit, cload  # the engines are imported when a command runs them
 
-    os.environ[engines.BACKEND_ENV] = backend
+    os.environ[cexplicit.BACKEND_ENV] = backend
     if backend == "c" and cload.compiler() is None:
         sys.stderr.write("fusever: no C compiler found (set CC): the Python explicit engine runs\n")
 

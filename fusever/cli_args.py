@@ -208,7 +208,7 @@ def _prove_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--backend",
         choices=("python", "c"),
         default="python",
-        help="the explicit engine's search: in Python (default) or compiled C, same results",
+        help="with --engine explicit: its search in Python (default) or compiled C, same results",
     )
     prove.add_argument(
         "--state-limit",

@@ -6,9 +6,7 @@
 - ``explicit`` (:mod:`fusever.explicit`): breadth-first over the reachable states, for
   configurations whose initial states can be enumerated; for all depths once the
   reachable set is exhausted (the state count is the certificate, so no
-  :class:`~fusever.certificate.Certificate` is stored).  Its search runs in Python, or
-  with the backend ``c`` (:data:`BACKEND_ENV`, set by ``--backend``) compiled
-  (:mod:`fusever.cexplicit`), with the same results.
+  :class:`~fusever.certificate.Certificate` is stored).
 - ``auto``: BMC for counterexamples and the unbounded engines for proofs, side by side
   in two processes (two cores), each property decided by a fixed rule so the verdict
   never depends on which process finished first: a violation or witness is BMC's
@@ -47,36 +45,12 @@ _A = TypeVar("_A")
 _T = TypeVar("_T")
 
 __all__ = [
-    "BACKENDS", "BACKEND_ENV", "ENGINES", "UNBOUNDED", "Disagreement", "Outcome",
-    "child_process_setup", "cross_check", "disagreements", "explicit_backend",
-    "explicit_search", "finished", "in_order", "prove", "prove_certified", "run", "worker_pool",
+    "ENGINES", "UNBOUNDED", "Disagreement", "Outcome", "child_process_setup", "cross_check",
+    "disagreements", "finished", "in_order",
+    "prove", "prove_certified", "run", "worker_pool",
 ]  # fmt: skip
 
 ENGINES = tuple(e.value for e in Engine)
-# the explicit engine's backends: the search in Python (the default), or compiled C
-BACKENDS = ("python", "c")
-# the backend, as the CLI's --backend sets it for this process and its workers (an
-# environment variable: Options and Job are fingerprinted as they are)
-BACKEND_ENV = "FUSEVER_EXPLICIT_BACKEND"
-
-
-def explicit_backend() -> str:
-    """The explicit engine's backend for this process: ``python`` unless set."""
-    got = os.environ.get(BACKEND_ENV, "python")
-    return got if got in BACKENDS else "python"
-
-
-def explicit_search(
-    job: Job, progress: Callable[[Progress], None] | None = None, bound: int | None = None
-) -> tuple[Result, ...]:
-    """:func:`fusever.narrow.explicit_search` by the backend of :func:`explicit_backend`."""
-    if explicit_backend() == "c":
-        from fusever import cexplicit
-
-        return cexplicit.explicit_search(job, progress, bound)
-    return narrow.explicit_search(job, progress, bound)
-
-
 # what auto's unbounded side runs, in order, each on the properties still open, after
 # asking whether every run ends (kind.runs_end: a ranking function checked in one step,
 # else an unrolling to the bound).  When they do, kind alone: BMC to that length
@@ -137,7 +111,7 @@ def run(job: Job, progress: Callable[[Progress], None] | None = None) -> Outcome
             c = chc.run(job, progress)
             return Outcome(c.results, c.certificates)
         case Engine.EXPLICIT:
-            found = explicit_search(job, progress)
+            found = narrow.explicit_search(job, progress)
             if job.cross_check:
                 cross_check(job.ts, found, bmc.run(job).results, job.bound)
             return Outcome(found, ())
@@ -320,7 +294,7 @@ def _auto(job: Job, progress: Callable[[Progress], None] | None) -> Outcome:
         job.on(Engine.EXPLICIT).by(job.share(1 / 3, start)),
         state_limit=job.state_limit or AUTO_STATE_LIMIT,
     )
-    first = explicit_search(first_job, progress, bound=job.within)
+    first = narrow.explicit_search(first_job, progress, bound=job.within)
     decided = {r.property: r for r in first if _decided(r)}
     if len(decided) == len(names):
         return Outcome(first, ())

@@ -65,18 +65,41 @@ MergeJob = tuple[str, Options, tuple[str, ...]]
 def prove(
     ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
 ) -> tuple[Result, ...]:
-    """:func:`fusever.deepen.prove`: the engines, and auto's bounded verdicts decided
-    past the depth where runs end (imported when called)."""
-    from fusever import deepen
+    """The compiled explicit search (:func:`compiled`) where it is asked for, else
+    :func:`fusever.deepen.prove`: the engines, and auto's bounded verdicts decided past
+    the depth where runs end (imported when called)."""
+    from fusever import cexplicit, deepen
 
+    if options.engine == "explicit" and cexplicit.backend() == "c":
+        return compiled(ts, options, progress).results
     return deepen.prove(ts, options, progress)
 
 
 def prove_certified(ts: TransitionSystem, options: Options) -> Outcome:
-    """:func:`fusever.engines.prove_certified` (imported when called)."""
-    from fusever import engines
+    """:func:`fusever.engines.prove_certified` (imported when called), or the compiled
+    explicit search (:func:`compiled`)."""
+    from fusever import cexplicit, engines
 
+    if options.engine == "explicit" and cexplicit.backend() == "c":
+        return compiled(ts, options)
     return engines.prove_certified(ts, options)
+
+
+def compiled(
+    ts: TransitionSystem, options: Options, progress: Callable[[Progress], None] | None = None
+) -> Outcome:
+    """``--engine explicit --backend c``: what :func:`fusever.engines.run` does for the
+    explicit engine, with the compiled search (:func:`fusever.cexplicit.explicit_search`;
+    the Python one where C does not apply).  Here, not in engines: the engines' code is
+    fingerprinted by the proof store, and this backend is opt-in."""
+    from fusever import bmc, cexplicit, engines
+    from fusever.job import Job
+
+    job = Job.resolve(ts, options)
+    found = cexplicit.explicit_search(job, progress)
+    if job.cross_check:
+        engines.cross_check(job.ts, found, bmc.run(job).results, job.bound)
+    return engines.Outcome(found, ())
 
 
 def _prove_in_worker(ts: TransitionSystem, options: Options) -> tuple[Result, ...]:
