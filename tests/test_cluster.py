@@ -326,7 +326,12 @@ def test_ctrl_c_cancels_the_cluster_s_jobs(real: Real) -> None:
         )  # fmt: skip
         try:
             _running(client, UP)
-            assert _job_processes(client) > before  # the job's own process
+            # the job's own process (forked once the worker has checked its identity,
+            # which may be a moment after the scheduler counts the job as running)
+            started = time.monotonic() + UP
+            while _job_processes(client) <= before:
+                assert time.monotonic() < started, "the job's process never started"
+                time.sleep(0.2)
             run.send_signal(signal.SIGINT)
             out, err = run.communicate(timeout=60)
         finally:
